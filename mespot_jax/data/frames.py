@@ -1,0 +1,98 @@
+"""Random access to aligned frames of every video, with per-frame labels.
+
+`FrameStore` hides where the pixels live: all in host memory when the
+dataset is small enough (the synthetic default), else read on demand from
+the builder's array_record shards. Crops can be resized on the fly to the
+configured model input size.
+"""
+import logging
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+from mespot_jax.data import labels as labels_lib
+
+
+def _resize(frames_NSSC: np.ndarray, size: int) -> np.ndarray:
+  """Resizes square crops with area interpolation (no-op at the same size)."""
+  if size <= 0 or frames_NSSC.shape[1] == size:
+    return frames_NSSC
+  out = np.empty((len(frames_NSSC), size, size, frames_NSSC.shape[-1]),
+                 frames_NSSC.dtype)
+  for i, f in enumerate(frames_NSSC):
+    out[i] = cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA
+                        ).reshape(size, size, -1)
+  return out
+
+
+class FrameStore:
+  """Frames and labels of a spotting dataset.
+
+  Attributes:
+    videos: the `VideoMeta` records (index = position in this list).
+    labels: per video, `labels_T2` uint8 (micro, macro).
+    image_size: side of the square crops returned.
+    channels: channels of the crops returned.
+  """
+
+  def __init__(self, videos: Sequence, source=None, arrays=None,
+               image_size: int = 0):
+    """Use `from_source` or `from_arrays` instead."""
+    self.videos = list(videos)
+    self._source = source
+    self._arrays = arrays
+    self.labels = [labels_lib.frame_labels(v.num_frames, v.intervals)
+                   for v in self.videos]
+    if arrays is not None:
+      first = arrays[0]
+      self.image_size = image_size or first.shape[1]
+      self.channels = first.shape[-1]
+      self._arrays = [_resize(a, self.image_size) for a in arrays]
+    else:
+      self.image_size = image_size or source.image_size
+      self.channels = source.channels
+
+  @classmethod
+  def from_arrays(cls, videos: Sequence, arrays: Sequence[np.ndarray],
+                  image_size: int = 0) -> "FrameStore":
+    """A store over in-memory videos, `arrays[i]` of shape (T, S, S, C)."""
+    for v, a in zip(videos, arrays):
+      if len(a) != v.num_frames:
+        raise ValueError(f"video {v.video}: {len(a)} frames given, "
+                         f"metadata says {v.num_frames}")
+    return cls(videos, arrays=list(arrays), image_size=image_size)
+
+  @classmethod
+  def from_source(cls, source, image_size: int = 0,
+                  in_memory_max_gib: float = 4.0) -> "FrameStore":
+    """A store over a `SpottingSource`; loads it whole if it is small."""
+    total = sum(v.num_frames for v in source.videos)
+    nbytes = total * source.image_size ** 2 * source.channels
+    if nbytes <= in_memory_max_gib * 2 ** 30:
+      logging.info("loading %d frames (%.2f GiB) into memory", total,
+                   nbytes / 2 ** 30)
+      arrays = [source.load_video(v.index) for v in source.videos]
+      return cls(source.videos, arrays=arrays, image_size=image_size)
+    logging.info("%d frames (%.1f GiB) exceed dataset.in_memory_max_gib: "
+                 "reading frames on demand", total, nbytes / 2 ** 30)
+    return cls(source.videos, source=source, image_size=image_size)
+
+  def get(self, video_index: int, frame_numbers) -> np.ndarray:
+    """Frames of one video by 1-based number, shape (n, S, S, C) uint8."""
+    frame_numbers = np.asarray(frame_numbers, np.int64)
+    if self._arrays is not None:
+      return self._arrays[video_index][frame_numbers - 1]
+    frames = self._source.frames(video_index, frame_numbers)
+    return _resize(frames, self.image_size)
+
+  def video(self, video_index: int) -> np.ndarray:
+    """Every frame of a video, (T, S, S, C) uint8."""
+    if self._arrays is not None:
+      return self._arrays[video_index]
+    return _resize(self._source.load_video(video_index), self.image_size)
+
+  def video_indices(self, subjects) -> list[int]:
+    """Indices of the videos of the given subjects."""
+    subjects = set(subjects)
+    return [i for i, v in enumerate(self.videos) if v.subject in subjects]

@@ -1,0 +1,159 @@
+"""Two-stream training samples: a reference frame and partners at two skips.
+
+A sample for reference frame t (1-based) of a video with T frames is
+`x_SFHWC` with S = 2 streams (short skip s1 for micro, long skip s2 for
+macro) and F = 2 frames each: stream k holds frames (t, min(t + s_k, T)).
+The target is the reference frame's presence of micro and macro
+(multi-label). Training draws reference frames class-aware (neutral, micro,
+macro with `class_probs`) from the fold's training subjects, random skips per
+stream, and a geometric augmentation (flip, rotation) applied identically to
+all frames of a sample so that it never fakes motion; intensity
+augmentation parameters travel with the batch and are applied on device.
+
+Every sample is a pure function of (seed, fold, step), so the data stream can
+be resumed exactly from a step number and chunking folds changes nothing.
+"""
+import dataclasses
+from typing import Sequence
+
+import cv2
+import grain
+import numpy as np
+
+from mespot_jax.data.folds import Fold
+from mespot_jax.data.frames import FrameStore
+
+NEUTRAL, MICRO, MACRO = 0, 1, 2
+
+
+def scale_skip(skip_frames: float, skip_fps: float, fps: float) -> int:
+  """Rescales a skip given at `skip_fps` to a video at `fps` (at least 1)."""
+  return max(1, int(round(skip_frames * fps / skip_fps)))
+
+
+def pair_frame_numbers(t, skips, num_frames):
+  """Frame numbers (.., S, F) for references `t` and skips (s1, s2)."""
+  t = np.asarray(t)
+  cols = [np.stack([t, np.minimum(t + s, num_frames)], -1) for s in skips]
+  return np.stack(cols, -2)
+
+
+@dataclasses.dataclass(frozen=True)
+class AugmentConfig:
+  enabled: bool = True
+  intensity_range: tuple[float, float] = (0.5, 1.5)
+  flip_prob: float = 0.5
+  max_rotation_deg: float = 10.0
+
+
+class PairSampler:
+  """Draws two-stream samples for a set of folds."""
+
+  def __init__(self, store: FrameStore, folds: Sequence[Fold], *,
+               random_skips, skip_fps: float, class_probs, augment,
+               seed: int):
+    """Args:
+      store: the frames.
+      folds: the folds whose training subjects are sampled.
+      random_skips: ((lo1, hi1), (lo2, hi2)) frames at `skip_fps`, inclusive.
+      skip_fps: frame rate the skips are given at.
+      class_probs: probabilities of a neutral, micro, macro reference frame.
+      augment: an `AugmentConfig` (or anything with its fields).
+      seed: base seed.
+    """
+    self.store = store
+    self.folds = list(folds)
+    self.random_skips = tuple(tuple(r) for r in random_skips)
+    self.skip_fps = float(skip_fps)
+    self.class_probs = np.asarray(class_probs, np.float64)
+    self.augment = augment
+    self.seed = seed
+    # Reference-frame candidates per video and class (0-based indices).
+    self._cands = []
+    for lab in store.labels:
+      self._cands.append((np.flatnonzero(lab.sum(1) == 0),
+                          np.flatnonzero(lab[:, 0]), np.flatnonzero(lab[:, 1])))
+    self._train_pools = [self._pool(store.video_indices(f.train_subjects))
+                         for f in self.folds]
+    self._val_pools = [self._pool(store.video_indices(f.val_subjects))
+                       for f in self.folds]
+
+  def _pool(self, video_indices):
+    """Per class: videos, cumulative candidate counts, class probability."""
+    pool = []
+    for c in range(3):
+      counts = np.array([len(self._cands[v][c]) for v in video_indices],
+                        np.int64)
+      pool.append((np.asarray(video_indices, np.int64), np.cumsum(counts)))
+    probs = np.array([self.class_probs[c] if p[1].size and p[1][-1] else 0.
+                      for c, p in enumerate(pool)])
+    if probs.sum() == 0:
+      raise ValueError("no frames to sample from (no videos in the pool)")
+    return pool, probs / probs.sum()
+
+  def _draw(self, rng, pool, augment: bool):
+    (classes, probs) = pool
+    c = rng.choice(3, p=probs)
+    vids, cum = classes[c]
+    j = rng.integers(cum[-1])
+    k = int(np.searchsorted(cum, j, side="right"))
+    before = cum[k - 1] if k else 0
+    v = int(vids[k])
+    t = int(self._cands[v][c][j - before]) + 1
+    meta = self.store.videos[v]
+    skips = [scale_skip(rng.integers(lo, hi + 1), self.skip_fps, meta.fps)
+             for lo, hi in self.random_skips]
+    nums = pair_frame_numbers(t, skips, meta.num_frames)  # (S, F)
+    uniq, inv = np.unique(nums, return_inverse=True)
+    frames = self.store.get(v, uniq)
+    aug = np.ones(3, np.float32)
+    if augment and self.augment.enabled:
+      frames = self._geometric(rng, frames)
+      lo, hi = self.augment.intensity_range
+      aug = rng.uniform(lo, hi, 3).astype(np.float32)
+    x = frames[inv.reshape(nums.shape)]
+    y = self.store.labels[v][t - 1].astype(np.float32)
+    return x, y, aug
+
+  def _geometric(self, rng, frames):
+    flip = rng.random() < self.augment.flip_prob
+    angle = rng.uniform(-1, 1) * self.augment.max_rotation_deg
+    size = frames.shape[1]
+    m = cv2.getRotationMatrix2D(((size - 1) / 2, (size - 1) / 2), angle, 1.0)
+    if flip:  # mirror after rotating: x -> size - 1 - x
+      m = np.array([[-1, 0, size - 1], [0, 1, 0]], np.float64) @ np.vstack(
+          [m, [0, 0, 1]])
+    out = np.empty_like(frames)
+    for i, f in enumerate(frames):
+      out[i] = cv2.warpAffine(f, m, (size, size), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REFLECT101
+                              ).reshape(f.shape)
+    return out
+
+  def _batch(self, pools, draws: int, rng_key, augment: bool):
+    xs, ys, augs = [], [], []
+    for f, pool in zip(self.folds, pools):
+      rng = np.random.default_rng([self.seed, *rng_key, f.index])
+      samples = [self._draw(rng, pool, augment) for _ in range(draws)]
+      xs.append(np.stack([s[0] for s in samples]))
+      ys.append(np.stack([s[1] for s in samples]))
+      augs.append(np.stack([s[2] for s in samples]))
+    return {"x": np.stack(xs), "y": np.stack(ys), "aug": np.stack(augs)}
+
+  def train_batch(self, step: int, batch_size: int) -> dict:
+    """The batch of global step `step` for every fold.
+
+    Returns:
+      {"x": (K, B, 2, 2, S, S, C) uint8, "y": (K, B, 2) float32,
+       "aug": (K, B, 3) float32 gain, gamma, contrast}.
+    """
+    return self._batch(self._train_pools, batch_size, (1, step), True)
+
+  def val_batch(self, num_samples: int) -> dict:
+    """Fixed validation samples of every fold (no augmentation)."""
+    return self._batch(self._val_pools, num_samples, (2, 0), False)
+
+  def train_dataset(self, batch_size: int, num_steps: int) -> grain.MapDataset:
+    """A grain dataset whose element i is `train_batch(i, batch_size)`."""
+    return grain.MapDataset.range(num_steps).map(
+        lambda i: self.train_batch(int(i), batch_size))

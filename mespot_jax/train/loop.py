@@ -1,0 +1,258 @@
+"""The leave-one-subject-out training loop: all folds in compiled chunks.
+
+Folds are a leading axis of a stacked train state. `folds_per_step` folds
+share one `jit(vmap(train_step))` call (a chunk); chunks run one after the
+other on the same compiled step. On several devices the fold axis of a
+chunk is sharded with `NamedSharding(mesh, P("fold"))`.
+
+Per fold, early stopping watches the loss on a fixed validation set drawn
+from that fold's training subjects (never the test subject): a fold whose
+validation loss has not improved for `patience` epochs stops changing (its
+updates are masked out) while the others go on, and its best variables are
+kept. Every epoch ends with an orbax checkpoint (state, best variables,
+early-stopping state, data iterator state); a run always resumes from the
+latest checkpoint in its workdir.
+"""
+import dataclasses
+import logging
+import math
+import os
+
+import grain
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+from tqdm import tqdm
+
+from mespot_jax.train import checkpoint as ckpt_lib
+from mespot_jax.train import state as state_lib
+from mespot_jax.train import steps as steps_lib
+
+
+class NonFiniteLossError(RuntimeError):
+  """A fold's loss became NaN or infinite."""
+
+
+class SimulatedCrash(RuntimeError):
+  """Raised by `crash_after_steps` (tests of resumption)."""
+
+
+@dataclasses.dataclass
+class TrainResult:
+  """What training hands to scoring.
+
+  Attributes:
+    best_variables: list per fold of {"params", "batch_stats"} (host arrays).
+    history: per epoch {"epoch", "train_loss": [K], "val_loss": [K],
+      "active": [K]}.
+    best_epoch: per fold, the epoch of the kept weights.
+    best_val_loss: per fold, the validation loss of the kept weights.
+  """
+  best_variables: list
+  history: list
+  best_epoch: list
+  best_val_loss: list
+
+
+def folds_per_step(requested: int, num_folds: int) -> int:
+  """Folds per compiled step: `requested`, or 1 on CPU / all elsewhere.
+
+  On CPU vmapping folds is no faster than looping (PERFORMANCE_NOTES.md);
+  on accelerators it fills the chip. With several devices the chunk is
+  rounded up to a multiple of the device count so it shards evenly.
+  """
+  n = requested or (1 if jax.default_backend() == "cpu" else num_folds)
+  n = max(1, min(n, num_folds))
+  devices = jax.device_count()
+  if devices > 1 and n > 1:
+    n = int(math.ceil(n / devices) * devices)
+  return n
+
+
+def _fold_sharding(chunk: int):
+  devices = jax.device_count()
+  if devices > 1 and chunk % devices == 0:
+    mesh = Mesh(np.array(jax.devices()), ("fold",))
+    return NamedSharding(mesh, P("fold"))
+  return None
+
+
+def _put(tree, sharding):
+  return jax.device_put(tree, sharding) if sharding is not None else tree
+
+
+def _chunk_batch(batch, c, chunk, k_pad):
+  """Rows [c*chunk, (c+1)*chunk) of a (K, ...) batch, padded to k_pad."""
+  def take(a):
+    if a.shape[0] < k_pad:
+      a = np.concatenate([a, np.repeat(a[-1:], k_pad - a.shape[0], 0)])
+    return a[c * chunk:(c + 1) * chunk]
+  return {k: take(v) for k, v in batch.items()}
+
+
+def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
+                writer=None, crash_after_steps: int | None = None
+                ) -> TrainResult:
+  """Trains every fold with early stopping; resumes from `workdir`.
+
+  Args:
+    config: the experiment ConfigDict (uses `seed`, `train.*`).
+    model: Flax module.
+    loss_fn: `(logits, labels) -> scalar`.
+    sampler: a `PairSampler` over exactly `folds`.
+    folds: the folds, `Fold` records.
+    workdir: run directory; checkpoints go to `workdir/checkpoints`.
+    writer: optional tensorboardX SummaryWriter.
+    crash_after_steps: testing aid; raise `SimulatedCrash` after this many
+      steps of this call (after the checkpoints written so far).
+
+  Returns:
+    A `TrainResult`.
+  """
+  tc = config.train
+  k = len(folds)
+  chunk = folds_per_step(tc.folds_per_step, k)
+  n_chunks = int(math.ceil(k / chunk))
+  k_pad = n_chunks * chunk
+  fold_ids = [f.index for f in folds]
+  fold_ids += [fold_ids[-1]] * (k_pad - k)
+  sharding = _fold_sharding(chunk)
+  impl = state_lib.rng_impl(tc.dropout_rng_impl)
+  logging.info("%d folds in %d chunk(s) of %d per compiled step on %d %s "
+               "device(s)%s", k, n_chunks, chunk, jax.device_count(),
+               jax.default_backend(), ", fold axis sharded" if sharding else "")
+
+  tx = state_lib.make_optimizer(tc.optimizer, tc.learning_rate)
+  size, channels = sampler.store.image_size, sampler.store.channels
+  sample_x = jnp.zeros((1, 2, 2, size, size, channels), jnp.float32)
+  states, bests = [], []
+  for c in range(n_chunks):
+    s = state_lib.init_stacked(model, tx, sample_x,
+                               fold_ids[c * chunk:(c + 1) * chunk],
+                               config.seed, impl)
+    states.append(_put(s, sharding))
+    bests.append(_put(state_lib.variables_of(s), sharding))
+
+  active = np.array([True] * k + [False] * (k_pad - k))
+  best_loss = np.full(k_pad, np.inf)
+  bad_epochs = np.zeros(k_pad, np.int64)
+  best_epoch = np.full(k_pad, -1)
+  history, start_epoch = [], 0
+
+  spe = tc.steps_per_epoch
+  total_steps = tc.num_epochs * spe
+  dataset = sampler.train_dataset(tc.batch_size, total_steps)
+  data_iter = iter(dataset.to_iter_dataset(grain.ReadOptions(
+      num_threads=max(1, config.dataset.loader_threads),
+      prefetch_buffer_size=4)))
+
+  ckpt = ckpt_lib.Checkpointer(os.path.join(workdir, "checkpoints"),
+                               tc.max_checkpoints)
+  latest = ckpt.latest_step()
+  if latest is not None:
+    tree, meta = ckpt.restore(latest, {"states": states, "bests": bests})
+    if meta["fold_ids"] != fold_ids:
+      raise ValueError(
+          f"the checkpoint in {workdir} was made for folds {meta['fold_ids']}, "
+          f"this run has {fold_ids}: use a new --workdir")
+    states, bests = tree["states"], tree["bests"]
+    active = np.array(meta["active"])
+    best_loss = np.array(meta["best_loss"], np.float64)
+    bad_epochs = np.array(meta["bad_epochs"])
+    best_epoch = np.array(meta["best_epoch"])
+    history = meta["history"]
+    start_epoch = meta["epoch"] + 1
+    data_iter.set_state(meta["data_state"])
+    logging.info("resumed from %s at epoch %d", ckpt.directory, start_epoch)
+
+  train_step = steps_lib.make_train_step(loss_fn, impl)
+  eval_fn = jax.jit(jax.vmap(lambda v, b: steps_lib.eval_loss(
+      v, model.apply, b, loss_fn=loss_fn)))
+  val_batch = sampler.val_batch(tc.val_samples)
+  names = [f.test_subject or "deploy" for f in folds]
+
+  steps_run = 0
+  bar = tqdm(total=total_steps, initial=start_epoch * spe, unit="step",
+             desc=f"training {k} fold(s)", dynamic_ncols=True,
+             disable=None)
+  for epoch in range(start_epoch, tc.num_epochs):
+    if not active.any():
+      break
+    losses = np.zeros(k_pad)
+    for s in range(spe):
+      batch = next(data_iter)
+      step_losses = []
+      for c in range(n_chunks):
+        sl = slice(c * chunk, (c + 1) * chunk)
+        b = _put(_chunk_batch(batch, c, chunk, k_pad), sharding)
+        states[c], metrics = train_step(states[c], b, jnp.asarray(active[sl]))
+        step_losses.append(metrics["loss"])
+      step_loss = np.concatenate([np.asarray(l) for l in step_losses])
+      bad = ~np.isfinite(step_loss) & active
+      if bad.any():
+        f = int(np.flatnonzero(bad)[0])
+        raise NonFiniteLossError(
+            f"non-finite training loss {step_loss[f]} in fold {f} (test "
+            f"subject {names[f]}) at epoch {epoch}, step {epoch * spe + s}; "
+            "lower train.learning_rate or check the input frames")
+      losses += np.where(active, step_loss, 0.0)
+      bar.update(1)
+      steps_run += 1
+      if crash_after_steps is not None and steps_run >= crash_after_steps:
+        bar.close()
+        raise SimulatedCrash(f"simulated crash after {steps_run} steps")
+    train_loss = losses / spe
+
+    val_loss = np.concatenate([np.asarray(eval_fn(
+        state_lib.variables_of(states[c]),
+        _put(_chunk_batch(val_batch, c, chunk, k_pad), sharding)))
+        for c in range(n_chunks)]).astype(np.float64)
+    improved = active & (val_loss < best_loss)
+    for c in range(n_chunks):
+      sl = slice(c * chunk, (c + 1) * chunk)
+      bests[c] = steps_lib.select(jnp.asarray(improved[sl]),
+                                  state_lib.variables_of(states[c]), bests[c])
+    best_loss = np.where(improved, val_loss, best_loss)
+    best_epoch = np.where(improved, epoch, best_epoch)
+    bad_epochs = np.where(improved, 0, bad_epochs + active)
+    stopping = active & (bad_epochs >= tc.patience)
+    for f in np.flatnonzero(stopping[:k]):
+      logging.info("fold %d (test %s): early stop at epoch %d, best epoch %d "
+                   "(val loss %.4f)", f, names[f], epoch, best_epoch[f],
+                   best_loss[f])
+    record = {"epoch": epoch, "train_loss": train_loss[:k].tolist(),
+              "val_loss": val_loss[:k].tolist(),
+              "active": active[:k].tolist()}
+    history.append(record)
+    active = active & ~stopping
+    bar.set_postfix(train=f"{train_loss[:k].mean():.4f}",
+                    val=f"{val_loss[:k].mean():.4f}",
+                    active=f"{int(active[:k].sum())}/{k}")
+    logging.info("epoch %d: train loss %.4f, val loss %.4f, %d/%d folds "
+                 "training", epoch, train_loss[:k].mean(), val_loss[:k].mean(),
+                 active[:k].sum(), k)
+    if writer is not None:
+      for f in range(k):
+        writer.add_scalar(f"train_loss/{names[f]}", train_loss[f], epoch)
+        writer.add_scalar(f"val_loss/{names[f]}", val_loss[f], epoch)
+      writer.add_scalar("train_loss/mean", train_loss[:k].mean(), epoch)
+      writer.add_scalar("val_loss/mean", val_loss[:k].mean(), epoch)
+      writer.flush()
+    last = epoch == tc.num_epochs - 1 or not active.any()
+    if last or (epoch + 1) % tc.checkpoint_every_epochs == 0:
+      ckpt.save(epoch, {"states": states, "bests": bests}, {
+          "epoch": epoch, "fold_ids": fold_ids, "active": active.tolist(),
+          "best_loss": best_loss.tolist(), "bad_epochs": bad_epochs.tolist(),
+          "best_epoch": best_epoch.tolist(), "history": history,
+          "data_state": data_iter.get_state()})
+  bar.close()
+  ckpt.close()
+
+  host_bests = [jax.device_get(b) for b in bests]
+  per_fold = []
+  for f in range(k):
+    c, r = divmod(f, chunk)
+    per_fold.append(jax.tree.map(lambda a: np.asarray(a[r]), host_bests[c]))
+  return TrainResult(per_fold, history, best_epoch[:k].tolist(),
+                     best_loss[:k].tolist())

@@ -1,0 +1,74 @@
+"""Train state stacked over leave-one-subject-out folds.
+
+Every leaf of a fold-stacked state has a leading axis K (folds). One
+`jax.jit(jax.vmap(train_step))` advances all folds of a chunk together.
+"""
+from typing import Any
+
+import flax
+import jax
+import jax.numpy as jnp
+import optax
+from flax.training import train_state
+
+
+class TrainState(train_state.TrainState):
+  """Flax TrainState with batch-norm statistics and a per-fold dropout key.
+
+  `rng` holds raw key data (uint32) so it checkpoints as a plain array; the
+  key implementation (e.g. `rbg`, cheap on CPU) is fixed by the trainer.
+  """
+  batch_stats: Any
+  rng: jax.Array
+
+
+def make_optimizer(name: str, learning_rate: float) -> optax.GradientTransformation:
+  """Optimizer by name (`adam`, `sgd`, `adamw`)."""
+  optimizers = {"adam": optax.adam, "sgd": optax.sgd, "adamw": optax.adamw}
+  if name not in optimizers:
+    raise ValueError(f"unknown train.optimizer {name!r}; one of "
+                     f"{sorted(optimizers)}")
+  return optimizers[name](learning_rate)
+
+
+def rng_impl(name: str) -> str | None:
+  """The PRNG implementation for dropout: `rbg` on CPU when `auto`."""
+  if name == "auto":
+    return "rbg" if jax.default_backend() == "cpu" else None
+  return None if name in ("default", "") else name
+
+
+def init_stacked(model, tx, sample_x, fold_ids, seed: int, impl: str | None):
+  """Initialises one state per fold, stacked on a leading axis.
+
+  Args:
+    model: the Flax module.
+    tx: optimizer.
+    sample_x: an input batch of one fold (shapes only matter).
+    fold_ids: int array (K,) of fold indices (a fold's initial weights
+      depend on its index only, so chunking folds changes nothing).
+    seed: the run seed.
+    impl: dropout key implementation.
+
+  Returns:
+    A `TrainState` whose leaves have a leading axis K.
+  """
+
+  def init_one(fold_id):
+    key = jax.random.fold_in(jax.random.key(seed), fold_id)
+    k_params, k_drop = jax.random.split(key)
+    variables = model.init({"params": k_params, "dropout": k_params},
+                           sample_x, train=False)
+    drop_key = jax.random.key(
+        jax.random.randint(k_drop, (), 0, 2 ** 31 - 1), impl=impl)
+    return TrainState.create(
+        apply_fn=model.apply, params=variables["params"], tx=tx,
+        batch_stats=variables.get("batch_stats", flax.core.FrozenDict()),
+        rng=jax.random.key_data(drop_key))
+
+  return jax.jit(jax.vmap(init_one))(jnp.asarray(fold_ids))
+
+
+def variables_of(state: TrainState) -> dict:
+  """The model variables of a (stacked) state."""
+  return {"params": state.params, "batch_stats": state.batch_stats}
