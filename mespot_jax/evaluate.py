@@ -1,0 +1,121 @@
+r"""Scores predicted expression intervals against ground truth.
+
+Usage:
+  python -m mespot_jax.evaluate --gt=GT.csv --pred=PRED.csv \
+      [--protocol=megc2020|one_to_one|str] [--iou=0.5] [--out=result.json]
+
+Both CSVs have the columns `video,type,onset,offset` (type `micro` or
+`macro`, any case; frames 1-based and inclusive) and optionally `subject`,
+`apex`, `emotion`, `score`; other columns are ignored. A header-only CSV
+means zero intervals. Predictions for a video absent from the ground truth
+count as false positives.
+
+Protocols (details in mespot_jax/metrics/intervals.py):
+  megc2020    official MEGC2020 helper, quirks kept (disjoint intervals get
+              inter = 1; single-frame intervals get IoU 0; a ground truth is
+              found by any prediction; FP = predictions - TP, clamped at 0).
+  one_to_one  MEGC2021+ VOC-style greedy matching, predictions by descending
+              score (file order when there is no score column).
+  str         spot-then-recognise: one_to_one spotting, then emotion analysis
+              on the matched pairs; adds f1_analysis and STRS.
+
+Prints a table and, with --out, writes JSON {"micro", "macro", "overall"},
+each with tp, fp, fn, precision, recall, f1 (plus the STR fields for `str`).
+A bad CSV prints one line naming the file and line and exits with status 2.
+"""
+import json
+import sys
+
+from absl import app
+from absl import flags
+
+from mespot_jax import io_utils
+from mespot_jax.errors import InputError
+from mespot_jax.metrics import intervals
+from mespot_jax.metrics import io
+
+_GT = flags.DEFINE_string("gt", None, "Ground-truth interval CSV.")
+_PRED = flags.DEFINE_string("pred", None, "Predicted interval CSV.")
+_PROTOCOL = flags.DEFINE_enum(
+    "protocol", "one_to_one", ["megc2020", "one_to_one", "str"],
+    "Evaluation protocol.")
+_IOU = flags.DEFINE_float(
+    "iou", 0.5, "A match needs IoU >= this threshold, in (0, 1].")
+_OUT = flags.DEFINE_string(
+    "out", None, "Optional JSON file for the results (written atomically).")
+flags.mark_flags_as_required(["gt", "pred"])
+
+_KEYS = ("micro", "macro", "overall")
+
+
+def format_table(result: dict, protocol: str, iou_threshold: float) -> str:
+  """Renders the micro / macro / overall results as a short text table.
+
+  Args:
+    result: output of `intervals.evaluate`.
+    protocol: protocol name, for the title line.
+    iou_threshold: IoU threshold, for the title line.
+
+  Returns:
+    The table, lines joined with newlines.
+  """
+  lines = [f"protocol {protocol}, IoU >= {iou_threshold:g}",
+           f"{'type':<8}{'TP':>6}{'FP':>6}{'FN':>6}"
+           f"{'precision':>11}{'recall':>8}{'F1':>8}"]
+  for key in _KEYS:
+    r = result[key]
+    lines.append(f"{key:<8}{r['tp']:>6}{r['fp']:>6}{r['fn']:>6}"
+                 f"{r['precision']:>11.4f}{r['recall']:>8.4f}{r['f1']:>8.4f}")
+  if protocol == "str":
+    lines.append(f"{'type':<8}{'pairs':>6}{'right':>6}{'F1_analysis':>14}"
+                 f"{'STRS':>8}")
+    for key in _KEYS:
+      r = result[key]
+      lines.append(f"{key:<8}{r['analysis_pairs']:>6}"
+                   f"{r['analysis_correct']:>6}{r['f1_analysis']:>14.4f}"
+                   f"{r['strs']:>8.4f}")
+  return "\n".join(lines)
+
+
+def run(gt_path: str, pred_path: str, protocol: str, iou_threshold: float,
+        out_path: str | None) -> dict:
+  """Reads both CSVs, evaluates, prints the table and writes the JSON.
+
+  Args:
+    gt_path: ground-truth CSV.
+    pred_path: prediction CSV.
+    protocol: `megc2020`, `one_to_one` or `str`.
+    iou_threshold: IoU threshold.
+    out_path: JSON destination, or None.
+
+  Returns:
+    The JSON-ready dict {"micro", "macro", "overall"}.
+  """
+  gt = io.read_intervals_csv(gt_path)
+  pred = io.read_intervals_csv(pred_path)
+  result = intervals.evaluate(gt, pred, protocol=protocol,
+                              iou_threshold=iou_threshold)
+  print(format_table(result, protocol, iou_threshold))
+  summary = {key: result[key] for key in _KEYS}
+  if out_path:
+    try:
+      with io_utils.atomic_write(out_path) as f:
+        json.dump(summary, f, indent=2, sort_keys=True)
+        f.write("\n")
+    except OSError as e:
+      raise InputError(f"{out_path}: cannot write ({e.strerror})") from None
+  return summary
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+  try:
+    run(_GT.value, _PRED.value, _PROTOCOL.value, _IOU.value, _OUT.value)
+  except InputError as e:
+    print(f"error: {e}", file=sys.stderr)
+    sys.exit(2)
+
+
+if __name__ == "__main__":
+  app.run(main)

@@ -1,0 +1,276 @@
+"""Interval spotting evaluation: IoU and the protocols megc2020, one_to_one, str.
+
+Frames are 1-based and inclusive, so an interval [s, e] spans e - s + 1
+frames. Ground truths and predictions are paired only within the same
+(video, type); `micro` and `macro` are counted apart. Counts are summed over
+videos (no per-video averaging); `overall` holds the sums of the micro and
+macro counts and overall F1 = 2TP / (2TP + FP + FN) on those sums.
+
+Rates never divide by zero: precision = TP / (TP + FP), recall =
+TP / (TP + FN) and F1 = 2TP / (2TP + FP + FN) are 0.0 whenever their
+denominator is 0 (no predictions, no ground truths, or neither).
+
+A prediction for a video (or a type) that has no ground truth is a false
+positive under every protocol: it can match nothing.
+
+Protocols (see also /work/shared/DATA_FORMATS.md):
+
+- `megc2020`: the official MEGC2020 baseline helper, quirks kept on purpose
+  because published numbers were computed with them:
+  * inter = max(0, min(e1, e2) - max(s1, s2)) + 1, so two DISJOINT intervals
+    still get inter = 1 and a small non-zero IoU (at most 1/3; it cannot
+    reach 0.5, but it can pass a threshold set below 1/3 with `--iou`);
+  * IoU = inter / (len1 + len2 - inter);
+  * an interval with end <= start (a single frame) has IoU 0 with anything,
+    itself included, so single-frame ground truths can never be found;
+  * a ground truth is found if ANY prediction of the same video and type has
+    IoU >= threshold; one prediction may find several ground truths and
+    several predictions may find the same one;
+  * TP = found ground truths, FP = predictions - TP, FN = ground truths - TP.
+    When one prediction finds several ground truths, predictions - TP goes
+    negative; we clamp FP at 0 per (video, type) so that such a video does
+    not cancel false positives of another video (the helper did not guard).
+- `one_to_one` (MEGC2021+, VOC-style, as in the SOFTNet/MTSN evaluation):
+  plain inclusive IoU (disjoint = 0, single frames allowed). Per video and
+  type, predictions are visited in descending `score` (a stable sort: equal
+  scores keep file order; predictions without a score go after all scored
+  ones, in file order; with no scores at all this is file order). Each takes
+  the ground truth with the highest IoU among ALL ground truths of its video
+  and type (ties: earlier onset, then earlier offset, then file order); it is
+  a TP if that IoU >= threshold and that ground truth is not yet taken,
+  otherwise an FP (even if another, untaken ground truth would also pass).
+  FN = ground truths - TP. Because each prediction's target does not depend
+  on what is taken, the TP/FP/FN COUNTS do not depend on the visiting order;
+  the order decides WHICH prediction becomes the TP, which changes `str`.
+- `str` (MEGC2022+ spot-then-recognise): spotting counts exactly as
+  `one_to_one`; then analysis on the matched (TP) pairs only. For each pair,
+  the prediction's emotion is compared with its ground truth's emotion
+  (case-insensitive, surrounding spaces ignored). Classes = the union of the
+  ground-truth emotions of the matched pairs. For a class c:
+  TP_c = pairs with gt = c and pred = c; FP_c = pairs with pred = c and
+  gt != c; FN_c = pairs with gt = c and pred != c (a predicted emotion that
+  is no class, or empty, only counts as FN_c of its ground truth's class).
+  precision_c = TP_c / (TP_c + FP_c), recall_c = TP_c / (TP_c + FN_c), 0.0
+  when the denominator is 0. Analysis precision / recall are the means over
+  classes, F1_analysis = 2PR / (P + R) (0.0 when P + R = 0), and
+  STRS = F1_spot x F1_analysis. Pairs whose ground truth has no emotion
+  label are left out of the analysis (counted in `analysis_skipped`). With
+  no matched pairs, all analysis numbers are 0.0. `overall` pools the pairs
+  of both types.
+"""
+import collections
+from typing import Any, Callable, Sequence
+
+from mespot_jax.errors import InputError
+
+INTERVAL_TYPES = ("micro", "macro")
+
+
+def _iou_megc2020(s1: int, e1: int, s2: int, e2: int) -> float:
+  """IoU of the MEGC2020 helper (inter >= 1 always; end <= start gives 0)."""
+  if e1 <= s1 or e2 <= s2:
+    return 0.0
+  inter = max(0, min(e1, e2) - max(s1, s2)) + 1
+  return inter / ((e1 - s1 + 1) + (e2 - s2 + 1) - inter)
+
+
+def _iou_inclusive(s1: int, e1: int, s2: int, e2: int) -> float:
+  """Plain IoU of inclusive frame intervals (disjoint = 0)."""
+  inter = max(0, min(e1, e2) - max(s1, s2) + 1)
+  union = (e1 - s1 + 1) + (e2 - s2 + 1) - inter
+  return inter / union if union > 0 else 0.0
+
+
+_IOU_FNS: dict[str, Callable[[int, int, int, int], float]] = {
+    "megc2020": _iou_megc2020,
+    "one_to_one": _iou_inclusive,
+    "str": _iou_inclusive,
+}
+
+
+def iou(a_onset: int, a_offset: int, b_onset: int, b_offset: int,
+        protocol: str = "one_to_one") -> float:
+  """IoU of two 1-based inclusive frame intervals under a protocol.
+
+  Args:
+    a_onset: first frame of interval a.
+    a_offset: last frame of interval a.
+    b_onset: first frame of interval b.
+    b_offset: last frame of interval b.
+    protocol: `megc2020` (helper quirks, see the module docstring),
+      `one_to_one` or `str` (plain IoU).
+
+  Returns:
+    The IoU in [0, 1].
+  """
+  if protocol not in _IOU_FNS:
+    raise InputError(
+        f"unknown protocol {protocol!r}; expected one of {sorted(_IOU_FNS)}")
+  return _IOU_FNS[protocol](a_onset, a_offset, b_onset, b_offset)
+
+
+def _rates(tp: int, fp: int, fn: int) -> dict[str, Any]:
+  """Counts plus precision, recall and F1 (0.0 on a zero denominator)."""
+  return {
+      "tp": tp, "fp": fp, "fn": fn,
+      "precision": tp / (tp + fp) if tp + fp else 0.0,
+      "recall": tp / (tp + fn) if tp + fn else 0.0,
+      "f1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0,
+  }
+
+
+def _match_megc2020(gts, preds, thr):
+  """Returns (tp, fp, fn, pairs) for one video and type; pairs are unused."""
+  tp = sum(
+      any(_iou_megc2020(g.onset, g.offset, p.onset, p.offset) >= thr
+          for p in preds)
+      for g in gts)
+  return tp, max(0, len(preds) - tp), len(gts) - tp, []
+
+
+def _match_one_to_one(gts, preds, thr):
+  """Returns (tp, fp, fn, matched (gt, pred) pairs) for one video and type."""
+  # Stable sort: equal scores keep file order; unscored predictions go last.
+  order = sorted(
+      range(len(preds)),
+      key=lambda i: (preds[i].score is None,
+                     -preds[i].score if preds[i].score is not None else 0.0))
+  gt_order = sorted(range(len(gts)), key=lambda j: (gts[j].onset,
+                                                    gts[j].offset))
+  taken = set()
+  pairs = []
+  for i in order:
+    p = preds[i]
+    best_j, best_iou = None, -1.0
+    for j in gt_order:  # strict '>' keeps the earliest onset on ties.
+      v = _iou_inclusive(gts[j].onset, gts[j].offset, p.onset, p.offset)
+      if v > best_iou:
+        best_j, best_iou = j, v
+    if best_j is not None and best_iou >= thr and best_j not in taken:
+      taken.add(best_j)
+      pairs.append((gts[best_j], p))
+  tp = len(pairs)
+  return tp, len(preds) - tp, len(gts) - tp, pairs
+
+
+_MATCHERS = {
+    "megc2020": _match_megc2020,
+    "one_to_one": _match_one_to_one,
+    "str": _match_one_to_one,
+}
+
+
+def _norm_emotion(value: Any) -> str:
+  return str(value or "").strip().lower()
+
+
+def str_analysis(pairs: Sequence[tuple[Any, Any]]) -> dict[str, Any]:
+  """Emotion analysis of matched (gt, pred) pairs for the `str` protocol.
+
+  Args:
+    pairs: matched (ground truth, prediction) rows with an `emotion`.
+
+  Returns:
+    `analysis_pairs` (pairs analysed), `analysis_skipped` (pairs whose
+    ground truth has no emotion), `analysis_correct`, `analysis_precision`,
+    `analysis_recall`, `f1_analysis` and `per_emotion` {class: {tp, fp, fn,
+    precision, recall}}; see the module docstring for the definitions.
+  """
+  labelled = [(_norm_emotion(getattr(g, "emotion", "")),
+               _norm_emotion(getattr(p, "emotion", ""))) for g, p in pairs]
+  skipped = sum(1 for g, _ in labelled if not g)
+  labelled = [(g, p) for g, p in labelled if g]
+  classes = sorted({g for g, _ in labelled})
+  per_emotion = {}
+  for c in classes:
+    tp = sum(1 for g, p in labelled if g == c and p == c)
+    fp = sum(1 for g, p in labelled if g != c and p == c)
+    fn = sum(1 for g, p in labelled if g == c and p != c)
+    per_emotion[c] = {
+        "tp": tp, "fp": fp, "fn": fn,
+        "precision": tp / (tp + fp) if tp + fp else 0.0,
+        "recall": tp / (tp + fn) if tp + fn else 0.0,
+    }
+  n = len(classes)
+  precision = sum(v["precision"] for v in per_emotion.values()) / n if n else 0.0
+  recall = sum(v["recall"] for v in per_emotion.values()) / n if n else 0.0
+  f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+  return {
+      "analysis_pairs": len(labelled),
+      "analysis_skipped": skipped,
+      "analysis_correct": sum(1 for g, p in labelled if g == p),
+      "analysis_precision": precision,
+      "analysis_recall": recall,
+      "f1_analysis": f1,
+      "per_emotion": per_emotion,
+  }
+
+
+def _check_type(row: Any, what: str, k: int) -> str:
+  kind = str(getattr(row, "type", "")).strip().lower()
+  if kind not in INTERVAL_TYPES:
+    raise InputError(
+        f"{what} row {k}: type {getattr(row, 'type', None)!r}; expected "
+        "'micro' or 'macro'")
+  return kind
+
+
+def evaluate(gt_rows: Sequence[Any], pred_rows: Sequence[Any],
+             protocol: str = "one_to_one",
+             iou_threshold: float = 0.5) -> dict[str, Any]:
+  """Scores predicted intervals against ground truth.
+
+  Args:
+    gt_rows: ground-truth rows with `video`, `type` ("micro"/"macro", any
+      case), `onset`, `offset` (1-based inclusive) and, for `str`, `emotion`
+      (e.g. `io.IntervalRow`).
+    pred_rows: predicted rows, same attributes plus an optional `score`
+      (None or absent: unscored).
+    protocol: `megc2020`, `one_to_one` or `str` (module docstring).
+    iou_threshold: a match needs IoU >= this, in (0, 1].
+
+  Returns:
+    {"micro": ..., "macro": ..., "overall": ..., "per_video": ...}: the first
+    three hold `tp, fp, fn, precision, recall, f1` (for `str` also the
+    `str_analysis` fields, `f1_spot` (= f1) and `strs`); `per_video` maps
+    each video to {"micro": {tp, fp, fn}, "macro": {tp, fp, fn}}.
+
+  Raises:
+    InputError: unknown protocol or type, threshold out of range.
+  """
+  if protocol not in _MATCHERS:
+    raise InputError(
+        f"unknown protocol {protocol!r}; expected one of {sorted(_MATCHERS)}")
+  if not 0.0 < iou_threshold <= 1.0:
+    raise InputError(
+        f"IoU threshold {iou_threshold}; expected a value in (0, 1]")
+  match = _MATCHERS[protocol]
+  groups = collections.defaultdict(lambda: ([], []))
+  for k, row in enumerate(gt_rows, 1):
+    groups[(str(row.video), _check_type(row, "ground truth", k))][0].append(row)
+  for k, row in enumerate(pred_rows, 1):
+    groups[(str(row.video), _check_type(row, "prediction", k))][1].append(row)
+
+  counts = {t: [0, 0, 0] for t in INTERVAL_TYPES}
+  pairs = {t: [] for t in INTERVAL_TYPES}
+  per_video = {}
+  for (video, kind), (gts, preds) in sorted(groups.items()):
+    tp, fp, fn, matched = match(gts, preds, iou_threshold)
+    counts[kind] = [a + b for a, b in zip(counts[kind], (tp, fp, fn))]
+    pairs[kind].extend(matched)
+    video_counts = per_video.setdefault(
+        video, {t: {"tp": 0, "fp": 0, "fn": 0} for t in INTERVAL_TYPES})
+    video_counts[kind] = {"tp": tp, "fp": fp, "fn": fn}
+
+  result = {t: _rates(*counts[t]) for t in INTERVAL_TYPES}
+  result["overall"] = _rates(*[sum(counts[t][i] for t in INTERVAL_TYPES)
+                               for i in range(3)])
+  if protocol == "str":
+    pairs["overall"] = pairs["micro"] + pairs["macro"]
+    for key in ("micro", "macro", "overall"):
+      analysis = str_analysis(pairs[key])
+      result[key].update(analysis)
+      result[key]["f1_spot"] = result[key]["f1"]
+      result[key]["strs"] = result[key]["f1"] * analysis["f1_analysis"]
+  result["per_video"] = per_video
+  return result
