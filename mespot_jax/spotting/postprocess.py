@@ -1,0 +1,364 @@
+"""Per-frame spotting scores -> expression intervals (Yap et al. 2021, sec. 4).
+
+Two post-processors, chosen by name from `POSTPROCESSORS`:
+
+* `automated` ("Automated IoU method", sec. 4.1): normalise the video's
+  scores, smooth them with a zero-phase Butterworth low-pass
+  (`scipy.signal.sosfiltfilt`), threshold, and turn each run of consecutive
+  frames at or above the threshold into one interval. Optional merging of
+  close runs and duration limits (both off by default, as in the paper).
+* `manual` ("Manual IoU method", the post-processing of Zhang et al. 2020 that
+  the paper borrows in sec. 4.2): normalise, Savitzky-Golay smoothing,
+  threshold, merge intervals whose gap is below a merge distance, then
+  duration limits.
+
+Every post-processor has the signature
+`fn(scores_T, fps, threshold=None, params=None) -> [(onset, offset), ...]`
+with 1-based inclusive frame numbers of that video, in onset order. One
+column (type) is processed at a time; `scores_to_intervals` does both columns
+of a `scores_T2` array (column 0 micro, column 1 macro).
+
+Parameters (`params`, a dict or ConfigDict; unknown keys raise InputError):
+
+* `normalise` ("minmax"): "minmax" scales each video's scores to [0, 1]
+  before smoothing (sec. 4.1 "normalised"); "none" keeps the raw sigmoid
+  scores. Min-max always stretches the video's highest score to 1, so every
+  non-constant video yields at least one run even when the model saw
+  nothing; "none" avoids that when the scores are calibrated. A constant
+  video normalises to zeros.
+* `order` (3): Butterworth order (`automated`). `sosfiltfilt` runs the filter
+  forward and backward, so the magnitude response is squared.
+* `cutoff_hz` (micro 5.0, macro 2.0; 2.0 without a type): Butterworth cut-off
+  in Hz, i.e. relative to `fps`. A run of d seconds has its fundamental near
+  1/(2d) Hz: 5 Hz keeps 0.2 s micro-expressions, 2 Hz keeps >= 0.5 s
+  macro-expressions. None, or a cut-off at or above Nyquist (fps / 2), means
+  no filtering.
+* `window_s` (micro 0.2, macro 0.5; 0.3 without a type): Savitzky-Golay
+  window in seconds (`manual`), rounded to a frame count, at least
+  `polyorder + 2`, plus one if even.
+* `polyorder` (2): Savitzky-Golay polynomial order (`manual`).
+* `merge_gap` (automated None, manual 0.2): merge two intervals when the
+  frames strictly between them last less than this many seconds.
+* `min_len`, `max_len` (None): drop intervals shorter / longer than this many
+  seconds (length = offset - onset + 1 frames). Applied after merging, so
+  merged fragments can pass `min_len`. Dropped, not clipped: a 3 s "micro"
+  run is not a micro-expression.
+* `threshold` (0.5): used only when the `threshold` argument is None.
+
+These defaults are this toolkit's choices (the paper gives no values); tune
+them on validation subjects only.
+
+Short videos: `sosfiltfilt` pads the signal by `padlen` samples on both sides
+and needs more samples than that; for shorter videos the pad is shortened to
+`T - 1` (edge transients grow but nothing fails). A Savitzky-Golay window
+longer than the video is shrunk to the largest odd length that fits; when it
+can no longer exceed `polyorder` the fit would be exact anyway and the signal
+is returned unsmoothed.
+"""
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+from scipy import signal
+
+from mespot_jax.errors import InputError
+
+TYPES = ("micro", "macro")
+
+DEFAULTS = {
+    "automated": {
+        "normalise": "minmax", "order": 3, "cutoff_hz": 2.0,
+        "merge_gap": None, "min_len": None, "max_len": None,
+        "threshold": 0.5,
+    },
+    "manual": {
+        "normalise": "minmax", "window_s": 0.3, "polyorder": 2,
+        "merge_gap": 0.2, "min_len": None, "max_len": None,
+        "threshold": 0.5,
+    },
+}
+
+# Per-type defaults over DEFAULTS, used by `params_for_type`.
+TYPE_DEFAULTS = {
+    "automated": {"micro": {"cutoff_hz": 5.0}, "macro": {"cutoff_hz": 2.0}},
+    "manual": {"micro": {"window_s": 0.2}, "macro": {"window_s": 0.5}},
+}
+
+Intervals = list[tuple[int, int]]
+
+
+def _as_dict(params: Any) -> dict:
+  if params is None:
+    return {}
+  if hasattr(params, "to_dict"):  # ml_collections.ConfigDict
+    return params.to_dict()
+  return dict(params)
+
+
+def _is_mapping(x: Any) -> bool:
+  return isinstance(x, Mapping) or hasattr(x, "to_dict")
+
+
+def resolve_params(method: str, params: Any = None) -> dict:
+  """Returns DEFAULTS[method] updated with `params`; unknown keys raise."""
+  if method not in DEFAULTS:
+    raise InputError(f"unknown post-processor {method!r}; expected one of "
+                     f"{sorted(DEFAULTS)}")
+  merged = dict(DEFAULTS[method])
+  given = _as_dict(params)
+  unknown = sorted(set(given) - set(merged))
+  if unknown:
+    raise InputError(
+        f"unknown {method} post-processing parameter(s) {unknown}; "
+        f"expected some of {sorted(merged)}")
+  merged.update(given)
+  if merged["normalise"] not in ("minmax", "none"):
+    raise InputError(
+        f"normalise={merged['normalise']!r}; expected 'minmax' or 'none'")
+  return merged
+
+
+def params_for_type(method: str, params: Any, type_name: str) -> dict:
+  """Parameters of one expression type.
+
+  Args:
+    method: post-processor name.
+    params: None, one flat dict shared by both types, or a dict with keys
+      `micro` and/or `macro` holding per-type dicts (`params_by_type`).
+    type_name: `"micro"` or `"macro"`.
+
+  Returns:
+    DEFAULTS[method], then TYPE_DEFAULTS[method][type_name], then the user's.
+  """
+  if type_name not in TYPES:
+    raise InputError(f"interval type {type_name!r}; expected one of {TYPES}")
+  given = _as_dict(params)
+  if any(t in given for t in TYPES):
+    given = _as_dict(given.get(type_name))
+  merged = dict(TYPE_DEFAULTS.get(method, {}).get(type_name, {}))
+  merged.update(given)
+  return resolve_params(method, merged)
+
+
+def _check_scores(scores_T: np.ndarray, fps: float) -> np.ndarray:
+  scores_T = np.asarray(scores_T, dtype=np.float64)
+  if scores_T.ndim != 1:
+    raise InputError(
+        f"scores of one type must be 1-D (T,), got shape {scores_T.shape}")
+  bad = np.flatnonzero(~np.isfinite(scores_T))
+  if bad.size:
+    raise InputError(
+        f"score of frame {bad[0] + 1} is {scores_T[bad[0]]}; expected a "
+        "finite number")
+  if not fps or fps <= 0:
+    raise InputError(f"fps={fps}; expected a positive frame rate")
+  return scores_T
+
+
+def normalise(scores_T: np.ndarray, mode: str = "minmax") -> np.ndarray:
+  """Per-video min-max to [0, 1] (`"minmax"`) or unchanged (`"none"`)."""
+  if mode == "none":
+    return scores_T
+  if scores_T.size == 0:
+    return scores_T
+  lo, hi = float(scores_T.min()), float(scores_T.max())
+  if hi - lo <= 0:
+    return np.zeros_like(scores_T)  # nothing varies: nothing to spot
+  return (scores_T - lo) / (hi - lo)
+
+
+def butter_lowpass(x_T: np.ndarray, fps: float, cutoff_hz: float,
+                   order: int) -> np.ndarray:
+  """Zero-phase Butterworth low-pass that tolerates short signals."""
+  if cutoff_hz is not None and (cutoff_hz <= 0 or order < 1):
+    raise InputError(
+        f"Butterworth cutoff_hz={cutoff_hz}, order={order}; expected "
+        "cutoff_hz > 0 and order >= 1")
+  if x_T.size < 3 or cutoff_hz is None or cutoff_hz >= fps / 2:
+    return x_T
+  sos = signal.butter(int(order), cutoff_hz, btype="low", fs=fps,
+                      output="sos")
+  # scipy's own default pad length for sosfiltfilt (scipy/signal/_signaltools).
+  zeros = min(int((sos[:, 2] == 0).sum()), int((sos[:, 5] == 0).sum()))
+  padlen = 3 * (2 * len(sos) + 1 - zeros)
+  return signal.sosfiltfilt(sos, x_T, padlen=min(padlen, x_T.size - 1))
+
+
+def savgol(x_T: np.ndarray, fps: float, window_s: float,
+           polyorder: int) -> np.ndarray:
+  """Savitzky-Golay smoothing with a window given in seconds."""
+  window = int(np.floor(window_s * fps + 0.5))
+  window = max(window, polyorder + 2)
+  if window % 2 == 0:
+    window += 1
+  if window > x_T.size:
+    window = x_T.size if x_T.size % 2 else x_T.size - 1
+  if window <= polyorder:
+    return x_T  # a polynomial of that order fits exactly: nothing to smooth
+  return signal.savgol_filter(x_T, window, polyorder)
+
+
+def _smooth_resolved(scores_T, fps, method, p):
+  x = normalise(scores_T, p["normalise"])
+  if method == "automated":
+    return butter_lowpass(x, fps, p["cutoff_hz"], p["order"])
+  return savgol(x, fps, p["window_s"], p["polyorder"])
+
+
+def smooth(scores_T: np.ndarray, fps: float, method: str = "automated",
+           params: Any = None) -> np.ndarray:
+  """The normalised, smoothed signal that `method` thresholds (for plots).
+
+  Args:
+    scores_T: (T,) scores of one type for one video.
+    fps: frame rate of the video.
+    method: `"automated"` or `"manual"`.
+    params: parameters (see the module docstring); flat, one type.
+
+  Returns:
+    (T,) float64 signal.
+  """
+  p = resolve_params(method, params)
+  return _smooth_resolved(_check_scores(scores_T, fps), fps, method, p)
+
+
+def runs_above(x_T: np.ndarray, threshold: float) -> Intervals:
+  """Runs of consecutive frames with `x >= threshold` as 1-based intervals."""
+  mask = np.concatenate([[False], np.asarray(x_T) >= threshold, [False]])
+  edges = np.flatnonzero(np.diff(mask.astype(np.int8)))
+  # edges alternate: 0-based start, 0-based end + 1 (= 1-based offset).
+  return [(int(s) + 1, int(e)) for s, e in zip(edges[::2], edges[1::2])]
+
+
+def merge_close(intervals: Intervals, fps: float,
+                merge_gap: float | None) -> Intervals:
+  """Joins neighbours whose gap (frames strictly between) < merge_gap s."""
+  if not merge_gap or not intervals:
+    return list(intervals)
+  out = [intervals[0]]
+  for on, off in intervals[1:]:
+    gap_frames = on - out[-1][1] - 1
+    if gap_frames < merge_gap * fps:
+      out[-1] = (out[-1][0], max(off, out[-1][1]))
+    else:
+      out.append((on, off))
+  return out
+
+
+def filter_durations(intervals: Intervals, fps: float, min_len: float | None,
+                     max_len: float | None) -> Intervals:
+  """Drops intervals shorter than `min_len` or longer than `max_len` s."""
+  eps = 1e-9  # 0.1 s * 30 fps is 3.0000000000000004 frames
+  out = []
+  for on, off in intervals:
+    n = off - on + 1
+    if min_len is not None and n < min_len * fps - eps:
+      continue
+    if max_len is not None and n > max_len * fps + eps:
+      continue
+    out.append((on, off))
+  return out
+
+
+def _intervals_from_smoothed(x_T, fps, threshold, p) -> Intervals:
+  runs = runs_above(x_T, threshold)
+  runs = merge_close(runs, fps, p["merge_gap"])
+  return filter_durations(runs, fps, p["min_len"], p["max_len"])
+
+
+def _split_args(threshold, params):
+  # docs/INTERFACES.md calls `fn(scores_T, fps, params)`: accept a mapping in
+  # the threshold slot and read the threshold from it.
+  if _is_mapping(threshold) and params is None:
+    params, threshold = threshold, None
+  return threshold, params
+
+
+def _run(method, scores_T, fps, threshold, params) -> Intervals:
+  threshold, params = _split_args(threshold, params)
+  p = resolve_params(method, params)
+  if threshold is None:
+    threshold = p["threshold"]
+  x = _smooth_resolved(_check_scores(scores_T, fps), fps, method, p)
+  return _intervals_from_smoothed(x, fps, float(threshold), p)
+
+
+def automated(scores_T: np.ndarray, fps: float, threshold: Any = None,
+              params: Any = None) -> Intervals:
+  """Automated IoU method: normalise, Butterworth, threshold, runs.
+
+  Args:
+    scores_T: (T,) scores of one type for one video.
+    fps: frame rate of the video.
+    threshold: threshold on the normalised, smoothed signal (from
+      `threshold.fit_thresholds`); None: `params["threshold"]`.
+    params: parameters of one type (module docstring).
+
+  Returns:
+    [(onset, offset)] 1-based inclusive, in onset order.
+  """
+  return _run("automated", scores_T, fps, threshold, params)
+
+
+def manual(scores_T: np.ndarray, fps: float, threshold: Any = None,
+           params: Any = None) -> Intervals:
+  """Manual IoU method (Zhang et al. 2020): Savitzky-Golay, threshold, merge.
+
+  Args:
+    scores_T: (T,) scores of one type for one video.
+    fps: frame rate of the video.
+    threshold: threshold on the normalised, smoothed signal; None:
+      `params["threshold"]`.
+    params: parameters of one type (module docstring).
+
+  Returns:
+    [(onset, offset)] 1-based inclusive, in onset order.
+  """
+  return _run("manual", scores_T, fps, threshold, params)
+
+
+POSTPROCESSORS: dict[str, Callable[..., Intervals]] = {
+    "automated": automated,
+    "manual": manual,
+}
+
+
+def get(name: str) -> Callable[..., Intervals]:
+  """Returns the post-processor registered under `name`."""
+  try:
+    return POSTPROCESSORS[name]
+  except KeyError:
+    raise InputError(f"unknown post-processor {name!r}; expected one of "
+                     f"{sorted(POSTPROCESSORS)}") from None
+
+
+def scores_to_intervals(
+    scores_T2: np.ndarray, fps: float,
+    thresholds: Sequence[float] = (0.5, 0.5), method: str = "automated",
+    params_by_type: Any = None) -> list[tuple[str, int, int, float]]:
+  """Both columns of a video's scores -> typed, scored intervals.
+
+  Args:
+    scores_T2: (T, 2) scores, column 0 micro, column 1 macro.
+    fps: frame rate of the video.
+    thresholds: (threshold_micro, threshold_macro) on the smoothed signals.
+    method: post-processor name.
+    params_by_type: None, a flat dict for both types, or
+      `{"micro": {...}, "macro": {...}}`.
+
+  Returns:
+    [(type, onset, offset, score)]: micro intervals first, then macro, each
+    in onset order; `score` is the mean smoothed signal inside the interval
+    (usable to rank predictions for the one_to_one protocol).
+  """
+  scores_T2 = np.asarray(scores_T2)
+  if scores_T2.ndim != 2 or scores_T2.shape[1] != 2:
+    raise InputError(
+        f"scores must have shape (T, 2) [micro, macro], got {scores_T2.shape}")
+  get(method)  # validates the name
+  out = []
+  for k, type_name in enumerate(TYPES):
+    p = params_for_type(method, params_by_type, type_name)
+    x = _smooth_resolved(_check_scores(scores_T2[:, k], fps), fps, method, p)
+    for on, off in _intervals_from_smoothed(x, fps, float(thresholds[k]), p):
+      out.append((type_name, on, off, float(x[on - 1:off].mean())))
+  return out

@@ -1,0 +1,149 @@
+"""Thresholds for the spotting post-processors, picked on an ROC curve.
+
+Sec. 4 of Yap et al. (2021) thresholds "normalised results ... using [a]
+threshold based on ROC curve". The threshold is fitted on frames of the
+training / validation subjects only (never on the held-out subject), and on
+the same normalised, smoothed signal that the post-processor thresholds:
+`fit_thresholds` runs `postprocess.smooth` per video before pooling frames.
+
+Criteria (`criterion`):
+* `"youden"`: maximise Youden's J = TPR - FPR (the ROC point farthest above
+  the chance diagonal).
+* `"f1"`: maximise frame-level F1 = 2TP / (2TP + FP + FN).
+
+A frame is predicted positive when `score >= threshold`. The returned
+threshold lies halfway between the chosen distinct score and the next lower
+distinct score, so frames scoring exactly at a class boundary do not flip on
+rounding. Ties in the criterion go to the highest threshold (fewest
+positives).
+
+Degenerate data: with no positive frames (or, for Youden, no negative frames)
+the ROC is undefined; the function logs a warning and returns `fallback`
+(default 0.5, the middle of min-max normalised scores).
+"""
+from typing import Any, Sequence
+
+from absl import logging
+import numpy as np
+
+from mespot_jax.errors import InputError
+from mespot_jax.spotting import postprocess
+
+
+def roc_points(labels: np.ndarray, scores: np.ndarray):
+  """ROC counts at every distinct score, highest threshold first.
+
+  Args:
+    labels: (N,) binary (bool or 0/1) frame labels.
+    scores: (N,) finite scores.
+
+  Returns:
+    (thresholds, tp, fp, num_pos, num_neg): `thresholds` (M,) distinct scores
+    in descending order; `tp[i]`, `fp[i]` count positives / negatives with
+    `score >= thresholds[i]`.
+  """
+  labels = np.asarray(labels).reshape(-1)
+  scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+  if labels.shape != scores.shape:
+    raise InputError(f"{labels.size} labels but {scores.size} scores; "
+                     "expected one label per scored frame")
+  if not np.all(np.isfinite(scores)):
+    bad = int(np.flatnonzero(~np.isfinite(scores))[0])
+    raise InputError(f"score {bad} is {scores[bad]}; expected a finite number")
+  if not np.all((labels == 0) | (labels == 1)):
+    raise InputError("frame labels must be 0/1 (or bool)")
+  labels = labels.astype(bool)
+  order = np.argsort(-scores, kind="stable")
+  s, y = scores[order], labels[order]
+  tp_cum = np.cumsum(y)
+  fp_cum = np.cumsum(~y)
+  # Last index of each block of equal scores: all tied frames flip together.
+  last = np.r_[np.flatnonzero(np.diff(s) != 0), s.size - 1] if s.size else (
+      np.zeros(0, int))
+  return s[last], tp_cum[last], fp_cum[last], int(y.sum()), int((~y).sum())
+
+
+def from_roc(labels: np.ndarray, scores: np.ndarray,
+             criterion: str = "youden", fallback: float = 0.5) -> float:
+  """Picks a threshold on frame scores from their ROC curve.
+
+  Args:
+    labels: (N,) binary frame labels (training / validation frames).
+    scores: (N,) scores, ideally the smoothed signal the post-processor
+      thresholds (see `fit_thresholds`).
+    criterion: `"youden"` or `"f1"` (module docstring).
+    fallback: returned, with a warning, when the criterion is undefined.
+
+  Returns:
+    The threshold; predict positive where `score >= threshold`.
+  """
+  if criterion not in ("youden", "f1"):
+    raise InputError(f"threshold criterion {criterion!r}; expected 'youden' "
+                     "or 'f1'")
+  thr, tp, fp, pos, neg = roc_points(labels, scores)
+  if pos == 0 or (criterion == "youden" and neg == 0):
+    logging.warning(
+        "ROC threshold undefined (%d positive, %d negative frames); using "
+        "the fallback threshold %.3f", pos, neg, fallback)
+    return float(fallback)
+  if criterion == "youden":
+    # J * pos * neg in integers: exact ties (2/3 - 0 == 1 - 1/3).
+    objective = (tp * neg - fp * pos).astype(np.float64)
+  else:
+    objective = 2 * tp / (tp + fp + pos)  # 2TP / (2TP + FP + FN)
+  # First (= highest threshold) maximum, ignoring rounding-level differences.
+  i = int(np.flatnonzero(objective >= objective.max() - 1e-12)[0])
+  below = thr[i + 1] if i + 1 < thr.size else thr[i] - 1.0
+  return float((thr[i] + below) / 2)
+
+
+def youden_j(labels: np.ndarray, scores: np.ndarray, threshold: float) -> float:
+  """TPR - FPR of the rule `score >= threshold` (both classes present)."""
+  labels = np.asarray(labels).astype(bool).reshape(-1)
+  pred = np.asarray(scores).reshape(-1) >= threshold
+  tpr = (pred & labels).sum() / max(labels.sum(), 1)
+  fpr = (pred & ~labels).sum() / max((~labels).sum(), 1)
+  return float(tpr - fpr)
+
+
+def fit_thresholds(
+    videos: Sequence[tuple[np.ndarray, np.ndarray, float]],
+    method: str = "automated", params: Any = None,
+    criterion: str = "youden", fallback: float = 0.5) -> tuple[float, float]:
+  """Fits (threshold_micro, threshold_macro) on smoothed training scores.
+
+  Each video is smoothed on its own, exactly as the post-processor will
+  smooth a test video (per-video normalisation included), and the threshold
+  is picked on the pooled frames of all videos.
+
+  Args:
+    videos: [(scores_T2, labels_T2, fps)] of training / validation videos;
+      column 0 micro, column 1 macro; labels binary per frame.
+    method: post-processor name (`postprocess.POSTPROCESSORS`).
+    params: None, a flat dict, or `{"micro": {...}, "macro": {...}}` as in
+      `postprocess.scores_to_intervals`.
+    criterion: `"youden"` or `"f1"`.
+    fallback: threshold for a type without positive (or negative) frames.
+
+  Returns:
+    (threshold_micro, threshold_macro).
+  """
+  postprocess.get(method)
+  out = []
+  for k, type_name in enumerate(postprocess.TYPES):
+    p = postprocess.params_for_type(method, params, type_name)
+    xs, ys = [], []
+    for i, (scores_T2, labels_T2, fps) in enumerate(videos):
+      scores_T2, labels_T2 = np.asarray(scores_T2), np.asarray(labels_T2)
+      if (scores_T2.ndim != 2 or scores_T2.shape[1] != 2
+          or labels_T2.shape != scores_T2.shape):
+        raise InputError(
+            f"video {i}: scores {scores_T2.shape} and labels "
+            f"{labels_T2.shape}; expected both (T, 2) [micro, macro]")
+      xs.append(postprocess.smooth(scores_T2[:, k], fps, method, p))
+      ys.append(labels_T2[:, k])
+    if not xs:
+      xs, ys = [np.zeros(0)], [np.zeros(0, bool)]
+    out.append(from_roc(np.concatenate(ys), np.concatenate(xs), criterion,
+                        fallback))
+  return out[0], out[1]

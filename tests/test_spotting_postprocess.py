@@ -1,0 +1,179 @@
+"""Tests of mespot_jax.spotting.postprocess (scores -> intervals)."""
+import numpy as np
+import pytest
+from scipy import signal
+
+from mespot_jax.errors import InputError
+from mespot_jax.spotting import postprocess
+
+FPS = 30.0
+PLANTED = [(61, 90), (181, 230)]  # 1-based inclusive
+
+
+def _trace(planted=PLANTED, num=300, noise=0.03, seed=0):
+  rng = np.random.default_rng(seed)
+  x = 0.1 + noise * rng.standard_normal(num)
+  for on, off in planted:
+    x[on - 1:off] += 0.8
+  return x
+
+
+def _close(got, want, tol=2):
+  return len(got) == len(want) and all(
+      abs(g[0] - w[0]) <= tol and abs(g[1] - w[1]) <= tol
+      for g, w in zip(got, want))
+
+
+@pytest.mark.parametrize("method", ["automated", "manual"])
+def test_planted_bumps_are_recovered(method):
+  got = postprocess.get(method)(_trace(), FPS, 0.5, None)
+  assert _close(got, PLANTED), got
+
+
+def test_planted_bumps_at_200_fps():
+  planted = [(401, 480), (1201, 1600)]
+  x = _trace(planted, num=2000)
+  for method in ("automated", "manual"):
+    got = postprocess.get(method)(x, 200.0, 0.5, {})
+    assert _close(got, planted), (method, got)
+
+
+def test_registry_and_interfaces_call_form():
+  assert postprocess.get("automated") is postprocess.automated
+  assert postprocess.get("manual") is postprocess.manual
+  with pytest.raises(InputError, match="unknown post-processor"):
+    postprocess.get("bogus")
+  x = _trace()
+  # docs/INTERFACES.md form: fn(scores_T, fps, params) with the threshold
+  # inside params.
+  a = postprocess.automated(x, FPS, {"threshold": 0.5})
+  b = postprocess.automated(x, FPS, 0.5, {})
+  assert a == b
+  assert postprocess.automated(x, FPS, {"threshold": 0.99}) != a
+
+
+def test_unknown_parameter_is_rejected():
+  with pytest.raises(InputError, match="cutof_hz"):
+    postprocess.automated(_trace(), FPS, 0.5, {"cutof_hz": 3.0})
+  with pytest.raises(InputError, match="frame 4"):
+    x = _trace()
+    x[3] = np.nan
+    postprocess.manual(x, FPS, 0.5)
+
+
+def test_min_duration_drops_short_spike():
+  x = np.zeros(200)
+  x[50:80] = 1.0    # 1.0 s run, frames 51-80
+  x[140:143] = 1.0  # 0.1 s spike, frames 141-143
+  no_filter = {"cutoff_hz": None}
+  assert postprocess.automated(x, FPS, 0.5, no_filter) == [(51, 80),
+                                                            (141, 143)]
+  got = postprocess.automated(x, FPS, 0.5, dict(no_filter, min_len=0.3))
+  assert got == [(51, 80)]
+  got = postprocess.automated(x, FPS, 0.5, dict(no_filter, max_len=0.5))
+  assert got == [(141, 143)]
+
+
+def test_merge_joins_close_runs_only():
+  x = np.zeros(200)
+  x[20:40] = 1.0  # frames 21-40
+  x[43:60] = 1.0  # frames 44-60: 3 frames (0.1 s) between
+  x[100:120] = 1.0  # 40 frames away
+  p = {"cutoff_hz": None}
+  assert len(postprocess.automated(x, FPS, 0.5, p)) == 3
+  got = postprocess.automated(x, FPS, 0.5, dict(p, merge_gap=0.2))
+  assert got == [(21, 60), (101, 120)]
+  # Gap of exactly 3 frames is not below 0.1 s: no merge.
+  assert len(postprocess.automated(x, FPS, 0.5, dict(p, merge_gap=0.1))) == 3
+
+
+def test_merge_happens_before_min_duration():
+  x = np.zeros(100)
+  x[10:14] = 1.0
+  x[15:19] = 1.0  # two 4-frame fragments, one frame apart
+  p = {"cutoff_hz": None, "min_len": 0.25, "merge_gap": 0.1}
+  assert postprocess.automated(x, FPS, 0.5, p) == [(11, 19)]
+
+
+def test_butterworth_keeps_constant_signal():
+  y = postprocess.butter_lowpass(np.full(500, 0.7), 200.0, 2.0, 3)
+  np.testing.assert_allclose(y, 0.7, atol=1e-9)
+  y = postprocess.smooth(np.full(50, 0.3), FPS, "automated",
+                         {"normalise": "none"})
+  np.testing.assert_allclose(y, 0.3, atol=1e-9)
+
+
+def test_butterworth_removes_high_frequency():
+  t = np.arange(600) / 200.0
+  slow, fast = np.sin(2 * np.pi * 0.5 * t), 0.5 * np.sin(2 * np.pi * 40 * t)
+  y = postprocess.butter_lowpass(slow + fast, 200.0, 2.0, 3)
+  np.testing.assert_allclose(y[100:-100], slow[100:-100], atol=0.02)
+
+
+def test_short_video_does_not_crash():
+  sos = signal.butter(4, 2.0, fs=200.0, output="sos")
+  with pytest.raises(ValueError):  # what the fallback protects against
+    signal.sosfiltfilt(sos, np.ones(10))
+  p = {"order": 4, "cutoff_hz": 2.0}
+  for num in (0, 1, 2, 5, 10):
+    x = np.linspace(0, 1, num)
+    y = postprocess.smooth(x, 200.0, "automated", p)
+    assert y.shape == (num,) and np.all(np.isfinite(y))
+    postprocess.automated(x, 200.0, 0.5, p)
+    y = postprocess.smooth(x, 200.0, "manual", {"window_s": 0.5})
+    assert y.shape == (num,) and np.all(np.isfinite(y))
+    postprocess.manual(x, 200.0, 0.5)
+  # A 10-frame ramp keeps its shape through the shortened pad.
+  y = postprocess.smooth(np.linspace(0, 1, 10), 200.0, "automated", p)
+  assert y[-1] > y[0]
+
+
+def test_savgol_window_is_odd_and_large_enough():
+  # window 0.1 s at 30 fps = 3 frames < polyorder + 2 = 5: a cubic would be
+  # fitted exactly by 3 points, so it must be widened to 5.
+  x = np.random.default_rng(1).standard_normal(40)
+  y = postprocess.savgol(x, FPS, 0.1, 3)
+  np.testing.assert_allclose(y, signal.savgol_filter(x, 5, 3))
+  y = postprocess.savgol(x, FPS, 0.2, 2)  # 6 frames -> 7
+  np.testing.assert_allclose(y, signal.savgol_filter(x, 7, 2))
+
+
+def test_minmax_versus_none_on_empty_video():
+  flat = 0.1 + 0.01 * np.random.default_rng(2).standard_normal(300)
+  # Min-max stretches noise to [0, 1]: something is always found ...
+  assert postprocess.automated(flat, FPS, 0.5, {"normalise": "minmax"})
+  # ... while calibrated scores kept as they are give nothing.
+  assert postprocess.automated(flat, FPS, 0.5, {"normalise": "none"}) == []
+  # A constant video normalises to zeros, not NaN.
+  assert postprocess.automated(np.ones(50), FPS, 0.5) == []
+
+
+def test_scores_to_intervals_types_and_scores():
+  micro = _trace([(101, 110)], num=300, seed=3)
+  macro = _trace([(31, 90), (201, 260)], num=300, seed=4)
+  scores_T2 = np.stack([micro, macro], axis=1)
+  for method in ("automated", "manual"):
+    rows = postprocess.scores_to_intervals(scores_T2, FPS, (0.5, 0.5), method)
+    types = [r[0] for r in rows]
+    assert types == ["micro", "macro", "macro"], rows
+    assert _close([r[1:3] for r in rows[:1]], [(101, 110)])
+    assert _close([r[1:3] for r in rows[1:]], [(31, 90), (201, 260)])
+    # score = mean smoothed signal inside the interval.
+    p = postprocess.params_for_type(method, None, "macro")
+    x = postprocess.smooth(macro, FPS, method, p)
+    _, on, off, score = rows[1]
+    assert score == pytest.approx(x[on - 1:off].mean())
+    assert score > 0.5
+
+
+def test_params_by_type_are_applied_per_type():
+  p = postprocess.params_for_type(
+      "automated", {"micro": {"min_len": 0.1}}, "micro")
+  assert p["min_len"] == 0.1 and p["cutoff_hz"] == 5.0
+  p = postprocess.params_for_type(
+      "automated", {"micro": {"min_len": 0.1}}, "macro")
+  assert p["min_len"] is None and p["cutoff_hz"] == 2.0
+  p = postprocess.params_for_type("manual", {"polyorder": 3}, "macro")
+  assert p["polyorder"] == 3 and p["window_s"] == 0.5
+  with pytest.raises(InputError):
+    postprocess.scores_to_intervals(np.zeros((10, 3)), FPS)

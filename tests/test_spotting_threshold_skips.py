@@ -1,0 +1,163 @@
+"""Tests of mespot_jax.spotting.threshold and mespot_jax.spotting.skips."""
+import dataclasses
+
+import numpy as np
+import pytest
+
+from mespot_jax.errors import InputError
+from mespot_jax.spotting import postprocess
+from mespot_jax.spotting import skips
+from mespot_jax.spotting import threshold
+
+
+@dataclasses.dataclass(frozen=True)
+class Iv:
+  type: str
+  onset: int
+  offset: int
+
+
+# ---------------------------------------------------------------- threshold
+
+
+@pytest.mark.parametrize("criterion", ["youden", "f1"])
+def test_separable_data_threshold_between_classes(criterion):
+  rng = np.random.default_rng(0)
+  neg, pos = rng.uniform(0.0, 0.4, 60), rng.uniform(0.6, 1.0, 40)
+  labels = np.r_[np.zeros(60), np.ones(40)]
+  scores = np.r_[neg, pos]
+  perm = rng.permutation(100)
+  thr = threshold.from_roc(labels[perm], scores[perm], criterion)
+  assert neg.max() < thr < pos.min()
+  assert threshold.youden_j(labels, scores, thr) == 1.0
+
+
+def test_hand_computed_roc_thresholds():
+  scores = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
+  labels = np.array([0, 0, 1, 0, 1, 1])
+  # Youden J per threshold (desc.): 1/3, 2/3, 1/3, 2/3, 1/3, 0; the tie
+  # between 0.5 and 0.3 goes to the higher one -> midpoint (0.5 + 0.4) / 2.
+  assert threshold.from_roc(labels, scores, "youden") == pytest.approx(0.45)
+  # F1 per threshold: .5, .8, .667, .857, .75, .667 -> 0.3 -> (0.3+0.2)/2.
+  assert threshold.from_roc(labels, scores, "f1") == pytest.approx(0.25)
+
+
+def test_tied_scores_flip_together():
+  thr = threshold.from_roc([0, 1, 0, 1], [0.5, 0.5, 0.5, 0.9])
+  assert thr == pytest.approx(0.7)
+  thr_values, tp, fp, pos, neg = threshold.roc_points(
+      [0, 1, 0, 1], [0.5, 0.5, 0.5, 0.9])
+  np.testing.assert_array_equal(thr_values, [0.9, 0.5])
+  np.testing.assert_array_equal(tp, [1, 2])
+  np.testing.assert_array_equal(fp, [0, 2])
+  assert (pos, neg) == (2, 2)
+
+
+def test_degenerate_data_falls_back():
+  assert threshold.from_roc(np.zeros(10), np.linspace(0, 1, 10)) == 0.5
+  assert threshold.from_roc(np.zeros(10), np.linspace(0, 1, 10),
+                            fallback=0.3) == 0.3
+  assert threshold.from_roc(np.ones(10), np.linspace(0, 1, 10)) == 0.5
+  assert threshold.from_roc([], []) == 0.5
+  with pytest.raises(InputError, match="labels"):
+    threshold.from_roc([0, 1], [0.2, 0.3, 0.4])
+  with pytest.raises(InputError, match="criterion"):
+    threshold.from_roc([0, 1], [0.2, 0.3], "auc")
+
+
+def _video(planted, num, seed, fps):
+  rng = np.random.default_rng(seed)
+  scores = 0.1 + 0.05 * rng.standard_normal((num, 2))
+  labels = np.zeros((num, 2), bool)
+  for k, (on, off) in enumerate(planted):
+    scores[on - 1:off, k] += 0.7
+    labels[on - 1:off, k] = True
+  return scores, labels, fps
+
+
+def test_fit_thresholds_works_on_smoothed_signal():
+  videos = [_video([(41, 50), (101, 160)], 240, 0, 30.0),
+            _video([(21, 28), (61, 130)], 200, 1, 30.0)]
+  for method in ("automated", "manual"):
+    thr_micro, thr_macro = threshold.fit_thresholds(videos, method)
+    # Same as picking on the pooled, per-video smoothed signals.
+    for k, (type_name, thr) in enumerate(
+        [("micro", thr_micro), ("macro", thr_macro)]):
+      p = postprocess.params_for_type(method, None, type_name)
+      xs = [postprocess.smooth(s[:, k], f, method, p) for s, _, f in videos]
+      ys = [l[:, k] for _, l, _ in videos]
+      assert thr == pytest.approx(
+          threshold.from_roc(np.concatenate(ys), np.concatenate(xs)))
+    # The fitted thresholds recover the training intervals.
+    rows = postprocess.scores_to_intervals(
+        videos[0][0], 30.0, (thr_micro, thr_macro), method)
+    got = {(t, on, off) for t, on, off, _ in rows}
+    assert len(got) == 2
+    for (t, on, off), (w_on, w_off) in zip(sorted(got, reverse=True),
+                                           [(41, 50), (101, 160)]):
+      assert abs(on - w_on) <= 2 and abs(off - w_off) <= 2, (method, got)
+
+
+def test_fit_thresholds_without_positives_uses_fallback():
+  s, l, f = _video([(41, 50), (101, 160)], 240, 0, 30.0)
+  l[:, 1] = False
+  thr_micro, thr_macro = threshold.fit_thresholds([(s, l, f)], fallback=0.4)
+  assert thr_macro == 0.4 and thr_micro != 0.4
+  with pytest.raises(InputError, match="video 0"):
+    threshold.fit_thresholds([(s, l[:, :1], f)])
+
+
+# -------------------------------------------------------------------- skips
+
+
+def test_kth_frame_skips_hand_computed():
+  ivs = [Iv("micro", 1, 11),     # 11 frames: mid 5
+         Iv("micro", 10, 17),    # 8 frames: 7 // 2 = 3
+         Iv("micro", 100, 106),  # 7 frames: 3
+         Iv("micro", 1, 2),      # 2 frames: 0
+         Iv("macro", 1, 31),     # 15
+         Iv("macro", 1, 45)]     # 22
+  # micro (5 + 3 + 3 + 0) / 4 = 2.75 -> 3; macro 18.5 -> 19 (half up, not
+  # Python's half-to-even 18).
+  assert skips.kth_frame_skips(ivs, 30.0) == (3, 19)
+  # Literal reading: odd-length intervals only: micro (5 + 3) / 2 = 4,
+  # macro (15 + 22) / 2 -> 19.
+  assert skips.kth_frame_skips(ivs, 30.0, odd_only=True) == (4, 19)
+
+
+def test_kth_frame_skips_fallback_and_errors():
+  ivs = [Iv("micro", 1, 11)]
+  assert skips.kth_frame_skips(ivs, 200.0) == (5, 200)  # default 1.0 s
+  assert skips.kth_frame_skips(ivs, 30.0, default_seconds=(0.2, 0.5)) == (
+      5, 15)
+  assert skips.kth_frame_skips([], 30.0) == (6, 30)
+  assert skips.kth_frame_skips([Iv("micro", 5, 5)], 30.0)[0] == 1  # >= 1
+  with pytest.raises(InputError, match="Micro"):
+    skips.kth_frame_skips([Iv("Micro", 1, 5)], 30.0)
+  with pytest.raises(InputError, match="offset 3 before onset 9"):
+    skips.kth_frame_skips([Iv("macro", 9, 3)], 30.0)
+
+
+def test_table3_random_skip_ranges():
+  t = skips.TABLE3_RANDOM_SKIP_SECONDS
+  assert t["samm_lv"] == ((0.125, 0.375), (1.0, 2.0))
+  assert skips.random_skip_ranges_frames(t["samm_lv"], 200) == (
+      (25, 75), (200, 400))
+  assert skips.random_skip_ranges_frames(t["cas_me2"], 30) == (
+      (3, 9), (16, 50))
+  assert skips.random_skip_ranges_frames(((3, 9), (16, 50)), 30,
+                                         unit="frames") == ((3, 9), (16, 50))
+  with pytest.raises(InputError):
+    skips.random_skip_ranges_frames(((9, 3), (16, 50)), 30, unit="frames")
+  with pytest.raises(InputError):
+    skips.random_skip_ranges_frames(((0.1, 0.3),), 30)
+
+
+def test_rescale_skip():
+  # SAMM-LV's k-th frame skips (200 fps) at CAS(ME)^2's 30 fps.
+  assert skips.rescale_skip(37, 200, 30) == 6    # 5.55
+  assert skips.rescale_skip(217, 200, 30) == 33  # 32.55
+  assert skips.rescale_skip(6, 30, 200) == 40
+  assert skips.rescale_skip(1, 200, 30) == 1     # never 0
+  with pytest.raises(InputError):
+    skips.rescale_skip(5, 0, 30)
