@@ -53,11 +53,25 @@ def open_dataset(config) -> SpottingSource:
 
 
 def make_loss(loss_config):
-  """The loss function a config names, with its fields bound."""
-  cfg = dict(loss_config.items())
-  fn = losses.LOSSES[cfg.pop("name")]
+  """The loss function a config names, with its fields bound.
+
+  The same config gives the same function object, so compiled steps that
+  close over it are shared between runs in one process.
+  """
+  items = tuple(sorted((k, tuple(v) if isinstance(v, (list, tuple)) else v)
+                       for k, v in loss_config.items()))
+  return _make_loss(items)
+
+
+@functools.lru_cache(maxsize=None)
+def _make_loss(items):
+  cfg = dict(items)
+  name = cfg.pop("name")
+  if name not in losses.LOSSES:
+    raise ValueError(f"unknown loss.name {name!r}; one of "
+                     f"{sorted(losses.LOSSES)}")
+  fn = losses.LOSSES[name]
   if fn is losses.yap_weighted_bce:
-    cfg["class_weights"] = tuple(cfg["class_weights"])
     return functools.partial(fn, **cfg)
   return fn
 
@@ -201,8 +215,14 @@ def frame_level(pool) -> dict:
   return out
 
 
-def run(config: ml_collections.ConfigDict, workdir: str) -> dict:
+def run(config: ml_collections.ConfigDict, workdir: str,
+        store: FrameStore | None = None) -> dict:
   """Trains and evaluates every LOSO fold; writes the report to `workdir`.
+
+  Args:
+    config: the experiment config.
+    workdir: run directory (resumed when it holds a checkpoint).
+    store: frames to use instead of opening `config.dataset` (tests).
 
   Returns:
     The metrics dict also written to `workdir/metrics.json`.
@@ -211,9 +231,10 @@ def run(config: ml_collections.ConfigDict, workdir: str) -> dict:
   os.makedirs(workdir, exist_ok=True)
   with atomic_write(os.path.join(workdir, "config.json")) as f:
     f.write(config.to_json_best_effort(indent=2))
-  source = open_dataset(config)
-  store = FrameStore.from_source(source, config.dataset.image_size,
-                                 config.dataset.in_memory_max_gib)
+  if store is None:
+    store = FrameStore.from_source(open_dataset(config),
+                                   config.dataset.image_size,
+                                   config.dataset.in_memory_max_gib)
   subjects = sorted({v.subject for v in store.videos})
   folds = folds_lib.make_folds(subjects, config.train.num_val_subjects,
                                config.seed, tuple(config.train.test_folds))

@@ -31,7 +31,7 @@ def main(argv):
     raise app.UsageError("--config=configs/<experiment>.py is required")
   workdir = _WORKDIR.value or os.path.join(
       "runs", os.path.splitext(os.path.basename(
-          flags.FLAGS["config"].config_filename))[0])
+          config_flags.get_config_filename(flags.FLAGS["config"])))[0])
   from mespot_jax import experiment  # pylint: disable=g-import-not-at-top
   try:
     experiment.run(config, workdir)

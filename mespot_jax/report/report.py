@@ -50,9 +50,10 @@ def summary_table(metrics: dict) -> str:
       if protocol == "frame":
         continue
       o = res["overall"]
+      counts = "{}/{}/{}".format(o["tp"], o["fp"], o["fn"])
       lines.append(f"{kind:<10}{protocol:<12}{res['micro']['f1']:>10.4f}"
                    f"{res['macro']['f1']:>10.4f}{o['f1']:>12.4f}"
-                   f"{f'{o['tp']}/{o['fp']}/{o['fn']}':>16}")
+                   f"{counts:>16}")
   for kind in ("model", "baseline"):
     if kind in metrics and "frame" in metrics[kind]:
       fr = metrics[kind]["frame"]

@@ -26,7 +26,8 @@ class Checkpointer:
   def save(self, step: int, tree, meta: dict) -> None:
     self._manager.save(step, args=ocp.args.Composite(
         tree=ocp.args.StandardSave(tree), meta=ocp.args.JsonSave(meta)))
-    self._manager.wait_until_finished()
+    # Asynchronous: the write overlaps the next epoch; the manager waits for
+    # it before the next save, and `close` waits for the last one.
 
   def restore(self, step: int, target):
     """Restores (tree, meta); `target` gives structure, dtypes, shardings."""
@@ -41,4 +42,5 @@ class Checkpointer:
     return out["meta"]
 
   def close(self):
+    self._manager.wait_until_finished()
     self._manager.close()

@@ -7,6 +7,7 @@ window of `max(skips) + batch_size` frames is held, so any video length
 runs in bounded memory. Batches have a fixed shape (the last one padded),
 so the jitted scorer compiles once.
 """
+import functools
 from typing import Callable, Iterable, Iterator
 
 import jax
@@ -15,8 +16,9 @@ import numpy as np
 from mespot_jax.train import steps as steps_lib
 
 
+@functools.lru_cache(maxsize=None)
 def make_predict_fn(model) -> Callable:
-  """`jit((variables, x_u8) -> sigmoid scores (B, 2))`."""
+  """`jit((variables, x_u8) -> sigmoid scores (B, 2))` (cached per model)."""
   return jax.jit(lambda v, x: steps_lib.predict(v, model.apply, x))
 
 

@@ -132,7 +132,9 @@ def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
                                fold_ids[c * chunk:(c + 1) * chunk],
                                config.seed, impl)
     states.append(_put(s, sharding))
-    bests.append(_put(state_lib.variables_of(s), sharding))
+    # A copy: the state's buffers are donated to the train step.
+    bests.append(_put(jax.tree.map(jnp.copy, state_lib.variables_of(s)),
+                      sharding))
 
   active = np.array([True] * k + [False] * (k_pad - k))
   best_loss = np.full(k_pad, np.inf)
@@ -167,8 +169,7 @@ def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
     logging.info("resumed from %s at epoch %d", ckpt.directory, start_epoch)
 
   train_step = steps_lib.make_train_step(loss_fn, impl)
-  eval_fn = jax.jit(jax.vmap(lambda v, b: steps_lib.eval_loss(
-      v, model.apply, b, loss_fn=loss_fn)))
+  eval_fn = steps_lib.make_eval_fn(model, loss_fn)
   val_batch = sampler.val_batch(tc.val_samples)
   names = [f.test_subject or "deploy" for f in folds]
 

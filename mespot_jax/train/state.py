@@ -3,6 +3,7 @@
 Every leaf of a fold-stacked state has a leading axis K (folds). One
 `jax.jit(jax.vmap(train_step))` advances all folds of a chunk together.
 """
+import functools
 from typing import Any
 
 import flax
@@ -22,8 +23,10 @@ class TrainState(train_state.TrainState):
   rng: jax.Array
 
 
+@functools.lru_cache(maxsize=None)
 def make_optimizer(name: str, learning_rate: float) -> optax.GradientTransformation:
-  """Optimizer by name (`adam`, `sgd`, `adamw`)."""
+  """Optimizer by name (`adam`, `sgd`, `adamw`); cached so that compiled
+  steps closing over it are shared between runs in one process."""
   optimizers = {"adam": optax.adam, "sgd": optax.sgd, "adamw": optax.adamw}
   if name not in optimizers:
     raise ValueError(f"unknown train.optimizer {name!r}; one of "
@@ -32,7 +35,13 @@ def make_optimizer(name: str, learning_rate: float) -> optax.GradientTransformat
 
 
 def rng_impl(name: str) -> str | None:
-  """The PRNG implementation for dropout: `rbg` on CPU when `auto`."""
+  """The PRNG implementation for dropout: `rbg` on CPU when `auto`.
+
+  `rbg` is much cheaper on CPU (PERFORMANCE_NOTES.md) but its bits are not
+  invariant under `vmap`, so with it the dropout masks, and so the results,
+  depend on `train.folds_per_step`. The default implementation (threefry)
+  gives the same results however folds are chunked or sharded.
+  """
   if name == "auto":
     return "rbg" if jax.default_backend() == "cpu" else None
   return None if name in ("default", "") else name
@@ -54,7 +63,16 @@ def init_stacked(model, tx, sample_x, fold_ids, seed: int, impl: str | None):
     A `TrainState` whose leaves have a leading axis K.
   """
 
-  def init_one(fold_id):
+  init = _init_fn(model, tx, seed, impl)
+  return init(jnp.asarray(fold_ids, jnp.int32), tuple(sample_x.shape))
+
+
+@functools.lru_cache(maxsize=None)
+def _init_fn(model, tx, seed, impl):
+  """A compiled, cached `fold_ids -> stacked state` initialiser."""
+
+  def init_one(fold_id, shape):
+    sample_x = jnp.zeros(shape, jnp.float32)
     key = jax.random.fold_in(jax.random.key(seed), fold_id)
     k_params, k_drop = jax.random.split(key)
     variables = model.init({"params": k_params, "dropout": k_params},
@@ -66,7 +84,8 @@ def init_stacked(model, tx, sample_x, fold_ids, seed: int, impl: str | None):
         batch_stats=variables.get("batch_stats", flax.core.FrozenDict()),
         rng=jax.random.key_data(drop_key))
 
-  return jax.jit(jax.vmap(init_one))(jnp.asarray(fold_ids))
+  return jax.jit(jax.vmap(init_one, in_axes=(0, None)),
+                 static_argnums=1)
 
 
 def variables_of(state: TrainState) -> dict:

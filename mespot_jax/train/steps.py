@@ -70,10 +70,22 @@ def predict(variables, apply_fn, x_u8):
   return jax.nn.sigmoid(apply_fn(variables, to_float(x_u8), train=False))
 
 
+@functools.lru_cache(maxsize=None)
 def make_train_step(loss_fn, impl):
-  """`jit(vmap(train_step))` over the fold axis, donating the state."""
+  """`jit(vmap(train_step))` over the fold axis, donating the state.
+
+  Cached, so runs in one process (tests, deploy after LOSO) share the
+  compiled step.
+  """
   step = functools.partial(train_step, loss_fn=loss_fn, impl=impl)
   return jax.jit(jax.vmap(step), donate_argnums=0)
+
+
+@functools.lru_cache(maxsize=None)
+def make_eval_fn(model, loss_fn):
+  """`jit(vmap(eval_loss))` over the fold axis (cached)."""
+  return jax.jit(jax.vmap(lambda v, b: eval_loss(v, model.apply, b,
+                                                 loss_fn=loss_fn)))
 
 
 def select(mask_K, new_tree, old_tree):

@@ -1,0 +1,69 @@
+"""End to end on small in-memory videos: train, score, post-process, report.
+
+The report's CSVs must reproduce its metrics through the evaluate CLI's
+library functions, and a second call on the same workdir must resume from
+the final checkpoint and give the same metrics.
+"""
+import json
+import os
+
+import pytest
+
+from configs import tiny
+from mespot_jax import experiment
+from mespot_jax.metrics import intervals, io as metrics_io
+from tests import fake_spotting
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+  config = tiny.get_config()
+  config.eval.plots = True
+  store = fake_spotting.make_store(num_subjects=4, num_frames=120)
+  workdir = str(tmp_path_factory.mktemp("run"))
+  metrics = experiment.run(config, workdir, store=store)
+  return config, store, workdir, metrics
+
+
+def test_report_files_and_keys(run):
+  config, store, workdir, metrics = run
+  for name in ("metrics.json", "predictions.csv", "baseline_predictions.csv",
+               "ground_truth.csv", "config.json"):
+    assert os.path.exists(os.path.join(workdir, name)), name
+  assert sorted(os.listdir(os.path.join(workdir, "plots"))) == sorted(
+      f"{v.video}.png" for v in store.videos)
+  assert os.listdir(os.path.join(workdir, "tensorboard"))
+  on_disk = json.load(open(os.path.join(workdir, "metrics.json")))
+  for kind in ("model", "baseline"):
+    for protocol in ("megc2020", "one_to_one"):
+      for typ in ("micro", "macro", "overall"):
+        assert set(on_disk[kind][protocol][typ]) >= {
+            "tp", "fp", "fn", "precision", "recall", "f1"}
+    assert set(on_disk[kind]["frame"]) == {"micro", "macro"}
+  assert [f["test_subject"] for f in on_disk["folds"]] == [
+      "s00", "s01", "s02", "s03"]
+  for f in on_disk["folds"]:  # validation never holds the test subject
+    assert f["test_subject"] not in f["val_subjects"]
+  gt = metrics_io.read_intervals_csv(os.path.join(workdir, "ground_truth.csv"))
+  assert len(gt) == sum(len(v.intervals) for v in store.videos)
+
+
+def test_csvs_reproduce_metrics(run):
+  config, store, workdir, metrics = run
+  gt = metrics_io.read_intervals_csv(os.path.join(workdir, "ground_truth.csv"))
+  for kind, name in (("model", "predictions.csv"),
+                     ("baseline", "baseline_predictions.csv")):
+    pred = metrics_io.read_intervals_csv(os.path.join(workdir, name))
+    for protocol in ("megc2020", "one_to_one"):
+      again = intervals.evaluate(gt, pred, protocol)
+      for typ in ("micro", "macro", "overall"):
+        assert again[typ]["tp"] == metrics[kind][protocol][typ]["tp"]
+        assert again[typ]["fp"] == metrics[kind][protocol][typ]["fp"]
+        assert again[typ]["fn"] == metrics[kind][protocol][typ]["fn"]
+
+
+def test_rerun_resumes_and_matches(run):
+  config, store, workdir, metrics = run
+  again = experiment.run(config, workdir, store=store)
+  assert again["model"]["one_to_one"] == metrics["model"]["one_to_one"]
+  assert again["history"] == metrics["history"]
