@@ -1,0 +1,70 @@
+"""CAS(ME)^2 part A: micro- and macro-expression spotting, 30 fps.
+
+The release is licensed: the user downloads it and points `--manual_dir` at
+the folder holding the annotation workbook and `rawpic/`. The
+workbook is parsed and its quirks repaired by `mespot_jax.data.annotations`
+(each policy is listed in README.md and counted in
+`info.metadata["policies"]`); faces are aligned and stored by the shared
+`SpottingBuilder` in the schema of `synthetic_lv`.
+"""
+import collections
+import dataclasses
+import functools
+import os
+
+from mespot_jax.data import annotations
+from mespot_jax.data import spotting_builder
+from mespot_jax.data import video_io
+
+FPS = 30.0
+
+
+class Builder(spotting_builder.SpottingBuilder):
+  """CAS(ME)^2 long videos (part A) with their macro and micro intervals."""
+
+  VERSION = "1.0.0"
+  RELEASE_NOTES = {"1.0.0": "First release."}
+  HOMEPAGE = "http://casme.psych.ac.cn/"
+  BUILDER_CONFIGS = [
+      spotting_builder.SpottingBuilderConfig(
+          name="112_grey", description="112x112 grey aligned crops.",
+          image_size=112, grey=True),
+      spotting_builder.SpottingBuilderConfig(
+          name="224_grey", description="224x224 grey aligned crops.",
+          image_size=224, grey=True),
+      spotting_builder.SpottingBuilderConfig(
+          name="112_rgb", description="112x112 colour aligned crops.",
+          image_size=112, grey=False),
+  ]
+  DEFAULT_CONFIG_NAME = "112_grey"
+  MANUAL_DOWNLOAD_INSTRUCTIONS = """\
+  CAS(ME)^2 is licensed: request it from its authors (see HOMEPAGE),
+  unpack it, and pass `--manual_dir=DIR` where DIR is the folder that
+  directly contains BOTH
+    - the annotation workbook `CAS(ME)^2code_final.xlsx` (or a renamed copy
+      such as `code_final.xlsx`; any `*code_final*.xlsx` is accepted), and
+    - the folder `rawpic/` holding one folder per subject and one frame
+      folder per video (`rawpic/s15/15_0101disgustingteeth/img1.jpg`, ...).
+      Videos instead of frames: `rawpic/s15/15_0101disgustingteeth.avi`
+      (or `rawvideo/s15/...avi`, `.mp4`) is used when the folder is absent.
+  """
+
+  def _list_videos(self, dl_manager) -> list[spotting_builder.VideoSpec]:
+    release = annotations.parse_cas_me2(os.fspath(dl_manager.manual_dir))
+    for name, n in release.policies.items():
+      self.count_policy(name, n)
+    return [spotting_builder.VideoSpec(
+        video=v.video, subject=v.subject, fps=FPS, intervals=v.intervals,
+        frames_fn=functools.partial(video_io.iter_frames, v.frames_dir,
+                                    grey=self.grey),
+        num_frames_hint=v.num_frames) for v in release.videos]
+
+  def _check_intervals(self, spec, num_frames):
+    # The parser clamped to the count found on disk; a video file's decoded
+    # count can still differ from its header, so clamp again (counted).
+    counts = collections.Counter()
+    intervals = annotations.clamp_to_frames(spec.intervals, num_frames, counts)
+    for name, n in counts.items():
+      self.count_policy(name, n)
+    return super()._check_intervals(
+        dataclasses.replace(spec, intervals=intervals), num_frames)

@@ -1,0 +1,1 @@
+"""`synthetic_lv`: synthetic long videos with planted facial expressions."""
