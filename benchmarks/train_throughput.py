@@ -1,0 +1,103 @@
+"""Training samples/s for K folds, vmapped in one step vs looped, and scoring.
+
+  python benchmarks/train_throughput.py [--folds=1,4,8] [--image_size=112]
+      [--steps=5] [--batch_size=16] [--score_batch=128]
+
+Prints JSON and a short table. "vmapped" advances K folds with one
+`jit(vmap(train_step))` call per step; "looped" calls a one-fold step K
+times. Scoring is the jitted per-frame scorer (`train.inference`) on
+pre-aligned frames. Random weights and inputs: throughput only.
+"""
+import json
+import time
+
+from absl import app
+from absl import flags
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from configs import common
+from mespot_jax import experiment, models
+from mespot_jax.train import inference, state as state_lib, steps as steps_lib
+
+_FOLDS = flags.DEFINE_list("folds", ["1", "4", "8"], "fold counts K")
+_SIZE = flags.DEFINE_integer("image_size", 112, "crop side")
+_STEPS = flags.DEFINE_integer("steps", 5, "timed steps per setting")
+_BATCH = flags.DEFINE_integer("batch_size", 16, "samples per fold and step")
+_SCORE_BATCH = flags.DEFINE_integer("score_batch", 128, "scoring batch")
+_IMPL = flags.DEFINE_string("dropout_rng_impl", "auto", "dropout PRNG")
+
+
+def _batch(k, b, size, rng):
+  return {"x": rng.integers(0, 255, (k, b, 2, 2, size, size, 1), np.uint8),
+          "y": rng.integers(0, 2, (k, b, 2)).astype(np.float32),
+          "aug": np.ones((k, b, 3), np.float32)}
+
+
+def _time(fn, steps):
+  fn()  # compile / warm up
+  t = time.perf_counter()
+  for _ in range(steps):
+    fn()
+  return (time.perf_counter() - t) / steps
+
+
+def main(argv):
+  del argv
+  config = common.get_config()
+  model = models.get_model(config.model)
+  loss_fn = experiment.make_loss(config.loss)
+  impl = state_lib.rng_impl(_IMPL.value)
+  tx = state_lib.make_optimizer("adam", 1e-3)
+  size, b = _SIZE.value, _BATCH.value
+  x1 = jnp.zeros((1, 2, 2, size, size, 1), jnp.float32)
+  step = steps_lib.make_train_step(loss_fn, impl)
+  rng = np.random.default_rng(0)
+  rows = []
+  for k in [int(f) for f in _FOLDS.value]:
+    batch = _batch(k, b, size, rng)
+    stacked = [state_lib.init_stacked(model, tx, x1, list(range(k)), 0, impl)]
+    active = jnp.ones((k,), bool)
+
+    def vmapped():
+      stacked[0], m = step(stacked[0], batch, active)
+      jax.block_until_ready(m)
+
+    singles = [state_lib.init_stacked(model, tx, x1, [i], 0, impl)
+               for i in range(k)]
+    one = jnp.ones((1,), bool)
+    parts = [{key: v[i:i + 1] for key, v in batch.items()} for i in range(k)]
+
+    def looped():
+      for i in range(k):
+        singles[i], m = step(singles[i], parts[i], one)
+      jax.block_until_ready(m)
+
+    for mode, fn in (("vmapped", vmapped), ("looped", looped)):
+      sec = _time(fn, _STEPS.value)
+      rows.append({"kind": "train", "folds": k, "mode": mode,
+                   "samples_per_s": k * b / sec, "step_s": sec})
+  variables = state_lib.variables_of(jax.tree.map(
+      lambda a: a[0], state_lib.init_stacked(model, tx, x1, [0], 0, impl)))
+  predict = inference.make_predict_fn(model)
+  frames = rng.integers(0, 255, (4 * _SCORE_BATCH.value, size, size, 1),
+                        np.uint8)
+  skips = (6, 19)
+  sec = _time(lambda: inference.score_video(
+      predict, variables, iter(frames), skips, _SCORE_BATCH.value),
+              max(1, _STEPS.value // 2))
+  rows.append({"kind": "score", "folds": 1, "mode": "streaming",
+               "samples_per_s": len(frames) / sec, "step_s": sec})
+  out = {"backend": jax.default_backend(), "devices": jax.device_count(),
+         "image_size": size, "batch_size": b, "dropout_rng_impl": impl,
+         "depthwise_impl": config.model.depthwise_impl, "results": rows}
+  print(json.dumps(out, indent=2))
+  print(f"\n{'kind':<7}{'K':>3}  {'mode':<10}{'samples/s':>11}")
+  for r in rows:
+    print(f"{r['kind']:<7}{r['folds']:>3}  {r['mode']:<10}"
+          f"{r['samples_per_s']:>11.1f}")
+
+
+if __name__ == "__main__":
+  app.run(main)

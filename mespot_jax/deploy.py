@@ -1,0 +1,238 @@
+"""A deployable spotting model: trained on every subject, scored offline.
+
+`train_deploy_model` trains one fold (`folds.deploy_fold`: every subject
+trains except a few validation subjects kept for early stopping and for
+fitting the post-processing thresholds), computes its test-time skips,
+scores the validation videos, fits the thresholds, saves the best variables
+with orbax under `workdir/deploy/model` and writes `workdir/deploy/
+deploy.json`, which holds everything `mespot_jax.score` needs to score a new
+video without the training data. `load_deployment` reads it back.
+
+Layout of `workdir/deploy/`:
+  checkpoints/   orbax CheckpointManager of the training loop (resumed)
+  model/         orbax StandardCheckpointer: {"params", "batch_stats"}
+  deploy.json    config, skips (+ their fps), thresholds, post-processing,
+                 image size, channels, grey, training frame rates
+"""
+import dataclasses
+import json
+import logging
+import os
+import shutil
+
+import ml_collections
+import numpy as np
+import orbax.checkpoint as ocp
+
+from mespot_jax import models
+from mespot_jax.data import folds as folds_lib
+from mespot_jax.errors import InputError
+from mespot_jax.io_utils import atomic_write
+from mespot_jax.spotting import threshold as threshold_lib
+from mespot_jax.train import inference
+from mespot_jax.train import loop as loop_lib
+
+DEPLOY_DIR = "deploy"
+DEPLOY_JSON = "deploy.json"
+MODEL_DIR = "model"
+FORMAT_VERSION = 1
+
+
+@dataclasses.dataclass
+class Deployment:
+  """A loaded deploy model and how to post-process its scores.
+
+  Attributes:
+    config: the experiment config it was trained with.
+    model: the unbound Flax module.
+    variables: {"params", "batch_stats"} host arrays.
+    skip_fps: frame rate the skips are counted at.
+    skips: (s_micro, s_macro) test-time skips at `skip_fps`.
+    thresholds: (micro, macro) on the smoothed score.
+    method: post-processor name.
+    params: {"micro": {...}, "macro": {...}} post-processing parameters.
+    image_size: side of the aligned crop the model was trained on.
+    channels: channels of the crop (1 grey, 3 RGB).
+    grey: whether crops are grey.
+    train_fps: frame rates of the training videos.
+    info: the whole deploy.json record.
+  """
+  config: ml_collections.ConfigDict
+  model: object
+  variables: dict
+  skip_fps: float
+  skips: tuple[int, int]
+  thresholds: tuple[float, float]
+  method: str
+  params: dict
+  image_size: int
+  channels: int
+  grey: bool
+  train_fps: list
+  info: dict
+
+
+def deploy_dir(workdir: str) -> str:
+  return os.path.join(workdir, DEPLOY_DIR)
+
+
+def _json_safe(x):
+  """Tuples to lists, numpy scalars to Python (config.to_dict() output)."""
+  if isinstance(x, dict):
+    return {str(k): _json_safe(v) for k, v in x.items()}
+  if isinstance(x, (list, tuple)):
+    return [_json_safe(v) for v in x]
+  if isinstance(x, np.generic):
+    return x.item()
+  return x
+
+
+def _as_tuples(x):
+  """JSON lists back to tuples, so the config matches the original's types."""
+  if isinstance(x, dict):
+    return {k: _as_tuples(v) for k, v in x.items()}
+  if isinstance(x, list):
+    return tuple(_as_tuples(v) for v in x)
+  return x
+
+
+def save_variables(path: str, variables) -> None:
+  """Saves model variables with orbax, replacing what was there."""
+  path = os.path.abspath(path)
+  tmp = path + ".tmp"
+  if os.path.exists(tmp):
+    shutil.rmtree(tmp)
+  with ocp.StandardCheckpointer() as ckptr:
+    ckptr.save(tmp, variables)
+    ckptr.wait_until_finished()
+  # Orbax finalises the folder itself; the rename keeps an older model in
+  # place until the new one is complete.
+  if os.path.exists(path):
+    shutil.rmtree(path)
+  os.replace(tmp, path)
+
+
+def load_variables(path: str):
+  """Restores variables saved by `save_variables` (host numpy arrays)."""
+  with ocp.StandardCheckpointer() as ckptr:
+    restored = ckptr.restore(os.path.abspath(path))
+  return {k: _to_numpy(v) for k, v in restored.items()}
+
+
+def _to_numpy(tree):
+  if isinstance(tree, dict):
+    return {k: _to_numpy(v) for k, v in tree.items()}
+  return np.asarray(tree)
+
+
+def train_deploy_model(config, workdir: str, store, model=None) -> dict:
+  """Trains, thresholds and saves a model on all subjects for scoring.
+
+  Args:
+    config: the experiment config (as for `experiment.run`).
+    workdir: run directory; everything goes to `workdir/deploy/`, which is
+      resumed from its own checkpoints.
+    store: the `FrameStore` of the whole dataset.
+    model: the Flax module (default: built from `config.model`).
+
+  Returns:
+    The deploy.json record.
+  """
+  from mespot_jax import experiment  # pylint: disable=g-import-not-at-top
+  model = model if model is not None else models.get_model(config.model)
+  out_dir = deploy_dir(workdir)
+  os.makedirs(out_dir, exist_ok=True)
+  subjects = sorted({v.subject for v in store.videos})
+  if len(subjects) < config.train.num_val_subjects + 1:
+    raise InputError(
+        f"{len(subjects)} subject(s) cannot train a deploy model with "
+        f"{config.train.num_val_subjects} validation subject(s); lower "
+        "train.num_val_subjects")
+  fold = folds_lib.deploy_fold(subjects, config.train.num_val_subjects,
+                               config.seed)
+  logging.info("deploy model: training on %s, validation %s",
+               list(fold.train_subjects), list(fold.val_subjects))
+  sampler = experiment.make_sampler(config, store, [fold])
+  result = loop_lib.train_folds(config, model,
+                                experiment.make_loss(config.loss), sampler,
+                                [fold], out_dir)
+  variables = result.best_variables[0]
+
+  skip_info = experiment.test_skips(config, store, fold)
+  method = config.eval.postprocess
+  params = experiment.post_params(config)
+  val_ids = store.video_indices(fold.val_subjects)
+  scores = experiment.score_fold(
+      config, inference.make_predict_fn(model), variables, store, val_ids,
+      skip_info, with_baseline=False)
+  thresholds = threshold_lib.fit_thresholds(
+      [(scores[v][0], store.labels[v], store.videos[v].fps)
+       for v in val_ids], method, params, config.eval.threshold_criterion)
+
+  save_variables(os.path.join(out_dir, MODEL_DIR), variables)
+  info = {
+      "format_version": FORMAT_VERSION,
+      "config": _json_safe(config.to_dict()),
+      "model_dir": MODEL_DIR,
+      "skips": {"fps": float(skip_info["fps"]),
+                "skips": [int(s) for s in skip_info["skips"]]},
+      "thresholds": [float(t) for t in thresholds],
+      "postprocess": {"method": method, "params": _json_safe(params)},
+      "image_size": int(store.image_size),
+      "channels": int(store.channels),
+      "grey": int(store.channels) == 1,
+      "train_fps": sorted({float(v.fps) for v in store.videos}),
+      "train_subjects": list(fold.train_subjects),
+      "val_subjects": list(fold.val_subjects),
+      "best_epoch": int(result.best_epoch[0]),
+      "best_val_loss": float(result.best_val_loss[0]),
+  }
+  with atomic_write(os.path.join(out_dir, DEPLOY_JSON)) as f:
+    json.dump(info, f, indent=2)
+  logging.info("deploy model written to %s (skips %s at %.1f fps, "
+               "thresholds %s)", out_dir, info["skips"]["skips"],
+               info["skips"]["fps"], info["thresholds"])
+  return info
+
+
+def load_deployment(workdir: str) -> Deployment:
+  """Loads the deploy model of a run directory.
+
+  Args:
+    workdir: a run directory trained with `--config.train.deploy=True`.
+
+  Returns:
+    A `Deployment`.
+
+  Raises:
+    InputError: no workdir, or no deploy model in it.
+  """
+  if not os.path.isdir(workdir):
+    raise InputError(f"{workdir}: no such run directory")
+  path = os.path.join(deploy_dir(workdir), DEPLOY_JSON)
+  if not os.path.exists(path):
+    raise InputError(
+        f"{workdir}: no deploy model ({os.path.join(DEPLOY_DIR, DEPLOY_JSON)}"
+        " is missing); train one with python -m mespot_jax.main "
+        f"--config=<config> --workdir={workdir} --config.train.deploy=True")
+  try:
+    with open(path, encoding="utf-8") as f:
+      info = json.load(f)
+  except (OSError, json.JSONDecodeError) as e:
+    raise InputError(f"{path}: cannot read the deploy record ({e})") from None
+  model_path = os.path.join(deploy_dir(workdir), info["model_dir"])
+  if not os.path.isdir(model_path):
+    raise InputError(f"{model_path}: deploy model variables are missing; "
+                     "re-run main with --config.train.deploy=True")
+  config = ml_collections.ConfigDict(_as_tuples(info["config"]))
+  model = models.get_model(config.model)
+  variables = load_variables(model_path)
+  post = info["postprocess"]
+  return Deployment(
+      config=config, model=model, variables=variables,
+      skip_fps=float(info["skips"]["fps"]),
+      skips=tuple(int(s) for s in info["skips"]["skips"]),
+      thresholds=tuple(float(t) for t in info["thresholds"]),
+      method=post["method"], params=post["params"],
+      image_size=int(info["image_size"]), channels=int(info["channels"]),
+      grey=bool(info["grey"]), train_fps=list(info["train_fps"]), info=info)

@@ -1,0 +1,218 @@
+"""Offline scoring of a new video with a deploy model (mespot_jax.score).
+
+One module-scoped run: synthetic face videos (the astronaut face of the
+synthetic renderer, with planted expressions) are aligned into an in-memory
+store, the tiny config is trained with `train.deploy=True`, and a held-out
+face video with a planted macro-expression is written to mp4 and scored
+through `score.run` and once through `python -m mespot_jax.score`.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from configs import tiny
+from mespot_jax import deploy, experiment, score
+from mespot_jax.data import video_io
+from mespot_jax.data.frames import FrameStore
+from mespot_jax.data.source import Interval, VideoMeta
+from mespot_jax.errors import InputError
+from mespot_jax.face import track
+from mespot_jax.metrics import intervals, io as metrics_io
+from mespot_jax.synthetic import render
+
+FPS = 30.0
+SIZE = 32
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _params(subject, num_frames):
+  return render.VideoParams(seed=3, subject=subject, video=0, fps=FPS,
+                            num_frames=num_frames, nuisance=False)
+
+
+def _face_video(subject, num_frames, planted):
+  """Frames of a still synthetic face with brightened-brow expressions.
+
+  The renderer's own (subtle) expressions are removed so the planted ones
+  are the only motion: a tiny model learns them in a few dozen steps.
+
+  Returns:
+    (frames list, intervals).
+  """
+  r = render.Renderer(_params(subject, num_frames))
+  r.plan.events.clear()
+  cx, cy = r.plan.pose_T4[0, :2]
+  face = r.p.face_size
+  y0, y1 = int(cy - 0.45 * face), int(cy - 0.15 * face)
+  x0, x1 = int(cx - 0.35 * face), int(cx + 0.35 * face)
+  frames = [f.astype(np.float32) for f in r]
+  intervals = []
+  for typ, onset, length, amp in planted:
+    env = np.sin(np.linspace(0, np.pi, length)) * amp
+    for k in range(length):
+      frames[onset - 1 + k][y0:y1, x0:x1] += env[k]
+    intervals.append(Interval(typ, onset, onset + length - 1,
+                              apex=onset + length // 2))
+  frames = [np.clip(f, 0, 255).astype(np.uint8) for f in frames]
+  return frames, tuple(intervals)
+
+
+def _make_store(num_subjects, num_frames, aligner):
+  metas, arrays, offset = [], [], 0
+  for s in range(num_subjects):
+    planted = (("macro", 15 + 3 * s, 30, 70.0), ("micro", 62 + s, 6, 35.0),
+               ("macro", 95 - 2 * s, 30, 70.0))
+    frames, ivs = _face_video(s, num_frames, planted)
+    crops = np.stack([a.crop for a in aligner.align_stream(iter(frames))])
+    metas.append(VideoMeta(s, f"s{s:02d}_0", f"s{s:02d}", FPS, num_frames,
+                           offset, ivs))
+    arrays.append(crops)
+    offset += num_frames
+  return FrameStore.from_arrays(metas, arrays)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+  root = tmp_path_factory.mktemp("score")
+  aligner = track.VideoAligner(SIZE, grey=True)
+  store = _make_store(3, 150, aligner)
+  config = tiny.get_config()
+  config.train.deploy = True
+  config.train.test_folds = ("s00",)  # LOSO is not under test here
+  config.train.num_epochs = 4
+  config.train.steps_per_epoch = 12
+  config.train.batch_size = 8
+  config.train.patience = 4
+  config.eval.baseline = False
+  config.sampler.class_probs = (0.4, 0.2, 0.4)
+  workdir = str(root / "run")
+  experiment.run(config, workdir, store=store)
+  # A held-out subject's video with a planted macro-expression.
+  frames, ivs = _face_video(7, 180, (("macro", 90, 30, 70.0),))
+  video = str(root / "held_out.mp4")
+  video_io.write_video(video, frames, FPS)
+  gt = [metrics_io.IntervalRow("held_out", iv.type, iv.onset, iv.offset)
+        for iv in ivs]
+  gt_csv = str(root / "gt.csv")
+  metrics_io.write_intervals_csv(gt_csv, gt)
+  return dict(root=root, workdir=workdir, video=video, gt=gt, gt_csv=gt_csv,
+              config=config)
+
+
+def test_deploy_record(trained):
+  info = json.load(open(os.path.join(trained["workdir"], "deploy",
+                                     "deploy.json")))
+  assert info["image_size"] == SIZE and info["channels"] == 1 and info["grey"]
+  assert info["train_fps"] == [FPS]
+  assert info["skips"]["fps"] == FPS and len(info["skips"]["skips"]) == 2
+  assert not set(info["val_subjects"]) & set(info["train_subjects"])
+  assert sorted(info["val_subjects"] + info["train_subjects"]) == [
+      "s00", "s01", "s02"]
+  dep = deploy.load_deployment(trained["workdir"])
+  assert dep.thresholds == tuple(info["thresholds"])
+  assert dep.config.model.channels == trained["config"].model.channels
+  assert set(dep.variables) == {"params", "batch_stats"}
+
+
+def test_score_finds_planted_macro(trained, tmp_path):
+  out, js, png = (str(tmp_path / n) for n in ("iv.csv", "s.json", "s.png"))
+  summary = score.run(trained["workdir"], trained["video"], out=out,
+                      plot=png, json_path=js, gt=trained["gt_csv"],
+                      progress=False)
+  rows = metrics_io.read_intervals_csv(out)
+  assert all(r.video == "held_out" and r.score is not None for r in rows)
+  assert os.path.getsize(png) > 0
+  on_disk = json.load(open(js))
+  assert on_disk["num_frames"] == 180 and on_disk["frames_without_face"] == 0
+  assert on_disk["fps"] == pytest.approx(FPS)
+  assert on_disk["warnings"] == []
+  assert set(on_disk["evaluation"]) == {"one_to_one", "megc2020"}
+  assert len(on_disk["intervals"]) == len(rows)
+  # The planted macro is spotted: a macro interval with IoU >= 0.3 or its
+  # centre inside, and the macro score is higher inside than outside.
+  (g,) = [g for g in trained["gt"] if g.type == "macro"]
+  hits = [r for r in rows if r.type == "macro" and (
+      intervals.iou(r.onset, r.offset, g.onset, g.offset) >= 0.3
+      or g.onset <= (r.onset + r.offset) / 2 <= g.offset)]
+  assert hits, (rows, g)
+  assert summary["evaluation"]["one_to_one"]["macro"]["tp"] == 1
+  scores = _scores(trained, tmp_path)
+  for g in trained["gt"]:
+    if g.type == "macro":
+      inside = np.zeros(len(scores), bool)
+      inside[g.onset - 1:g.offset] = True
+      assert scores[inside, 1].mean() > scores[~inside, 1].mean()
+
+
+def _scores(trained, tmp_path):
+  dep = deploy.load_deployment(trained["workdir"])
+  s, n, faces, skips = score.score_frames(
+      dep, video_io.iter_frames(trained["video"]), FPS, 32, progress=False)
+  assert n == faces == len(s) == 180
+  assert tuple(skips) == dep.skips  # same fps: skips unchanged
+  return s
+
+
+def test_cli_subprocess(trained, tmp_path):
+  out = str(tmp_path / "cli.csv")
+  proc = subprocess.run(
+      [sys.executable, "-m", "mespot_jax.score",
+       f"--workdir={trained['workdir']}", f"--video={trained['video']}",
+       f"--out={out}", "--fps=25", "--batch_size=16",
+       f"--json={tmp_path / 'cli.json'}",
+       f"--annotate={tmp_path / 'annotated.mp4'}"],
+      cwd=ROOT, capture_output=True, text=True, timeout=120)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  metrics_io.read_intervals_csv(out)
+  summary = json.load(open(tmp_path / "cli.json"))
+  annotated = video_io.probe(str(tmp_path / "annotated.mp4"))
+  assert annotated["num_frames"] == summary["annotated_frames"] == 180
+  # 25 fps was not trained on: skips are rescaled by seconds, and it says so.
+  dep = deploy.load_deployment(trained["workdir"])
+  assert summary["skips"]["macro"] == max(1, round(dep.skips[1] * 25 / FPS))
+  assert "not a frame rate the model was trained" in summary["warnings"][0]
+
+
+def _bad_inputs(trained, root):
+  text = root / "notes.mp4"
+  text.write_text("not a video\n")
+  grey = str(root / "grey.mp4")
+  video_io.write_video(grey, [np.full((120, 160, 3), 128, np.uint8)] * 12,
+                       FPS)
+  folder = root / "frames"
+  folder.mkdir(exist_ok=True)
+  import cv2  # pylint: disable=g-import-not-at-top
+  for i in range(3):
+    cv2.imwrite(str(folder / f"img{i + 1}.png"), np.zeros((8, 8), np.uint8))
+  nodeploy = root / "loso_only"
+  nodeploy.mkdir(exist_ok=True)
+  w = trained["workdir"]
+  return [
+      (w, str(root / "missing.mp4"), "no such video file"),
+      (w, str(text), "cannot open video file"),
+      (w, grey, "no face found"),
+      (str(nodeploy), trained["video"], "--config.train.deploy=True"),
+      (w, str(folder), "pass --fps"),
+  ]
+
+
+def test_bad_inputs_raise_input_error(trained, tmp_path):
+  for workdir, video, message in _bad_inputs(trained, tmp_path):
+    out = str(tmp_path / "never.csv")
+    with pytest.raises(InputError, match=message.replace(".", r"\.")):
+      score.run(workdir, video, out=out, progress=False)
+    assert not os.path.exists(out)
+
+
+def test_bad_input_cli_exit_code(trained, tmp_path):
+  for workdir, video, message in _bad_inputs(trained, tmp_path)[1::2]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "mespot_jax.score", f"--workdir={workdir}",
+         f"--video={video}"], cwd=ROOT, capture_output=True, text=True,
+        timeout=120)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert message in proc.stderr and "Traceback" not in proc.stderr
