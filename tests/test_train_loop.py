@@ -77,14 +77,25 @@ def test_sharded_chunk_matches_looped_folds(setup, tmp_path):
   assert sharded.best_epoch == looped.best_epoch
 
 
-def test_no_improvement_stops_every_fold_after_patience(setup, tmp_path):
-  # With a zero learning rate the validation loss never improves after
-  # epoch 0, so every fold stops after `patience` more epochs.
-  result = _train(setup, tmp_path / "flat", learning_rate=0.0, num_epochs=10,
-                  patience=2)
-  assert len(result.history) == 3
-  assert result.best_epoch == [0] * 4
-  assert result.history[-1]["active"] == [True] * 4
+def test_early_stopping_follows_validation_loss_per_fold(setup, tmp_path):
+  patience = 1
+  result = _train(setup, tmp_path / "es", num_epochs=8, patience=patience)
+  val = np.array([h["val_loss"] for h in result.history])  # (epochs, K)
+  active = np.array([h["active"] for h in result.history])
+  stopped_early = []
+  for f in range(val.shape[1]):
+    epochs = np.flatnonzero(active[:, f])  # epochs the fold trained in
+    last = epochs[-1]
+    assert np.array_equal(epochs, np.arange(last + 1))  # no restart
+    best = int(np.argmin(val[:last + 1, f]))
+    assert result.best_epoch[f] == best
+    assert result.best_val_loss[f] == pytest.approx(val[best, f])
+    if last < len(val) - 1 or last - best >= patience:
+      # A fold leaves exactly `patience` epochs after its best one.
+      assert last - best == patience
+      stopped_early.append(last < len(val) - 1)
+  # Folds stop independently: one stopped while another went on.
+  assert any(stopped_early) and active[-1].any()
 
 
 def test_inactive_fold_state_does_not_change(setup):

@@ -175,80 +175,82 @@ def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
 
   steps_run = 0
   bar = tqdm(total=total_steps, initial=start_epoch * spe, unit="step",
-             desc=f"training {k} fold(s)", dynamic_ncols=True,
-             disable=None)
-  for epoch in range(start_epoch, tc.num_epochs):
-    if not active.any():
-      break
-    losses = np.zeros(k_pad)
-    for s in range(spe):
-      batch = next(data_iter)
-      step_losses = []
+             desc=f"training {k} fold(s)", dynamic_ncols=True, disable=None)
+  try:
+    for epoch in range(start_epoch, tc.num_epochs):
+      if not active.any():
+        break
+      losses = np.zeros(k_pad)
+      for s in range(spe):
+        batch = next(data_iter)
+        step_losses = []
+        for c in range(n_chunks):
+          sl = slice(c * chunk, (c + 1) * chunk)
+          b = _put(_chunk_batch(batch, c, chunk, k_pad), sharding)
+          states[c], metrics = train_step(states[c], b, jnp.asarray(active[sl]))
+          step_losses.append(metrics["loss"])
+        step_loss = np.concatenate([np.asarray(l) for l in step_losses])
+        bad = ~np.isfinite(step_loss) & active
+        if bad.any():
+          f = int(np.flatnonzero(bad)[0])
+          raise NonFiniteLossError(
+              f"non-finite training loss {step_loss[f]} in fold {f} (test "
+              f"subject {names[f]}) at epoch {epoch}, step {epoch * spe + s}; "
+              "lower train.learning_rate or check the input frames")
+        losses += np.where(active, step_loss, 0.0)
+        bar.update(1)
+        steps_run += 1
+        if crash_after_steps is not None and steps_run >= crash_after_steps:
+          raise SimulatedCrash(f"simulated crash after {steps_run} steps")
+      train_loss = losses / spe
+
+      val_loss = np.concatenate([np.asarray(eval_fn(
+          state_lib.variables_of(states[c]),
+          _put(_chunk_batch(val_batch, c, chunk, k_pad), sharding)))
+          for c in range(n_chunks)]).astype(np.float64)
+      improved = active & (val_loss < best_loss)
       for c in range(n_chunks):
         sl = slice(c * chunk, (c + 1) * chunk)
-        b = _put(_chunk_batch(batch, c, chunk, k_pad), sharding)
-        states[c], metrics = train_step(states[c], b, jnp.asarray(active[sl]))
-        step_losses.append(metrics["loss"])
-      step_loss = np.concatenate([np.asarray(l) for l in step_losses])
-      bad = ~np.isfinite(step_loss) & active
-      if bad.any():
-        f = int(np.flatnonzero(bad)[0])
-        raise NonFiniteLossError(
-            f"non-finite training loss {step_loss[f]} in fold {f} (test "
-            f"subject {names[f]}) at epoch {epoch}, step {epoch * spe + s}; "
-            "lower train.learning_rate or check the input frames")
-      losses += np.where(active, step_loss, 0.0)
-      bar.update(1)
-      steps_run += 1
-      if crash_after_steps is not None and steps_run >= crash_after_steps:
-        bar.close()
-        raise SimulatedCrash(f"simulated crash after {steps_run} steps")
-    train_loss = losses / spe
-
-    val_loss = np.concatenate([np.asarray(eval_fn(
-        state_lib.variables_of(states[c]),
-        _put(_chunk_batch(val_batch, c, chunk, k_pad), sharding)))
-        for c in range(n_chunks)]).astype(np.float64)
-    improved = active & (val_loss < best_loss)
-    for c in range(n_chunks):
-      sl = slice(c * chunk, (c + 1) * chunk)
-      bests[c] = steps_lib.select(jnp.asarray(improved[sl]),
-                                  state_lib.variables_of(states[c]), bests[c])
-    best_loss = np.where(improved, val_loss, best_loss)
-    best_epoch = np.where(improved, epoch, best_epoch)
-    bad_epochs = np.where(improved, 0, bad_epochs + active)
-    stopping = active & (bad_epochs >= tc.patience)
-    for f in np.flatnonzero(stopping[:k]):
-      logging.info("fold %d (test %s): early stop at epoch %d, best epoch %d "
-                   "(val loss %.4f)", f, names[f], epoch, best_epoch[f],
-                   best_loss[f])
-    record = {"epoch": epoch, "train_loss": train_loss[:k].tolist(),
-              "val_loss": val_loss[:k].tolist(),
-              "active": active[:k].tolist()}
-    history.append(record)
-    active = active & ~stopping
-    bar.set_postfix(train=f"{train_loss[:k].mean():.4f}",
-                    val=f"{val_loss[:k].mean():.4f}",
-                    active=f"{int(active[:k].sum())}/{k}")
-    logging.info("epoch %d: train loss %.4f, val loss %.4f, %d/%d folds "
-                 "training", epoch, train_loss[:k].mean(), val_loss[:k].mean(),
-                 active[:k].sum(), k)
-    if writer is not None:
-      for f in range(k):
-        writer.add_scalar(f"train_loss/{names[f]}", train_loss[f], epoch)
-        writer.add_scalar(f"val_loss/{names[f]}", val_loss[f], epoch)
-      writer.add_scalar("train_loss/mean", train_loss[:k].mean(), epoch)
-      writer.add_scalar("val_loss/mean", val_loss[:k].mean(), epoch)
-      writer.flush()
-    last = epoch == tc.num_epochs - 1 or not active.any()
-    if last or (epoch + 1) % tc.checkpoint_every_epochs == 0:
-      ckpt.save(epoch, {"states": states, "bests": bests}, {
-          "epoch": epoch, "fold_ids": fold_ids, "active": active.tolist(),
-          "best_loss": best_loss.tolist(), "bad_epochs": bad_epochs.tolist(),
-          "best_epoch": best_epoch.tolist(), "history": history,
-          "data_state": data_iter.get_state()})
-  bar.close()
-  ckpt.close()
+        bests[c] = steps_lib.select(jnp.asarray(improved[sl]),
+                                    state_lib.variables_of(states[c]), bests[c])
+      best_loss = np.where(improved, val_loss, best_loss)
+      best_epoch = np.where(improved, epoch, best_epoch)
+      bad_epochs = np.where(improved, 0, bad_epochs + active)
+      stopping = active & (bad_epochs >= tc.patience)
+      for f in np.flatnonzero(stopping[:k]):
+        logging.info("fold %d (test %s): early stop at epoch %d, best epoch %d "
+                     "(val loss %.4f)", f, names[f], epoch, best_epoch[f],
+                     best_loss[f])
+      record = {"epoch": epoch, "train_loss": train_loss[:k].tolist(),
+                "val_loss": val_loss[:k].tolist(),
+                "active": active[:k].tolist()}
+      history.append(record)
+      active = active & ~stopping
+      bar.set_postfix(train=f"{train_loss[:k].mean():.4f}",
+                      val=f"{val_loss[:k].mean():.4f}",
+                      active=f"{int(active[:k].sum())}/{k}")
+      logging.info("epoch %d: train loss %.4f, val loss %.4f, %d/%d folds "
+                   "training", epoch, train_loss[:k].mean(), val_loss[:k].mean(),
+                   active[:k].sum(), k)
+      if writer is not None:
+        for f in range(k):
+          writer.add_scalar(f"train_loss/{names[f]}", train_loss[f], epoch)
+          writer.add_scalar(f"val_loss/{names[f]}", val_loss[f], epoch)
+        writer.add_scalar("train_loss/mean", train_loss[:k].mean(), epoch)
+        writer.add_scalar("val_loss/mean", val_loss[:k].mean(), epoch)
+        writer.flush()
+      last = epoch == tc.num_epochs - 1 or not active.any()
+      if last or (epoch + 1) % tc.checkpoint_every_epochs == 0:
+        ckpt.save(epoch, {"states": states, "bests": bests}, {
+            "epoch": epoch, "fold_ids": fold_ids, "active": active.tolist(),
+            "best_loss": best_loss.tolist(), "bad_epochs": bad_epochs.tolist(),
+            "best_epoch": best_epoch.tolist(), "history": history,
+            "data_state": data_iter.get_state()})
+  finally:
+    # Also on an exception (Ctrl-C included): finish the checkpoint being
+    # written so the next run resumes from it.
+    bar.close()
+    ckpt.close()
 
   host_bests = [jax.device_get(b) for b in bests]
   per_fold = []
