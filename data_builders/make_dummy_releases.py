@@ -61,8 +61,12 @@ SAMM_ROWS = (
 CAS_VIDEOS = {("s15", "15_0101disgustingteeth"): 28,
               ("s15", "15_0401girlcrashing"): 22,
               ("s16", "16_0101disgustingteeth"): 24,
-              ("s16", "16_0102eatingworms"): 20}
-CAS_RULE1 = ((15, "s15", 1), (16, "s16", 2), (19, "s19", 3))
+              ("s16", "16_0102eatingworms"): 20,
+              ("s17", "17_0102eatingworms"): 20}
+# s19 has no folder on disk (a naming row without frames); s17 is the third
+# subject on disk, so that leave-one-subject-out runs with one validation
+# subject can train on the dummy release.
+CAS_RULE1 = ((15, "s15", 1), (16, "s16", 2), (19, "s19", 3), (17, "s17", 4))
 CAS_RULE2 = ((101, "disgust1"), (102, "disgust2"), (401, "anger1"))
 # No header row. Quirks: an offset before its apex (disgust1_12), offset 0
 # (anger1_1), a two-digit event; 16_0102 has no labels.
@@ -79,6 +83,10 @@ CAS_ROWS = (
     (2, "disgust1_1", 5, 8, 14, "9", "negative", "macro-expression",
      "disgust"),
     (2, "disgust1_2", 16, 18, 21, "12", "positive", "micro-expression",
+     "happy"),
+    (4, "disgust2_1", 2, 6, 11, "4+9", "negative", "macro-expression",
+     "disgust"),
+    (4, "disgust2_2", 14, 15, 17, "12", "positive", "micro-expression",
      "happy"),
 )
 

@@ -47,6 +47,9 @@ CAS_EXPECTED = {
         Interval("macro", 5, 14, apex=8, emotion="negative", au="9"),
         Interval("micro", 16, 21, apex=18, emotion="positive", au="12")]),
     "16_0102": ("s16", 20, "16_0102eatingworms", []),
+    "17_0102": ("s17", 20, "17_0102eatingworms", [
+        Interval("macro", 2, 11, apex=6, emotion="negative", au="4+9"),
+        Interval("micro", 14, 17, apex=15, emotion="positive", au="12")]),
 }
 
 

@@ -16,9 +16,10 @@ from mespot_jax.data import annotations
 from mespot_jax.data.source import SpottingSource
 
 DUMMY = os.path.join(os.path.dirname(__file__), "dummy_data")
-SPLITS = {"videos": 4, "frames": 94}
+SPLITS = {"videos": 5, "frames": 114}
 VIDEOS = [("15_0101", "s15", 28), ("15_0401", "s15", 22),
-          ("16_0101", "s16", 24), ("16_0102", "s16", 20)]
+          ("16_0101", "s16", 24), ("16_0102", "s16", 20),
+          ("17_0102", "s17", 20)]
 
 
 def _build(data_dir, config=None):
