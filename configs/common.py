@@ -35,6 +35,7 @@ def get_config() -> ml_collections.ConfigDict:
   c.model.use_batchnorm = True
   c.model.use_lcn = True
   c.model.depthwise_impl = "auto"  # grouped | shifted | auto (per backend)
+  c.model.bn_momentum = 0.99  # Keras' default, as the paper's code
 
   # Loss: mespot_jax.train.losses.LOSSES (equation 2 of Yap et al.).
   c.loss = ml_collections.ConfigDict()
@@ -83,7 +84,7 @@ def get_config() -> ml_collections.ConfigDict:
   c.eval.protocols = ("megc2020", "one_to_one")
   c.eval.iou_threshold = 0.5
   c.eval.postprocess = "automated"  # automated | manual
-  c.eval.threshold_criterion = "youden"
+  c.eval.threshold_criterion = "youden"  # youden | f1 | interval_f1
   c.eval.score_batch_size = 128
   c.eval.baseline = True  # frame-difference baseline, same post-processing
   c.eval.plots = True

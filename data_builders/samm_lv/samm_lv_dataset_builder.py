@@ -7,19 +7,14 @@ workbook is parsed and its quirks repaired by `mespot_jax.data.annotations`
 `info.metadata["policies"]`); faces are aligned and stored by the shared
 `SpottingBuilder` in the schema of `synthetic_lv`.
 """
-import collections
-import dataclasses
-import functools
-import os
-
 from mespot_jax.data import annotations
+from mespot_jax.data import release_builder
 from mespot_jax.data import spotting_builder
-from mespot_jax.data import video_io
 
 FPS = 200.0
 
 
-class Builder(spotting_builder.SpottingBuilder):
+class Builder(release_builder.ReleaseBuilder):
   """SAMM-LV long videos with their macro and micro intervals."""
 
   VERSION = "1.0.0"
@@ -46,22 +41,7 @@ class Builder(spotting_builder.SpottingBuilder):
       video (`SAMM_longvideos/006_1.mp4` or `.avi`).
   """
 
-  def _list_videos(self, dl_manager) -> list[spotting_builder.VideoSpec]:
-    release = annotations.parse_samm_lv(os.fspath(dl_manager.manual_dir))
-    for name, n in release.policies.items():
-      self.count_policy(name, n)
-    return [spotting_builder.VideoSpec(
-        video=v.video, subject=v.subject, fps=FPS, intervals=v.intervals,
-        frames_fn=functools.partial(video_io.iter_frames, v.frames_dir,
-                                    grey=self.grey),
-        num_frames_hint=v.num_frames) for v in release.videos]
+  FPS = FPS
 
-  def _check_intervals(self, spec, num_frames):
-    # The parser clamped to the count found on disk; a video file's decoded
-    # count can still differ from its header, so clamp again (counted).
-    counts = collections.Counter()
-    intervals = annotations.clamp_to_frames(spec.intervals, num_frames, counts)
-    for name, n in counts.items():
-      self.count_policy(name, n)
-    return super()._check_intervals(
-        dataclasses.replace(spec, intervals=intervals), num_frames)
+  def parse_release(self, manual_dir: str) -> annotations.Release:
+    return annotations.parse_samm_lv(manual_dir)
