@@ -24,6 +24,7 @@ import re
 import zipfile
 from typing import Any, Callable, Iterable, Iterator
 
+from absl import logging
 import numpy as np
 import tensorflow_datasets as tfds
 import tqdm
@@ -321,6 +322,9 @@ class SpottingBuilder(tfds.core.GeneratorBasedBuilder):
       offset += t
     self.count_policy("no_face_frames", aligner["no_face"])
     self.info.metadata["policies"] = dict(sorted(self._policies.items()))
+    applied = {k: v for k, v in sorted(self._policies.items()) if v}
+    logging.info("%s: %d videos, %d frames; quirk policies applied: %s",
+                 self.name, len(specs), offset, applied or "none")
     self.info.metadata["image_size"] = self.image_size
     self.info.metadata["channels"] = self.channels
     self.info.metadata["aligner"] = dict(sorted(aligner.items()))
