@@ -28,7 +28,6 @@ from mespot_jax import models
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.errors import InputError
 from mespot_jax.io_utils import atomic_write
-from mespot_jax.spotting import threshold as threshold_lib
 from mespot_jax.train import inference
 from mespot_jax.train import loop as loop_lib
 
@@ -165,9 +164,9 @@ def train_deploy_model(config, workdir: str, store, model=None) -> dict:
   scores = experiment.score_fold(
       config, inference.make_predict_fn(model), variables, store, val_ids,
       skip_info, with_baseline=False)
-  thresholds = threshold_lib.fit_thresholds(
-      [(scores[v][0], store.labels[v], store.videos[v].fps)
-       for v in val_ids], method, params, config.eval.threshold_criterion)
+  thresholds = experiment.fit_thresholds(
+      config, [scores[v][0] for v in val_ids],
+      [store.videos[v] for v in val_ids], [store.labels[v] for v in val_ids])
 
   save_variables(os.path.join(out_dir, MODEL_DIR), variables)
   info = {

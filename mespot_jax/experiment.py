@@ -137,6 +137,23 @@ def score_fold(config, predict_fn, variables, store, video_indices, skip_info,
   return out
 
 
+def fit_thresholds(config, scores, metas, labels) -> tuple[float, float]:
+  """Post-processing thresholds from validation videos (never the test subject).
+
+  `eval.threshold_criterion`: `youden` / `f1` pick a point of the frame ROC
+  (the paper's automated method); `interval_f1` picks the threshold whose
+  post-processed intervals score best on the validation videos.
+  """
+  method, params = config.eval.postprocess, post_params(config)
+  if config.eval.threshold_criterion == "interval_f1":
+    return threshold_lib.fit_thresholds_interval_f1(
+        [(s, m.intervals, m.fps) for s, m in zip(scores, metas)], method,
+        params, config.eval.iou_threshold)
+  return threshold_lib.fit_thresholds(
+      [(s, l, m.fps) for s, l, m in zip(scores, labels, metas)], method,
+      params, config.eval.threshold_criterion)
+
+
 def evaluate_folds(config, model, store, folds, result, workdir):
   """Scores, thresholds and intervals of every fold; returns the report data."""
   method = config.eval.postprocess
@@ -162,8 +179,9 @@ def evaluate_folds(config, model, store, folds, result, workdir):
     for k, kind in enumerate(kinds):
       val = [(scores[v][k], store.labels[v], store.videos[v].fps)
              for v in val_ids]
-      thr = threshold_lib.fit_thresholds(
-          val, method, params, config.eval.threshold_criterion)
+      thr = fit_thresholds(config, [scores[v][k] for v in val_ids],
+                           [store.videos[v] for v in val_ids],
+                           [store.labels[v] for v in val_ids])
       fold_row[f"{kind}_thresholds"] = [float(t) for t in thr]
       frame_pool[kind]["val"] += [(s, l) for s, l, _ in val]
       fold_preds = []

@@ -10,6 +10,12 @@ Criteria (`criterion`):
 * `"youden"`: maximise Youden's J = TPR - FPR (the ROC point farthest above
   the chance diagonal).
 * `"f1"`: maximise frame-level F1 = 2TP / (2TP + FP + FN).
+* `"interval_f1"` (`fit_thresholds_interval_f1`): maximise the interval F1
+  (one_to_one protocol) of the post-processed validation videos against
+  their true intervals. Not a frame criterion: it sees what the evaluation
+  sees (smoothing, runs, duration limits). When no threshold finds a single
+  interval of a type, the threshold is set above any possible score
+  (`NO_DETECTION`), so that type predicts nothing rather than noise.
 
 A frame is predicted positive when `score >= threshold`. The returned
 threshold lies halfway between the chosen distinct score and the next lower
@@ -146,4 +152,58 @@ def fit_thresholds(
       xs, ys = [np.zeros(0)], [np.zeros(0, bool)]
     out.append(from_roc(np.concatenate(ys), np.concatenate(xs), criterion,
                         fallback))
+  return out[0], out[1]
+
+
+# Above every normalised ("minmax") or sigmoid ("none") smoothed score.
+NO_DETECTION = 1.0 + 1e-6
+
+
+def fit_thresholds_interval_f1(
+    videos: Sequence[tuple[np.ndarray, Sequence[Any], float]],
+    method: str = "automated", params: Any = None, iou_threshold: float = 0.5,
+    num_candidates: int = 40) -> tuple[float, float]:
+  """Fits (threshold_micro, threshold_macro) by interval F1 on validation videos.
+
+  Args:
+    videos: [(scores_T2, intervals, fps)]: validation videos' raw scores and
+      true intervals (objects with `type`, `onset`, `offset`).
+    method: post-processor name.
+    params: per-type post-processing parameters (as `fit_thresholds`).
+    iou_threshold: IoU for a true positive (one_to_one protocol).
+    num_candidates: thresholds tried per type: quantiles of the pooled
+      smoothed scores.
+
+  Returns:
+    (threshold_micro, threshold_macro); `NO_DETECTION` for a type where no
+    candidate gives a true positive.
+  """
+  from mespot_jax.metrics import intervals as interval_metrics  # pylint: disable=g-import-not-at-top
+  from mespot_jax.metrics.io import IntervalRow  # pylint: disable=g-import-not-at-top
+  fn = postprocess.get(method)
+  out = []
+  for k, type_name in enumerate(postprocess.TYPES):
+    p = postprocess.params_for_type(method, params, type_name)
+    gt = [IntervalRow(str(i), type_name, iv.onset, iv.offset)
+          for i, (_, ivs, _) in enumerate(videos) for iv in ivs
+          if iv.type == type_name]
+    pooled = np.concatenate([postprocess.smooth(np.asarray(sc)[:, k], fps,
+                                                method, p)
+                             for sc, _, fps in videos] or [np.zeros(1)])
+    candidates = np.unique(np.quantile(
+        pooled, np.linspace(0.5, 0.995, num_candidates)))
+    best_f1, best_thr = 0.0, NO_DETECTION
+    for thr in candidates[::-1]:  # high to low: ties keep the higher one
+      preds = [IntervalRow(str(i), type_name, on, off)
+               for i, (sc, _, fps) in enumerate(videos)
+               for on, off in fn(np.asarray(sc)[:, k], fps, float(thr), p)]
+      f1 = interval_metrics.evaluate(gt, preds, "one_to_one",
+                                     iou_threshold)[type_name]["f1"]
+      if f1 > best_f1:
+        best_f1, best_thr = f1, float(thr)
+    if best_thr == NO_DETECTION:
+      logging.warning("no %s threshold finds a true %s interval in the "
+                      "validation videos: %s will not be predicted",
+                      type_name, type_name, type_name)
+    out.append(best_thr)
   return out[0], out[1]

@@ -202,7 +202,9 @@ def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
         steps_run += 1
         if crash_after_steps is not None and steps_run >= crash_after_steps:
           raise SimulatedCrash(f"simulated crash after {steps_run} steps")
-      train_loss = losses / spe
+      # A fold that stopped before this epoch has no training loss in it.
+      was_active = active.copy()
+      train_loss = np.where(was_active, losses / spe, np.nan)
 
       val_loss = np.concatenate([np.asarray(eval_fn(
           state_lib.variables_of(states[c]),
@@ -221,23 +223,27 @@ def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
         logging.info("fold %d (test %s): early stop at epoch %d, best epoch %d "
                      "(val loss %.4f)", f, names[f], epoch, best_epoch[f],
                      best_loss[f])
-      record = {"epoch": epoch, "train_loss": train_loss[:k].tolist(),
+      record = {"epoch": epoch,
+                "train_loss": [None if np.isnan(x) else float(x)
+                               for x in train_loss[:k]],
                 "val_loss": val_loss[:k].tolist(),
                 "active": active[:k].tolist()}
       history.append(record)
       active = active & ~stopping
-      bar.set_postfix(train=f"{train_loss[:k].mean():.4f}",
-                      val=f"{val_loss[:k].mean():.4f}",
+      mean_train = float(np.nanmean(train_loss[:k]))
+      mean_val = float(val_loss[:k][was_active[:k]].mean())
+      bar.set_postfix(train=f"{mean_train:.4f}", val=f"{mean_val:.4f}",
                       active=f"{int(active[:k].sum())}/{k}")
-      logging.info("epoch %d: train loss %.4f, val loss %.4f, %d/%d folds "
-                   "training", epoch, train_loss[:k].mean(), val_loss[:k].mean(),
+      logging.info("epoch %d: train loss %.4f, val loss %.4f (mean over the "
+                   "%d fold(s) trained this epoch), %d/%d folds go on", epoch,
+                   mean_train, mean_val, was_active[:k].sum(),
                    active[:k].sum(), k)
       if writer is not None:
-        for f in range(k):
+        for f in np.flatnonzero(was_active[:k]):
           writer.add_scalar(f"train_loss/{names[f]}", train_loss[f], epoch)
           writer.add_scalar(f"val_loss/{names[f]}", val_loss[f], epoch)
-        writer.add_scalar("train_loss/mean", train_loss[:k].mean(), epoch)
-        writer.add_scalar("val_loss/mean", val_loss[:k].mean(), epoch)
+        writer.add_scalar("train_loss/mean", mean_train, epoch)
+        writer.add_scalar("val_loss/mean", mean_val, epoch)
         writer.flush()
       last = epoch == tc.num_epochs - 1 or not active.any()
       if last or (epoch + 1) % tc.checkpoint_every_epochs == 0:
