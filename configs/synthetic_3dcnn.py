@@ -1,10 +1,18 @@
 """The README's main command: Yap et al. 3D-CNN on the synthetic default.
 
 `synthetic_lv` (its default config: 8 subjects x 2 videos x 20 s at 30 fps,
-CAS(ME)^2-like durations) is built on first use (about a minute). Crops are
-resized to 64x64 and training is short so that the whole LOSO run (8 folds)
-finishes in under 10 minutes on a 2-core CPU; the paper's sizes are
+CAS(ME)^2-like durations, 112x112 crops) is built on first use (about a
+minute). The crops are resized to 48x48 and training is short so that the
+whole LOSO run (8 folds, training, scoring every frame of each fold's
+validation and held-out videos, the baseline, the report) finishes in under
+10 minutes on a 2-core CPU. Paper-sized runs:
 `--config.dataset.image_size=112 --config.train.num_epochs=100`.
+
+Changes from the paper's CAS(ME)^2 settings, each for the short CPU budget:
+batch-norm momentum 0.9 (0.99 lags over a few hundred steps, making the
+validation loss that drives early stopping noisy), learning rate 0.005, and
+thresholds chosen by interval F1 on the validation videos (the paper's ROC
+threshold is `--config.eval.threshold_criterion=youden`).
 """
 from configs import common
 
@@ -13,15 +21,17 @@ def get_config():
   c = common.get_config()
   c.dataset.name = "synthetic_lv"
   c.dataset.config = "casme2"
-  c.dataset.image_size = 64
+  c.dataset.image_size = 48
+  c.model.bn_momentum = 0.9
   c.loss.presence_weight = 0.9
-  c.train.learning_rate = 0.005
   c.sampler.skip_fps = 30.0
   c.sampler.random_skips = ((3, 9), (16, 50))
   c.sampler.manual_skips = (10, 33)
+  c.train.learning_rate = 0.005
   c.train.num_epochs = 12
-  c.train.steps_per_epoch = 25
-  c.train.patience = 3
+  c.train.steps_per_epoch = 30
+  c.train.patience = 4
   c.train.num_val_subjects = 1
-  c.train.val_samples = 64
+  c.train.val_samples = 256
+  c.eval.threshold_criterion = "interval_f1"
   return c
