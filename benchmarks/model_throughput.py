@@ -1,7 +1,7 @@
 r"""Throughput of the Yap et al. 3D-CNN: training step and inference.
 
-Measures, for each depthwise formulation ('grouped', 'shifted') and with and
-without dropout:
+Measures, for each block formulation (`--impls`: 'grouped', 'shifted',
+'fused', 'auto'; see `resolve_block_impl`) and with and without dropout:
   * train samples/s: one jitted step = forward + backward + Adam update,
     batch `--train_batch` (16 in the paper), dropout keys from the cheap
     'rbg' generator as the trainer uses on CPU;
@@ -11,7 +11,10 @@ without dropout:
     matrix-product peak, see shared/PERFORMANCE_NOTES.md).
 
 Each figure is the median of `--steps` timed calls after one warm-up call
-(which also compiles). Smoke run:
+(which also compiles). 'shifted' is the formulation 'auto' picked on CPU
+before the fused first block (the "before"); the last column gives each
+row's speed relative to the 'shifted' row of the same mode and dropout,
+measured in the same run, so it holds on a shared, noisy machine. Smoke run:
 
   python benchmarks/model_throughput.py --steps=3 --image_size=64
 
@@ -36,8 +39,9 @@ _IMAGE_SIZE = flags.DEFINE_integer("image_size", 112, "Crop side in pixels.")
 _TRAIN_BATCH = flags.DEFINE_integer("train_batch", 16, "Training batch size.")
 _INFER_BATCH = flags.DEFINE_integer("infer_batch", 256, "Inference batch size.")
 _STEPS = flags.DEFINE_integer("steps", 5, "Timed calls per measurement.")
-_IMPLS = flags.DEFINE_list("impls", ["grouped", "shifted"],
-                           "Depthwise formulations to measure.")
+_IMPLS = flags.DEFINE_list("impls", ["shifted", "fused", "auto"],
+                           "Block formulations to measure ('grouped' is "
+                           "slow on CPU).")
 _DROPOUTS = flags.DEFINE_list("dropouts", ["0.2", "0.0"],
                               "Dropout rates to measure (training).")
 _PEAK = flags.DEFINE_float("peak_gflops", 200.0,
@@ -144,12 +148,16 @@ def main(argv):
             "image_size": size, "steps": steps, "peak_gflops": _PEAK.value,
             "results": rows}
   print(json.dumps(result, indent=1))
+  base = {(r["mode"], r["dropout"]): r["samples_per_s"] for r in rows
+          if r["impl"] == "shifted"}
   print(f"\n{'mode':6} {'impl':8} {'drop':>5} {'batch':>5} {'samples/s':>10} "
-        f"{'GFLOP/step':>10} {'roofline':>8} {'compile s':>9}")
+        f"{'GFLOP/step':>10} {'roofline':>8} {'compile s':>9} {'vs shifted':>10}")
   for r in rows:
+    ref = base.get((r["mode"], r["dropout"]))
+    ratio = f"{r['samples_per_s'] / ref:9.2f}x" if ref else f"{'-':>10}"
     print(f"{r['mode']:6} {r['impl']:8} {r['dropout']:5.2f} {r['batch']:5d} "
           f"{r['samples_per_s']:10.1f} {r['flops_per_step'] / 1e9:10.2f} "
-          f"{100 * r['roofline_fraction']:7.1f}% {r['compile_s']:9.1f}")
+          f"{100 * r['roofline_fraction']:7.1f}% {r['compile_s']:9.1f} {ratio}")
   if _OUT.value:
     with atomic_write(_OUT.value) as f:
       json.dump(result, f, indent=1)

@@ -34,7 +34,7 @@ def get_config() -> ml_collections.ConfigDict:
   c.model.dropout_rate = 0.2
   c.model.use_batchnorm = True
   c.model.use_lcn = True
-  c.model.depthwise_impl = "auto"  # grouped | shifted | auto (per backend)
+  c.model.depthwise_impl = "auto"  # grouped | shifted | fused | auto
   c.model.bn_momentum = 0.99  # Keras' default, as the paper's code
 
   # Loss: mespot_jax.train.losses.LOSSES (equation 2 of Yap et al.).

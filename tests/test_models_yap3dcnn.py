@@ -9,6 +9,7 @@ import pytest
 from mespot_jax.errors import InputError
 from mespot_jax.models import get_model
 from mespot_jax.models import layers
+from mespot_jax.models import yap3dcnn
 from mespot_jax.models.yap3dcnn import Yap3DCNN
 
 X_SHAPE = (2, 2, 2, 16, 16, 1)   # batch, streams, frames, H, W, C
@@ -64,6 +65,99 @@ def test_resolve_depthwise_impl():
   assert layers.resolve_depthwise_impl("grouped", "cpu") == "grouped"
   with pytest.raises(ValueError, match="depthwise_impl"):
     layers.resolve_depthwise_impl("fft")
+
+
+@pytest.mark.parametrize("cin,mult,feats,t", [(1, 4, 3, 2), (3, 1, 5, 2),
+                                               (2, 2, 3, 3), (2, 1, 4, 1)])
+def test_fused_conv_equals_depthwise_then_pointwise(cin, mult, feats, t):
+  ks = jax.random.split(jax.random.key(11), 5)
+  x = jax.random.normal(ks[0], (2, t, 5, 4, cin))
+  dw_k = jax.random.normal(ks[1], (3, 3, 3, 1, cin * mult))
+  dw_b = jax.random.normal(ks[2], (cin * mult,))
+  pw_k = jax.random.normal(ks[3], (cin * mult, feats))
+  pw_b = jax.random.normal(ks[4], (feats,))
+
+  def separable(x, dw_k, pw_k):
+    return (layers.depthwise_grouped(x, dw_k) + dw_b) @ pw_k + pw_b
+
+  def fused(x, dw_k, pw_k):
+    k, b = layers.separable_to_full_kernel(dw_k, dw_b, pw_k, pw_b, cin)
+    return layers.full_conv_frames(x, k) + b
+
+  want = separable(x, dw_k, pw_k)
+  got = fused(x, dw_k, pw_k)
+  assert got.shape == (2, t, 5, 4, feats)
+  np.testing.assert_allclose(got, want, atol=1e-4, rtol=1e-5)
+  # The fused kernel is a plain full 3-D conv kernel (SAME padding).
+  k, _ = layers.separable_to_full_kernel(dw_k, dw_b, pw_k, pw_b, cin)
+  conv3d = jax.lax.conv_general_dilated(
+      x, k, (1, 1, 1), "SAME", dimension_numbers=("NDHWC", "DHWIO", "NDHWC"))
+  np.testing.assert_allclose(layers.full_conv_frames(x, k), conv3d,
+                             atol=1e-4, rtol=1e-5)
+  # Gradients with respect to input and both stored kernels agree.
+  w = jax.random.normal(jax.random.key(12), want.shape)
+  grad = lambda f: jax.grad(lambda *a: jnp.sum(jnp.sin(f(*a)) * w),
+                            argnums=(0, 1, 2))(x, dw_k, pw_k)
+  for a, b in zip(grad(fused), grad(separable)):
+    np.testing.assert_allclose(a, b, atol=2e-4, rtol=1e-4)
+
+
+def test_resolve_block_impl():
+  assert yap3dcnn.resolve_block_impl("auto", 1, "cpu") == "fused"
+  assert yap3dcnn.resolve_block_impl("auto", 16, "cpu") == "fused"
+  assert yap3dcnn.resolve_block_impl("auto", 16, "gpu") == "grouped"
+  assert yap3dcnn.resolve_block_impl("shifted", 1, "cpu") == "shifted"
+  with pytest.raises(ValueError, match="depthwise_impl"):
+    yap3dcnn.resolve_block_impl("fft", 1)
+
+
+class _ReferenceBlock(nn.Module):
+  """The block as first written: DepthwiseConv3D + nn.Dense + BatchNorm."""
+  features: int
+  depth_multiplier: int = 1
+
+  @nn.compact
+  def __call__(self, x, train):
+    cin = x.shape[-1]
+    x = layers.DepthwiseConv3D(cin * self.depth_multiplier, impl="grouped",
+                               name="depthwise")(x)
+    x = nn.Dense(self.features, name="pointwise")(x)
+    x = nn.BatchNorm(use_running_average=not train, momentum=0.99,
+                     epsilon=1e-3, name="bn")(x)
+    x = nn.Dropout(0.2, deterministic=not train)(nn.relu(x))
+    return yap3dcnn.max_pool_hw(x)
+
+
+@pytest.mark.parametrize("impl", yap3dcnn.BLOCK_IMPLS)
+def test_block_matches_reference_params_outputs_and_dropout(impl):
+  # Checkpoints stay loadable: same tree, same initial values; the same
+  # function, including which units a given dropout key drops.
+  x = jax.random.normal(jax.random.key(13), (2, 2, 6, 6, 1))
+  ref = _ReferenceBlock(4, depth_multiplier=4)
+  ours = yap3dcnn.SeparableBlock(4, depth_multiplier=4, depthwise_impl=impl)
+  v_ref = ref.init(jax.random.key(14), x, train=False)
+  v_ours = ours.init(jax.random.key(14), x, train=False)
+  assert jax.tree.structure(v_ours) == jax.tree.structure(v_ref)
+  for a, b in zip(jax.tree.leaves(v_ours), jax.tree.leaves(v_ref)):
+    np.testing.assert_array_equal(a, b)
+  rngs = {"dropout": jax.random.key(15, impl="rbg")}
+
+  def loss(mod, params):
+    y, upd = mod.apply({**v_ref, "params": params}, x, train=True, rngs=rngs,
+                       mutable=["batch_stats"])
+    return jnp.sum(jnp.sin(y)), (y, upd)
+
+  (_, (y_ref, u_ref)), g_ref = jax.value_and_grad(
+      lambda p: loss(ref, p), has_aux=True)(v_ref["params"])
+  (_, (y_ours, u_ours)), g_ours = jax.value_and_grad(
+      lambda p: loss(ours, p), has_aux=True)(v_ref["params"])
+  np.testing.assert_allclose(y_ours, y_ref, atol=1e-5)
+  assert np.array_equal(y_ours == 0, y_ref == 0)   # same dropout mask
+  for a, b in zip(jax.tree.leaves((g_ours, u_ours)),
+                  jax.tree.leaves((g_ref, u_ref))):
+    np.testing.assert_allclose(a, b, atol=1e-4, rtol=1e-4)
+  np.testing.assert_allclose(ours.apply(v_ref, x, train=False),
+                             ref.apply(v_ref, x, train=False), atol=1e-5)
 
 
 # --- the model -------------------------------------------------------------
@@ -159,15 +253,29 @@ def test_ablations_no_batchnorm_no_dropout(model_fns):
   np.testing.assert_allclose(logits, infer(variables, _x()), atol=1e-5)
 
 
-def test_grouped_and_shifted_models_agree(model_fns):
-  # 'auto' is one of the two; compare it (compiled already) to the other.
-  other = {"shifted": "grouped", "grouped": "shifted"}[
-      layers.resolve_depthwise_impl("auto")]
-  init, _, infer_s = model_fns()
-  _, _, infer_g = model_fns(depthwise_impl=other)
-  variables = init(jax.random.key(5))
-  np.testing.assert_allclose(infer_s(variables, _x()), infer_g(variables, _x()),
-                             atol=1e-5)
+def test_model_formulations_agree_forward_and_gradients():
+  # Every impl computes the same model: inference logits, and training
+  # logits and parameter gradients under one dropout key.
+  x = _x(6)
+  variables = Yap3DCNN(channels=(4, 8, 8)).init(jax.random.key(5), x,
+                                                train=False)
+  rngs = {"dropout": jax.random.key(9, impl="rbg")}
+  results = {}
+  for impl in yap3dcnn.BLOCK_IMPLS:
+    model = Yap3DCNN(channels=(4, 8, 8), depthwise_impl=impl)
+
+    def loss(p, model=model):
+      y, _ = model.apply({**variables, "params": p}, x, train=True,
+                         rngs=rngs, mutable=["batch_stats"])
+      return jnp.sum(jax.nn.sigmoid(y) * jnp.array([1.0, 2.0])), y
+
+    (_, y_train), grads = jax.jit(jax.value_and_grad(loss, has_aux=True))(
+        variables["params"])
+    results[impl] = (model.apply(variables, x, train=False), y_train, grads)
+  want = results["shifted"]
+  for impl in ("grouped", "fused"):
+    for a, b in zip(jax.tree.leaves(results[impl]), jax.tree.leaves(want)):
+      np.testing.assert_allclose(a, b, atol=1e-5, rtol=1e-4)
 
 
 def test_get_model_registry():
