@@ -186,6 +186,9 @@ def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
         step_losses = []
         for c in range(n_chunks):
           sl = slice(c * chunk, (c + 1) * chunk)
+          if not active[sl].any():  # stopped folds: nothing would change
+            step_losses.append(np.zeros(chunk))
+            continue
           b = _put(_chunk_batch(batch, c, chunk, k_pad), sharding)
           states[c], metrics = train_step(states[c], b, jnp.asarray(active[sl]))
           step_losses.append(metrics["loss"])
