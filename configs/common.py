@@ -85,7 +85,7 @@ def get_config() -> ml_collections.ConfigDict:
   c.eval.iou_threshold = 0.5
   c.eval.postprocess = "automated"  # automated | manual
   c.eval.threshold_criterion = "youden"  # youden | f1 | interval_f1
-  c.eval.score_batch_size = 128
+  c.eval.score_batch_size = 0  # 0: 32 on CPU, 256 on accelerators
   c.eval.baseline = True  # frame-difference baseline, same post-processing
   c.eval.plots = True
   # Post-processing parameters per method and type (mespot_jax.spotting.

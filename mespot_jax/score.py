@@ -188,7 +188,8 @@ def run(workdir: str, video: str, out: str | None = None,
            "post-processing durations are rescaled by seconds")
     logging.warning(msg)
     warnings.append(msg)
-  batch_size = int(batch_size or dep.config.eval.score_batch_size)
+  batch_size = inference.resolve_batch_size(
+      batch_size or dep.config.eval.score_batch_size)
   if batch_size < 1:
     raise InputError(f"--batch_size={batch_size}; expected >= 1")
 
