@@ -10,7 +10,6 @@ to a parameter-free frame-difference baseline that goes through the same
 post-processing. The report lands in `workdir` (see `mespot_jax.report`).
 """
 import functools
-import json
 import logging
 import os
 
@@ -23,7 +22,7 @@ from mespot_jax.data import folds as folds_lib
 from mespot_jax.data.frames import FrameStore
 from mespot_jax.data import samples as samples_lib
 from mespot_jax.data.source import SpottingSource
-from mespot_jax.io_utils import atomic_write
+from mespot_jax.io_utils import atomic_path, atomic_write
 from mespot_jax.metrics import frame as frame_metrics
 from mespot_jax.metrics import intervals as interval_metrics
 from mespot_jax.metrics.io import IntervalRow
@@ -177,13 +176,12 @@ def evaluate_folds(config, model, store, folds, result, workdir):
                 "best_val_loss": result.best_val_loss[fold.index],
                 "skips": skip_info}
     for k, kind in enumerate(kinds):
-      val = [(scores[v][k], store.labels[v], store.videos[v].fps)
-             for v in val_ids]
       thr = fit_thresholds(config, [scores[v][k] for v in val_ids],
                            [store.videos[v] for v in val_ids],
                            [store.labels[v] for v in val_ids])
       fold_row[f"{kind}_thresholds"] = [float(t) for t in thr]
-      frame_pool[kind]["val"] += [(s, l) for s, l, _ in val]
+      frame_pool[kind]["val"] += [(scores[v][k], store.labels[v])
+                                  for v in val_ids]
       fold_preds = []
       for v in test_ids:
         meta, sc = store.videos[v], scores[v][k]
@@ -200,8 +198,9 @@ def evaluate_folds(config, model, store, folds, result, workdir):
                                       config.eval.iou_threshold)
       fold_row[f"{kind}_one_to_one_f1"] = res["overall"]["f1"]
     for v in test_ids:
-      np.save(os.path.join(workdir, "scores", f"{store.videos[v].video}.npy"),
-              scores[v][0])
+      path = os.path.join(workdir, "scores", f"{store.videos[v].video}.npy")
+      with atomic_path(path) as tmp:
+        np.save(tmp, scores[v][0])
     per_fold.append(fold_row)
     logging.info("fold %d (test %s): skips %s, model F1 %.3f%s", fold.index,
                  fold.test_subject, skip_info["skips"],

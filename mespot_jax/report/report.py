@@ -15,7 +15,6 @@ Files in the workdir:
 - `tensorboard/`: scalars (losses per fold and epoch, final F1).
 """
 import json
-import logging
 import os
 
 import numpy as np
@@ -91,8 +90,6 @@ def write_report(config, workdir, metrics, gt, preds, store, test_ids,
         writer.add_scalar(f"f1_{protocol}/{kind}",
                           metrics[kind][protocol]["overall"]["f1"], 0)
     writer.flush()
-  table = summary_table(metrics)
-  logging.info("results:\n%s", table)
-  print(table, flush=True)
+  print(summary_table(metrics), flush=True)
   print(f"report written to {workdir}: metrics.json, predictions.csv, "
         "plots/", flush=True)
