@@ -14,6 +14,8 @@ from mespot_jax import experiment
 from mespot_jax.metrics import intervals, io as metrics_io
 from tests import fake_spotting
 
+pytestmark = pytest.mark.slow  # whole pipeline on tiny data
+
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):

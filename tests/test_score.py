@@ -24,6 +24,8 @@ from mespot_jax.face import track
 from mespot_jax.metrics import intervals, io as metrics_io
 from mespot_jax.synthetic import render
 
+pytestmark = pytest.mark.slow  # whole pipeline on tiny data
+
 FPS = 30.0
 SIZE = 32
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
