@@ -50,9 +50,12 @@ class Deployment:
     thresholds: (micro, macro) on the smoothed score.
     method: post-processor name.
     params: {"micro": {...}, "macro": {...}} post-processing parameters.
-    image_size: side of the aligned crop the model was trained on.
+    image_size: side of the crop the model was trained on.
     channels: channels of the crop (1 grey, 3 RGB).
     grey: whether crops are grey.
+    align_size: side the faces were aligned at before resizing to
+      `image_size` (the dataset's stored crop size).
+    mask_face: whether crops were face-masked (`align.mask_crop`).
     train_fps: frame rates of the training videos.
     info: the whole deploy.json record.
   """
@@ -69,6 +72,8 @@ class Deployment:
   grey: bool
   train_fps: list
   info: dict
+  align_size: int = 0
+  mask_face: bool = False
 
 
 def deploy_dir(workdir: str) -> str:
@@ -180,6 +185,8 @@ def train_deploy_model(config, workdir: str, store, model=None) -> dict:
       "image_size": int(store.image_size),
       "channels": int(store.channels),
       "grey": int(store.channels) == 1,
+      "align_size": int(store.stored_size),
+      "mask_face": bool(store.mask_face),
       "train_fps": sorted({float(v.fps) for v in store.videos}),
       "train_subjects": list(fold.train_subjects),
       "val_subjects": list(fold.val_subjects),
@@ -234,4 +241,6 @@ def load_deployment(workdir: str) -> Deployment:
       thresholds=tuple(float(t) for t in info["thresholds"]),
       method=post["method"], params=post["params"],
       image_size=int(info["image_size"]), channels=int(info["channels"]),
-      grey=bool(info["grey"]), train_fps=list(info["train_fps"]), info=info)
+      grey=bool(info["grey"]), train_fps=list(info["train_fps"]), info=info,
+      align_size=int(info.get("align_size", info["image_size"])),
+      mask_face=bool(info.get("mask_face", False)))

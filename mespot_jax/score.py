@@ -28,8 +28,9 @@ from tqdm import tqdm
 
 from mespot_jax import deploy as deploy_lib
 from mespot_jax.data import video_io
+from mespot_jax.data.frames import resize_crops
 from mespot_jax.errors import InputError
-from mespot_jax.face import track
+from mespot_jax.face import align, track
 from mespot_jax.io_utils import atomic_write
 from mespot_jax.metrics import intervals as interval_metrics
 from mespot_jax.metrics import io as metrics_io
@@ -65,11 +66,13 @@ def _video_fps(path: str, fps: float | None) -> tuple[float, int]:
 
 
 class _FaceCounter:
-  """Passes aligned crops on while counting frames with a face."""
+  """Prepares aligned crops as the training data was (mask, resize) while
+  counting frames with a face."""
 
-  def __init__(self, aligned, bar):
+  def __init__(self, aligned, bar, dep):
     self._aligned = aligned
     self._bar = bar
+    self._dep = dep
     self.frames = 0
     self.with_face = 0
 
@@ -78,7 +81,9 @@ class _FaceCounter:
       self.frames += 1
       self.with_face += bool(a.face_found)
       self._bar.update(1)
-      yield a.crop
+      crop = align.mask_crop(a.crop, a.landmarks) if self._dep.mask_face \
+          else a.crop
+      yield resize_crops(crop[None], self._dep.image_size)[0]
 
 
 def score_frames(dep, frames, fps: float, batch_size: int, total=None,
@@ -97,12 +102,13 @@ def score_frames(dep, frames, fps: float, batch_size: int, total=None,
   Returns:
     (scores_T2 float32, frames, frames with a face, skips used).
   """
-  aligner = aligner or track.VideoAligner(dep.image_size, dep.grey)
+  aligner = aligner or track.VideoAligner(dep.align_size or dep.image_size,
+                                         dep.grey)
   skips = tuple(skips_lib.rescale_skip(s, dep.skip_fps, fps)
                 if abs(fps - dep.skip_fps) > 1e-6 else s for s in dep.skips)
   bar = tqdm(total=total or None, unit="frame", desc="scoring",
              dynamic_ncols=True, disable=None if progress else True)
-  counter = _FaceCounter(aligner.align_stream(frames), bar)
+  counter = _FaceCounter(aligner.align_stream(frames), bar, dep)
   parts = list(inference.iter_scores(
       inference.make_predict_fn(dep.model), dep.variables, iter(counter),
       skips, batch_size))

@@ -7,7 +7,7 @@ import pytest
 from mespot_jax import errors
 from mespot_jax.data import source
 from mespot_jax.data import spotting_builder
-from mespot_jax.face import track
+from mespot_jax.face import align, track
 from mespot_jax.synthetic import render
 
 
@@ -48,7 +48,9 @@ def test_random_access_returns_the_rendered_and_aligned_frame(built):
   _, src = built
   _, _, p = src.builder.video_params()[1]
   aligner = track.VideoAligner(size=32, grey=True)
-  expected = [a.crop for a in aligner.align_stream(render.iter_video_frames(p))]
+  assert src.mask_face  # the builder's default, as OpenFace's output
+  expected = [align.mask_crop(a.crop, a.landmarks)
+              for a in aligner.align_stream(render.iter_video_frames(p))]
   got = src.frames(1, [1, 45, 90])
   for k, n in enumerate([1, 45, 90]):
     np.testing.assert_array_equal(got[k], expected[n - 1])
@@ -88,7 +90,11 @@ def test_cache_is_reused_and_restart_redoes_only_missing(built):
   assert out["s02_1"]["num_frames"] == 90
   crops = np.stack(list(spotting_builder.iter_cache_crops(
       out["s02_1"]["path"], chunk=7)))
-  np.testing.assert_array_equal(crops, src.load_video(1))
+  # The cache keeps the unmasked crops; records are masked on writing.
+  with np.load(out["s02_1"]["path"]) as z:
+    landmarks = z["landmarks"]
+  masked = np.stack([align.mask_crop(c, l) for c, l in zip(crops, landmarks)])
+  np.testing.assert_array_equal(masked, src.load_video(1))
   assert not [f for f in os.listdir(cache) if not f.endswith(".npz")]
 
 

@@ -229,3 +229,22 @@ def test_roi_boxes_are_clipped_to_the_crop():
   rois = face.roi_boxes(lm, 112)
   assert np.all(rois >= 0) and np.all(rois <= 112)
   assert np.all(rois[:, 2] > rois[:, 0]) and np.all(rois[:, 3] > rois[:, 1])
+
+
+def test_face_mask_keeps_face_and_forehead_drops_background():
+  size = 112
+  lm = align.template_68(size)
+  m = align.face_mask(lm, size)
+  assert m.shape == (size, size) and m.dtype == np.float32
+  # Every inner landmark (eyes, nose, mouth) lies well inside the mask.
+  for x, y in lm[27:68]:
+    assert m[int(round(y)), int(round(x))] > 0.9
+  # The forehead above the brows is kept; the crop corners are not.
+  brow_top = int(lm[17:27, 1].min())
+  cx = int(lm[27, 0])
+  assert m[max(brow_top - 4, 0), cx] > 0.5
+  for y, x in ((0, 0), (0, size - 1), (size - 1, 0), (size - 1, size - 1)):
+    assert m[y, x] < 0.01
+  crop = np.full((size, size, 1), 200, np.uint8)
+  masked = align.mask_crop(crop, lm)
+  assert masked[0, 0, 0] == 0 and masked[int(lm[30, 1]), int(lm[30, 0]), 0] > 190

@@ -50,8 +50,9 @@ _SAMM = dict(fps=200.0, subjects=8, videos_per_subject=2, seconds=20.0,
 class Builder(spotting_builder.SpottingBuilder):
   """Synthetic long videos with planted micro/macro-expressions."""
 
-  VERSION = tfds.core.Version("1.0.0")
-  RELEASE_NOTES = {"1.0.0": "First release."}
+  VERSION = tfds.core.Version("1.1.0")
+  RELEASE_NOTES = {"1.0.0": "First release.",
+                   "1.1.0": "Faces masked as OpenFace does (config mask_face)."}
   BUILDER_CONFIGS = [
       SyntheticConfig(
           name="casme2", description=(

@@ -14,7 +14,7 @@ import numpy as np
 from mespot_jax.data import labels as labels_lib
 
 
-def _resize(frames_NSSC: np.ndarray, size: int) -> np.ndarray:
+def resize_crops(frames_NSSC: np.ndarray, size: int) -> np.ndarray:
   """Resizes square crops with area interpolation (no-op at the same size)."""
   if size <= 0 or frames_NSSC.shape[1] == size:
     return frames_NSSC
@@ -33,11 +33,14 @@ class FrameStore:
     videos: the `VideoMeta` records (index = position in this list).
     labels: per video, `labels_T2` uint8 (micro, macro).
     image_size: side of the square crops returned.
+    stored_size: side of the crops as aligned and stored (resized to
+      `image_size` with area interpolation; scoring does the same).
     channels: channels of the crops returned.
+    mask_face: whether the stored crops are face-masked (`align.mask_crop`).
   """
 
   def __init__(self, videos: Sequence, source=None, arrays=None,
-               image_size: int = 0):
+               image_size: int = 0, mask_face: bool = False):
     """Use `from_source` or `from_arrays` instead."""
     self.videos = list(videos)
     self._source = source
@@ -46,22 +49,28 @@ class FrameStore:
                    for v in self.videos]
     if arrays is not None:
       first = arrays[0]
-      self.image_size = image_size or first.shape[1]
+      self.stored_size = first.shape[1]
       self.channels = first.shape[-1]
-      self._arrays = [_resize(a, self.image_size) for a in arrays]
+      self.mask_face = mask_face
     else:
-      self.image_size = image_size or source.image_size
+      self.stored_size = source.image_size
       self.channels = source.channels
+      self.mask_face = source.mask_face
+    self.image_size = image_size or self.stored_size
+    if arrays is not None:
+      self._arrays = [resize_crops(a, self.image_size) for a in arrays]
 
   @classmethod
   def from_arrays(cls, videos: Sequence, arrays: Sequence[np.ndarray],
-                  image_size: int = 0) -> "FrameStore":
+                  image_size: int = 0, mask_face: bool = False
+                  ) -> "FrameStore":
     """A store over in-memory videos, `arrays[i]` of shape (T, S, S, C)."""
     for v, a in zip(videos, arrays):
       if len(a) != v.num_frames:
         raise ValueError(f"video {v.video}: {len(a)} frames given, "
                          f"metadata says {v.num_frames}")
-    return cls(videos, arrays=list(arrays), image_size=image_size)
+    return cls(videos, arrays=list(arrays), image_size=image_size,
+               mask_face=mask_face)
 
   @classmethod
   def from_source(cls, source, image_size: int = 0,
@@ -73,7 +82,8 @@ class FrameStore:
       logging.info("loading %d frames (%.2f GiB) into memory", total,
                    nbytes / 2 ** 30)
       arrays = [source.load_video(v.index) for v in source.videos]
-      return cls(source.videos, arrays=arrays, image_size=image_size)
+      return cls(source.videos, arrays=arrays, image_size=image_size,
+                 mask_face=source.mask_face)
     logging.info("%d frames (%.1f GiB) exceed dataset.in_memory_max_gib: "
                  "reading frames on demand", total, nbytes / 2 ** 30)
     return cls(source.videos, source=source, image_size=image_size)
@@ -84,13 +94,13 @@ class FrameStore:
     if self._arrays is not None:
       return self._arrays[video_index][frame_numbers - 1]
     frames = self._source.frames(video_index, frame_numbers)
-    return _resize(frames, self.image_size)
+    return resize_crops(frames, self.image_size)
 
   def video(self, video_index: int) -> np.ndarray:
     """Every frame of a video, (T, S, S, C) uint8."""
     if self._arrays is not None:
       return self._arrays[video_index]
-    return _resize(self._source.load_video(video_index), self.image_size)
+    return resize_crops(self._source.load_video(video_index), self.image_size)
 
   def video_indices(self, subjects) -> list[int]:
     """Indices of the videos of the given subjects."""

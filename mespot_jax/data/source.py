@@ -92,6 +92,7 @@ class SpottingSource:
     self.builder = builder
     meta = builder.info.metadata or {}
     self.image_size = int(meta.get("image_size", 0))
+    self.mask_face = bool(meta.get("mask_face", False))
     self.channels = int(meta.get("channels", 0))
     self.policies = dict(meta.get("policies", {}))
     self.aligner = dict(meta.get("aligner", {}))

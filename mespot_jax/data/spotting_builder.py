@@ -32,6 +32,7 @@ import tqdm
 from mespot_jax import errors
 from mespot_jax import io_utils
 from mespot_jax.data import schema
+from mespot_jax.face import align
 from mespot_jax.data.source import Interval
 
 _CACHE_FORMAT = 1
@@ -62,11 +63,15 @@ class SpottingBuilderConfig(tfds.core.BuilderConfig):
   """Config fields shared by spotting builders."""
 
   def __init__(self, *, image_size: int = 112, grey: bool = True,
-               smooth_window: int = 5, **kwargs):
+               smooth_window: int = 5, mask_face: bool = True, **kwargs):
+    """Args: crop side, grey or RGB, the tracker's smoothing window, and
+    whether to fade everything outside the face to black (`align.face_mask`,
+    as OpenFace's aligned faces, which the Yap et al. paper used)."""
     super().__init__(**kwargs)
     self.image_size = image_size
     self.grey = grey
     self.smooth_window = smooth_window
+    self.mask_face = mask_face
 
 
 _ALIGNER_PARTS = {}
@@ -326,6 +331,8 @@ class SpottingBuilder(tfds.core.GeneratorBasedBuilder):
     logging.info("%s: %d videos, %d frames; quirk policies applied: %s",
                  self.name, len(specs), offset, applied or "none")
     self.info.metadata["image_size"] = self.image_size
+    self.info.metadata["mask_face"] = bool(
+        getattr(self.builder_config, "mask_face", False))
     self.info.metadata["channels"] = self.channels
     self.info.metadata["aligner"] = dict(sorted(aligner.items()))
     return {schema.VIDEOS: self._generate_examples(schema.VIDEOS, entries),
@@ -339,11 +346,15 @@ class SpottingBuilder(tfds.core.GeneratorBasedBuilder):
                                      offset, intervals, self.image_size,
                                      self.channels)
       return
+    mask = getattr(self.builder_config, "mask_face", False)
     for i, (spec, path, t, offset, _) in enumerate(entries):
       with np.load(path) as z:
         face_found, rois = z["face_found"], z["rois"]
+        landmarks = z["landmarks"] if mask else None
       n = 0
       for n, crop in enumerate(iter_cache_crops(path), start=1):
+        if mask:
+          crop = align.mask_crop(crop, landmarks[n - 1])
         yield offset + n - 1, schema.frame_record(crop, i, n,
                                                   face_found[n - 1],
                                                   rois[n - 1])
