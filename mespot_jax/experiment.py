@@ -106,8 +106,8 @@ def test_skips(config, store, fold) -> dict:
     s = skips_lib.kth_frame_skips(ivs, fps,
                                   tuple(config.sampler.kth_default_seconds))
   elif config.sampler.test_skip == "manual":
-    s = tuple(samples_lib.scale_skip(m, config.sampler.skip_fps, fps)
-              for m in config.sampler.manual_skips)
+    s = skips_lib.rescale_skips(config.sampler.manual_skips,
+                                config.sampler.skip_fps, fps)
   else:
     raise ValueError(f"sampler.test_skip={config.sampler.test_skip!r}; "
                      "expected 'kth' or 'manual'")
@@ -116,8 +116,7 @@ def test_skips(config, store, fold) -> dict:
 
 def video_skips(skip_info, fps) -> tuple[int, int]:
   """Skips rescaled from the fold's reference fps to a video's fps."""
-  return tuple(skips_lib.rescale_skip(s, skip_info["fps"], fps)
-               if fps != skip_info["fps"] else s for s in skip_info["skips"])
+  return skips_lib.rescale_skips(skip_info["skips"], skip_info["fps"], fps)
 
 
 def score_fold(config, predict_fn, variables, store, video_indices, skip_info,

@@ -104,8 +104,7 @@ def score_frames(dep, frames, fps: float, batch_size: int, total=None,
   """
   aligner = aligner or track.VideoAligner(dep.align_size or dep.image_size,
                                          dep.grey)
-  skips = tuple(skips_lib.rescale_skip(s, dep.skip_fps, fps)
-                if abs(fps - dep.skip_fps) > 1e-6 else s for s in dep.skips)
+  skips = skips_lib.rescale_skips(dep.skips, dep.skip_fps, fps)
   bar = tqdm(total=total or None, unit="frame", desc="scoring",
              dynamic_ncols=True, disable=None if progress else True)
   counter = _FaceCounter(aligner.align_stream(frames), bar, dep)

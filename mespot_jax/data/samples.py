@@ -22,13 +22,9 @@ import numpy as np
 
 from mespot_jax.data.folds import Fold
 from mespot_jax.data.frames import FrameStore
+from mespot_jax.spotting import skips as skips_lib
 
 NEUTRAL, MICRO, MACRO = 0, 1, 2
-
-
-def scale_skip(skip_frames: float, skip_fps: float, fps: float) -> int:
-  """Rescales a skip given at `skip_fps` to a video at `fps` (at least 1)."""
-  return max(1, int(round(skip_frames * fps / skip_fps)))
 
 
 def pair_frame_numbers(t, skips, num_frames):
@@ -101,8 +97,9 @@ class PairSampler:
     v = int(vids[k])
     t = int(self._cands[v][c][j - before]) + 1
     meta = self.store.videos[v]
-    skips = [scale_skip(rng.integers(lo, hi + 1), self.skip_fps, meta.fps)
-             for lo, hi in self.random_skips]
+    skips = skips_lib.rescale_skips(
+        [rng.integers(lo, hi + 1) for lo, hi in self.random_skips],
+        self.skip_fps, meta.fps)
     nums = pair_frame_numbers(t, skips, meta.num_frames)  # (S, F)
     uniq, inv = np.unique(nums, return_inverse=True)
     frames = self.store.get(v, uniq)

@@ -137,3 +137,9 @@ def rescale_skip(skip_frames: int, fps_from: float, fps_to: float) -> int:
   if fps_from <= 0 or fps_to <= 0:
     raise InputError(f"fps_from={fps_from}, fps_to={fps_to}; expected > 0")
   return max(1, _round_half_up(skip_frames * fps_to / fps_from))
+
+
+def rescale_skips(skips: Sequence[int], fps_from: float,
+                  fps_to: float) -> tuple[int, ...]:
+  """`rescale_skip` of each skip (unchanged when the rates are equal)."""
+  return tuple(rescale_skip(int(k), fps_from, fps_to) for k in skips)
