@@ -67,9 +67,16 @@ def get_config() -> ml_collections.ConfigDict:
   c.train.batch_size = 16
   c.train.learning_rate = 0.007
   c.train.optimizer = "adam"
+  # constant (the papers) | cosine: decay to 5% over num_epochs x steps
+  c.train.lr_schedule = "constant"
   c.train.num_epochs = 100
   c.train.steps_per_epoch = 200
   c.train.patience = 5  # early stopping on validation loss (epochs)
+  # What early stopping watches on the validation samples: "loss" (the
+  # paper) or "auc" (the mean of the micro and macro ROC AUCs, weighted by
+  # loss.class_weights: blind to the calibration drift that makes the
+  # weighted loss noisy over short training).
+  c.train.early_stopping_metric = "loss"
   c.train.num_val_subjects = 2  # drawn from each fold's training subjects
   c.train.val_samples = 256  # fixed validation samples per fold
   c.train.folds_per_step = 0  # folds in one compiled step; 0 = per backend
@@ -84,7 +91,7 @@ def get_config() -> ml_collections.ConfigDict:
   c.eval.protocols = ("megc2020", "one_to_one")
   c.eval.iou_threshold = 0.5
   c.eval.postprocess = "automated"  # automated | manual
-  c.eval.threshold_criterion = "youden"  # youden | f1 | interval_f1
+  c.eval.threshold_criterion = "youden"  # youden | f1 | interval_f1 | overall_f1
   c.eval.score_batch_size = 0  # 0: 32 on CPU, 256 on accelerators
   c.eval.baseline = True  # frame-difference baseline, same post-processing
   c.eval.plots = True

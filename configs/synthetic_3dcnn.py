@@ -10,9 +10,14 @@ validation and held-out videos, the baseline, the report) finishes in under
 
 Changes from the paper's CAS(ME)^2 settings, each for the short CPU budget:
 batch-norm momentum 0.9 (0.99 lags over a few hundred steps, making the
-validation loss that drives early stopping noisy), learning rate 0.005, and
-thresholds chosen by interval F1 on the validation videos (the paper's ROC
-threshold is `--config.eval.threshold_criterion=youden`).
+validation loss that drives early stopping noisy) and learning rate 0.005.
+Post-processing, chosen on the development set `synthetic_lv/casme2_dev`
+(other subjects; never on the reported folds): thresholds that maximise the
+overall interval F1 of the validation videos (`overall_f1`; the paper's ROC
+threshold is `--config.eval.threshold_criterion=youden`) and a 0.5 s merge
+gap for macro runs (a pair-difference score rises at an expression's onset
+and again at its offset, with a dip in between; merging the two runs raised
+the development set's overall F1 from 0.30 to 0.37).
 """
 from configs import common
 
@@ -33,5 +38,6 @@ def get_config():
   c.train.patience = 4
   c.train.num_val_subjects = 1
   c.train.val_samples = 256
-  c.eval.threshold_criterion = "interval_f1"
+  c.eval.threshold_criterion = "overall_f1"
+  c.eval.automated.macro.merge_gap = 0.5
   return c

@@ -139,14 +139,18 @@ def fit_thresholds(config, scores, metas, labels) -> tuple[float, float]:
   """Post-processing thresholds from validation videos (never the test subject).
 
   `eval.threshold_criterion`: `youden` / `f1` pick a point of the frame ROC
-  (the paper's automated method); `interval_f1` picks the threshold whose
-  post-processed intervals score best on the validation videos.
+  (the paper's automated method); `interval_f1` picks, per type, the
+  threshold whose post-processed intervals score best on the validation
+  videos; `overall_f1` picks the pair of thresholds that maximises the F1 of
+  micro and macro intervals counted together (the overall score reported).
   """
   method, params = config.eval.postprocess, post_params(config)
-  if config.eval.threshold_criterion == "interval_f1":
+  criterion = config.eval.threshold_criterion
+  if criterion in ("interval_f1", "overall_f1"):
     return threshold_lib.fit_thresholds_interval_f1(
         [(s, m.intervals, m.fps) for s, m in zip(scores, metas)], method,
-        params, config.eval.iou_threshold)
+        params, config.eval.iou_threshold,
+        objective="overall" if criterion == "overall_f1" else "per_type")
   return threshold_lib.fit_thresholds(
       [(s, l, m.fps) for s, l, m in zip(scores, labels, metas)], method,
       params, config.eval.threshold_criterion)
@@ -199,6 +203,13 @@ def evaluate_folds(config, model, store, folds, result, workdir):
     for v in test_ids:
       path = os.path.join(workdir, "scores", f"{store.videos[v].video}.npy")
       with atomic_path(path) as tmp:
+        np.save(tmp, scores[v][0])
+    # Validation scores too, so post-processing can be re-fitted offline.
+    val_dir = os.path.join(workdir, "scores", "val", f"fold_{fold.index}")
+    os.makedirs(val_dir, exist_ok=True)
+    for v in val_ids:
+      with atomic_path(os.path.join(val_dir,
+                                    f"{store.videos[v].video}.npy")) as tmp:
         np.save(tmp, scores[v][0])
     per_fold.append(fold_row)
     logging.info("fold %d (test %s): skips %s, model F1 %.3f%s", fold.index,

@@ -46,6 +46,15 @@ def test_report_files_and_keys(run):
       "s00", "s01", "s02", "s03"]
   for f in on_disk["folds"]:  # validation never holds the test subject
     assert f["test_subject"] not in f["val_subjects"]
+    # Per-frame scores: the held-out videos, and the fold's validation
+    # videos (to re-fit post-processing offline).
+    val_dir = os.path.join(workdir, "scores", "val", f"fold_{f['fold']}")
+    assert sorted(os.listdir(val_dir)) == sorted(
+        f"{v.video}.npy" for v in store.videos
+        if v.subject in f["val_subjects"])
+  assert sorted(n for n in os.listdir(os.path.join(workdir, "scores"))
+                if n.endswith(".npy")) == sorted(
+                    f"{v.video}.npy" for v in store.videos)
   gt = metrics_io.read_intervals_csv(os.path.join(workdir, "ground_truth.csv"))
   assert len(gt) == sum(len(v.intervals) for v in store.videos)
 

@@ -115,7 +115,9 @@ def test_every_dummy_subject_is_a_test_fold(smoke_run):
       assert all(math.isfinite(x) and x >= 0 for x in h[key]), h
   # One score file per held-out video, one row of scores per frame.
   source = SpottingSource.open(smoke_run["builder"], smoke_run["data_dir"])
-  scores = sorted(os.listdir(os.path.join(smoke_run["workdir"], "scores")))
+  scores = sorted(n for n in os.listdir(os.path.join(smoke_run["workdir"],
+                                                     "scores"))
+                  if n.endswith(".npy"))
   assert scores == sorted(f"{v.video}.npy" for v in source.videos)
 
 

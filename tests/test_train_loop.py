@@ -98,6 +98,33 @@ def test_early_stopping_follows_validation_loss_per_fold(setup, tmp_path):
   assert any(stopped_early) and active[-1].any()
 
 
+def test_early_stopping_on_auc_keeps_the_best_auc_epoch(setup, tmp_path):
+  result = _train(setup, tmp_path / "auc", num_epochs=5, patience=5,
+                  early_stopping_metric="auc")
+  auc = np.array([h["val_auc"] for h in result.history])  # (epochs, K)
+  val = np.array([h["val_loss"] for h in result.history])
+  for f in range(auc.shape[1]):
+    # The first epoch with the highest AUC (ties keep the earlier one).
+    best = int(np.argmax(auc[:, f]))
+    assert result.best_epoch[f] == best
+    assert result.best_val_loss[f] == pytest.approx(val[best, f])
+  with pytest.raises(ValueError, match="early_stopping_metric"):
+    _train(setup, tmp_path / "bad", early_stopping_metric="f1")
+
+
+def test_weighted_auc_known_values():
+  y = np.array([[[1, 0], [0, 1], [1, 1], [0, 0]]], np.float32)
+  # Micro ranks its positives first (AUC 1); macro ranks them last (AUC 0);
+  # a tie between a positive and a negative counts half.
+  s = np.array([[[0.9, 0.8], [0.1, 0.2], [0.8, 0.1], [0.2, 0.9]]])
+  np.testing.assert_allclose(loop_lib.weighted_auc(s, y, (0.1, 0.9)), [0.1])
+  np.testing.assert_allclose(loop_lib.weighted_auc(s, y, (1.0, 1.0)), [0.5])
+  s_tie = np.array([[[0.5, 0.8], [0.5, 0.2], [0.8, 0.1], [0.2, 0.9]]])
+  # micro: positives 0.5, 0.8 vs negatives 0.5, 0.2 -> (1 + .5 + 1 + 1) / 4
+  np.testing.assert_allclose(
+      loop_lib.weighted_auc(s_tie, y, (1.0, 0.0)), [0.875])
+
+
 def test_inactive_fold_state_does_not_change(setup):
   config, store, folds, model = setup
   tx = state_lib.make_optimizer("adam", 0.1)
@@ -128,3 +155,26 @@ def test_non_finite_loss_names_fold_and_step(setup, tmp_path):
   with pytest.raises(loop_lib.NonFiniteLossError, match=r"fold 0 .*step 0"):
     loop_lib.train_folds(config, model, nan_loss, sampler, folds,
                          str(tmp_path / "nan"))
+
+
+def test_cosine_schedule_decays_the_step_to_five_percent():
+  # SGD on a linear loss: each update moves the parameter by the current
+  # learning rate, so the moves trace the schedule.
+  tx = state_lib.make_optimizer("sgd", 0.1, "cosine", 10)
+  w = jnp.zeros(())
+  opt = tx.init(w)
+  moves = []
+  for _ in range(12):
+    upd, opt = tx.update(jnp.ones(()), opt, w)
+    moves.append(-float(upd))
+    w = w + upd
+  np.testing.assert_allclose(moves[0], 0.1, rtol=1e-6)
+  assert all(a > b for a, b in zip(moves[:10], moves[1:10]))
+  np.testing.assert_allclose(moves[10:], 0.005, rtol=1e-5)  # alpha = 5%
+  const = state_lib.make_optimizer("sgd", 0.1)
+  upd, _ = const.update(jnp.ones(()), const.init(w), w)
+  np.testing.assert_allclose(-float(upd), 0.1, rtol=1e-6)
+  with pytest.raises(ValueError, match="lr_schedule"):
+    state_lib.make_optimizer("sgd", 0.1, "step", 10)
+  with pytest.raises(ValueError, match="total_steps"):
+    state_lib.make_optimizer("sgd", 0.1, "cosine", 0)

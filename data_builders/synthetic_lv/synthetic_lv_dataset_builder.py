@@ -64,6 +64,12 @@ class Builder(spotting_builder.SpottingBuilder):
               "As casme2 with 64x64 grey crops (faster training on CPU)."),
           image_size=64, **_CASME2),
       SyntheticConfig(
+          name="casme2_dev", description=(
+              "As casme2 with another seed (other subjects, expressions and "
+              "nuisance): the development set. Choose methods and settings "
+              "on it, report on casme2."),
+          image_size=112, seed=1, **_CASME2),
+      SyntheticConfig(
           name="samm", description=(
               "SAMM-LV-like: 200 fps grey source, 8 subjects x 2 videos x "
               "20 s (64,000 frames), 510x272 frames, 112x112 grey crops."),

@@ -85,7 +85,7 @@ def from_roc(labels: np.ndarray, scores: np.ndarray,
   """
   if criterion not in ("youden", "f1"):
     raise InputError(f"threshold criterion {criterion!r}; expected 'youden' "
-                     "or 'f1'")
+                     "or 'f1' (interval criteria: fit_thresholds_interval_f1)")
   thr, tp, fp, pos, neg = roc_points(labels, scores)
   if pos == 0 or (criterion == "youden" and neg == 0):
     logging.warning(
@@ -159,10 +159,44 @@ def fit_thresholds(
 NO_DETECTION = 1.0 + 1e-6
 
 
+def _interval_counts(videos, method, params, iou_threshold, num_candidates,
+                     k, type_name):
+  """[(threshold, tp, fp, fn)] of one type, highest threshold first.
+
+  The first row is `NO_DETECTION` (nothing predicted).
+  """
+  from mespot_jax.metrics import intervals as interval_metrics  # pylint: disable=g-import-not-at-top
+  from mespot_jax.metrics.io import IntervalRow  # pylint: disable=g-import-not-at-top
+  fn = postprocess.get(method)
+  p = postprocess.params_for_type(method, params, type_name)
+  gt = [IntervalRow(str(i), type_name, iv.onset, iv.offset)
+        for i, (_, ivs, _) in enumerate(videos) for iv in ivs
+        if iv.type == type_name]
+  pooled = np.concatenate([postprocess.smooth(np.asarray(sc)[:, k], fps,
+                                              method, p)
+                           for sc, _, fps in videos] or [np.zeros(1)])
+  candidates = np.unique(np.quantile(
+      pooled, np.linspace(0.5, 0.995, num_candidates)))
+  rows = [(NO_DETECTION, 0, 0, len(gt))]
+  for thr in candidates[::-1]:  # high to low: ties keep the higher one
+    preds = [IntervalRow(str(i), type_name, on, off)
+             for i, (sc, _, fps) in enumerate(videos)
+             for on, off in fn(np.asarray(sc)[:, k], fps, float(thr), p)]
+    r = interval_metrics.evaluate(gt, preds, "one_to_one",
+                                  iou_threshold)[type_name]
+    rows.append((float(thr), r["tp"], r["fp"], r["fn"]))
+  return rows
+
+
+def _f1(tp, fp, fn) -> float:
+  return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
 def fit_thresholds_interval_f1(
     videos: Sequence[tuple[np.ndarray, Sequence[Any], float]],
     method: str = "automated", params: Any = None, iou_threshold: float = 0.5,
-    num_candidates: int = 40) -> tuple[float, float]:
+    num_candidates: int = 40, objective: str = "per_type"
+) -> tuple[float, float]:
   """Fits (threshold_micro, threshold_macro) by interval F1 on validation videos.
 
   Args:
@@ -173,37 +207,40 @@ def fit_thresholds_interval_f1(
     iou_threshold: IoU for a true positive (one_to_one protocol).
     num_candidates: thresholds tried per type: quantiles of the pooled
       smoothed scores.
+    objective: "per_type" maximises each type's own F1; "overall" maximises
+      the F1 of micro and macro intervals counted together (the MEGC
+      overall score), so a type whose intervals are mostly false positives
+      is predicted sparingly or not at all.
 
   Returns:
-    (threshold_micro, threshold_macro); `NO_DETECTION` for a type where no
-    candidate gives a true positive.
+    (threshold_micro, threshold_macro); `NO_DETECTION` for a type predicted
+    nowhere (per_type: no candidate gives a true positive).
   """
-  from mespot_jax.metrics import intervals as interval_metrics  # pylint: disable=g-import-not-at-top
-  from mespot_jax.metrics.io import IntervalRow  # pylint: disable=g-import-not-at-top
-  fn = postprocess.get(method)
-  out = []
-  for k, type_name in enumerate(postprocess.TYPES):
-    p = postprocess.params_for_type(method, params, type_name)
-    gt = [IntervalRow(str(i), type_name, iv.onset, iv.offset)
-          for i, (_, ivs, _) in enumerate(videos) for iv in ivs
-          if iv.type == type_name]
-    pooled = np.concatenate([postprocess.smooth(np.asarray(sc)[:, k], fps,
-                                                method, p)
-                             for sc, _, fps in videos] or [np.zeros(1)])
-    candidates = np.unique(np.quantile(
-        pooled, np.linspace(0.5, 0.995, num_candidates)))
-    best_f1, best_thr = 0.0, NO_DETECTION
-    for thr in candidates[::-1]:  # high to low: ties keep the higher one
-      preds = [IntervalRow(str(i), type_name, on, off)
-               for i, (sc, _, fps) in enumerate(videos)
-               for on, off in fn(np.asarray(sc)[:, k], fps, float(thr), p)]
-      f1 = interval_metrics.evaluate(gt, preds, "one_to_one",
-                                     iou_threshold)[type_name]["f1"]
-      if f1 > best_f1:
-        best_f1, best_thr = f1, float(thr)
-    if best_thr == NO_DETECTION:
-      logging.warning("no %s threshold finds a true %s interval in the "
-                      "validation videos: %s will not be predicted",
-                      type_name, type_name, type_name)
-    out.append(best_thr)
+  if objective not in ("per_type", "overall"):
+    raise ValueError(f"objective must be 'per_type' or 'overall', got "
+                     f"{objective!r}")
+  tables = [_interval_counts(videos, method, params, iou_threshold,
+                             num_candidates, k, t)
+            for k, t in enumerate(postprocess.TYPES)]
+  if objective == "per_type":
+    out = []
+    for table in tables:
+      best_f1, best_thr = 0.0, NO_DETECTION
+      for thr, tp, fp, fn in table[1:]:
+        if _f1(tp, fp, fn) > best_f1:
+          best_f1, best_thr = _f1(tp, fp, fn), thr
+      out.append(best_thr)
+  else:
+    best_f1, out = 0.0, [NO_DETECTION, NO_DETECTION]
+    for a in tables[0]:
+      for b in tables[1]:
+        f1 = _f1(a[1] + b[1], a[2] + b[2], a[3] + b[3])
+        if f1 > best_f1:
+          best_f1, out = f1, [a[0], b[0]]
+  for thr, type_name in zip(out, postprocess.TYPES):
+    if thr == NO_DETECTION:
+      logging.warning("%s intervals found in the validation videos do not "
+                      "raise the %s F1: %s will not be predicted", type_name,
+                      "overall" if objective == "overall" else type_name,
+                      type_name)
   return out[0], out[1]

@@ -45,7 +45,7 @@ class TrainResult:
   Attributes:
     best_variables: list per fold of {"params", "batch_stats"} (host arrays).
     history: per epoch {"epoch", "train_loss": [K], "val_loss": [K],
-      "active": [K]}.
+      "val_auc": [K], "active": [K]}; `val_auc` is `weighted_auc`.
     best_epoch: per fold, the epoch of the kept weights.
     best_val_loss: per fold, the validation loss of the kept weights.
   """
@@ -91,6 +91,33 @@ def _chunk_batch(batch, c, chunk, k_pad):
   return {k: take(v) for k, v in batch.items()}
 
 
+def _pad_folds(a: np.ndarray, k_pad: int) -> np.ndarray:
+  """A (K, ...) array padded to k_pad rows by repeating the last one."""
+  if a.shape[0] < k_pad:
+    a = np.concatenate([a, np.repeat(a[-1:], k_pad - a.shape[0], 0)])
+  return a
+
+
+def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
+  """ROC AUC (ties count half); 0.5 when a class is absent."""
+  pos, neg = scores[labels > 0.5], scores[labels <= 0.5]
+  if not pos.size or not neg.size:
+    return 0.5
+  greater = (pos[:, None] > neg[None, :]).sum()
+  ties = (pos[:, None] == neg[None, :]).sum()
+  return float((greater + 0.5 * ties) / (pos.size * neg.size))
+
+
+def weighted_auc(scores_KB2: np.ndarray, labels_KB2: np.ndarray,
+                 class_weights) -> np.ndarray:
+  """Per fold: the mean of the micro and macro ROC AUCs of the validation
+  samples, weighted as the loss weights the types (M_i of equation 2)."""
+  w = np.asarray(class_weights, np.float64)
+  w = w / w.sum()
+  return np.array([sum(w[j] * _auc(labels_KB2[f, :, j], scores_KB2[f, :, j])
+                       for j in range(2)) for f in range(len(scores_KB2))])
+
+
 def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
                 writer=None, crash_after_steps: int | None = None
                 ) -> TrainResult:
@@ -123,7 +150,9 @@ def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
                "device(s)%s", k, n_chunks, chunk, jax.device_count(),
                jax.default_backend(), ", fold axis sharded" if sharding else "")
 
-  tx = state_lib.make_optimizer(tc.optimizer, tc.learning_rate)
+  tx = state_lib.make_optimizer(tc.optimizer, tc.learning_rate,
+                                tc.lr_schedule,
+                                tc.num_epochs * tc.steps_per_epoch)
   size, channels = sampler.store.image_size, sampler.store.channels
   sample_x = jnp.zeros((1, 2, 2, size, size, channels), jnp.float32)
   states, bests = [], []
@@ -137,7 +166,13 @@ def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
                       sharding))
 
   active = np.array([True] * k + [False] * (k_pad - k))
-  best_loss = np.full(k_pad, np.inf)
+  best_loss = np.full(k_pad, np.inf)  # early-stopping criterion
+  best_val_loss = np.full(k_pad, np.inf)
+  best_auc = np.full(k_pad, np.nan)
+  class_weights = tuple(config.loss.class_weights)
+  if tc.early_stopping_metric not in ("loss", "auc"):
+    raise ValueError("train.early_stopping_metric must be 'loss' or 'auc', "
+                     f"got {tc.early_stopping_metric!r}")
   bad_epochs = np.zeros(k_pad, np.int64)
   best_epoch = np.full(k_pad, -1)
   history, start_epoch = [], 0
@@ -161,6 +196,9 @@ def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
     states, bests = tree["states"], tree["bests"]
     active = np.array(meta["active"])
     best_loss = np.array(meta["best_loss"], np.float64)
+    best_val_loss = np.array(meta.get("best_val_loss", meta["best_loss"]),
+                             np.float64)
+    best_auc = np.array(meta.get("best_auc", [np.nan] * k_pad), np.float64)
     bad_epochs = np.array(meta["bad_epochs"])
     best_epoch = np.array(meta["best_epoch"])
     history = meta["history"]
@@ -209,27 +247,36 @@ def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
       was_active = active.copy()
       train_loss = np.where(was_active, losses / spe, np.nan)
 
-      val_loss = np.concatenate([np.asarray(eval_fn(
-          state_lib.variables_of(states[c]),
-          _put(_chunk_batch(val_batch, c, chunk, k_pad), sharding)))
-          for c in range(n_chunks)]).astype(np.float64)
-      improved = active & (val_loss < best_loss)
+      val_out = [eval_fn(state_lib.variables_of(states[c]),
+                         _put(_chunk_batch(val_batch, c, chunk, k_pad),
+                              sharding)) for c in range(n_chunks)]
+      val_loss = np.concatenate([np.asarray(l) for l, _ in val_out]
+                                ).astype(np.float64)
+      val_auc = weighted_auc(
+          np.concatenate([np.asarray(p) for _, p in val_out]),
+          _pad_folds(np.asarray(val_batch["y"]), k_pad), class_weights)
+      # The early-stopping criterion, lower is better.
+      val_crit = val_loss if tc.early_stopping_metric == "loss" else -val_auc
+      improved = active & (val_crit < best_loss)
       for c in range(n_chunks):
         sl = slice(c * chunk, (c + 1) * chunk)
         bests[c] = steps_lib.select(jnp.asarray(improved[sl]),
                                     state_lib.variables_of(states[c]), bests[c])
-      best_loss = np.where(improved, val_loss, best_loss)
+      best_loss = np.where(improved, val_crit, best_loss)
+      best_val_loss = np.where(improved, val_loss, best_val_loss)
+      best_auc = np.where(improved, val_auc, best_auc)
       best_epoch = np.where(improved, epoch, best_epoch)
       bad_epochs = np.where(improved, 0, bad_epochs + active)
       stopping = active & (bad_epochs >= tc.patience)
       for f in np.flatnonzero(stopping[:k]):
         logging.info("fold %d (test %s): early stop at epoch %d, best epoch %d "
-                     "(val loss %.4f)", f, names[f], epoch, best_epoch[f],
-                     best_loss[f])
+                     "(val loss %.4f, weighted AUC %.3f)", f, names[f], epoch,
+                     best_epoch[f], best_val_loss[f], best_auc[f])
       record = {"epoch": epoch,
                 "train_loss": [None if np.isnan(x) else float(x)
                                for x in train_loss[:k]],
                 "val_loss": val_loss[:k].tolist(),
+                "val_auc": val_auc[:k].tolist(),
                 "active": active[:k].tolist()}
       history.append(record)
       active = active & ~stopping
@@ -253,6 +300,8 @@ def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
         ckpt.save(epoch, {"states": states, "bests": bests}, {
             "epoch": epoch, "fold_ids": fold_ids, "active": active.tolist(),
             "best_loss": best_loss.tolist(), "bad_epochs": bad_epochs.tolist(),
+            "best_val_loss": best_val_loss.tolist(),
+            "best_auc": best_auc.tolist(),
             "best_epoch": best_epoch.tolist(), "history": history,
             "data_state": data_iter.get_state()})
   finally:
@@ -267,4 +316,4 @@ def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
     c, r = divmod(f, chunk)
     per_fold.append(jax.tree.map(lambda a: np.asarray(a[r]), host_bests[c]))
   return TrainResult(per_fold, history, best_epoch[:k].tolist(),
-                     best_loss[:k].tolist())
+                     best_val_loss[:k].tolist())

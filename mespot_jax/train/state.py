@@ -24,14 +24,34 @@ class TrainState(train_state.TrainState):
 
 
 @functools.lru_cache(maxsize=None)
-def make_optimizer(name: str, learning_rate: float) -> optax.GradientTransformation:
+def make_optimizer(name: str, learning_rate: float, schedule: str = "constant",
+                   total_steps: int = 0) -> optax.GradientTransformation:
   """Optimizer by name (`adam`, `sgd`, `adamw`); cached so that compiled
-  steps closing over it are shared between runs in one process."""
+  steps closing over it are shared between runs in one process.
+
+  Args:
+    name: optimizer.
+    learning_rate: (peak) learning rate.
+    schedule: "constant" (the papers' setting) or "cosine": cosine decay to
+      5% of `learning_rate` over `total_steps` updates. The step count lives
+      in each fold's optimizer state, so a stopped fold's schedule stops too.
+    total_steps: updates the cosine schedule spans.
+  """
   optimizers = {"adam": optax.adam, "sgd": optax.sgd, "adamw": optax.adamw}
   if name not in optimizers:
     raise ValueError(f"unknown train.optimizer {name!r}; one of "
                      f"{sorted(optimizers)}")
-  return optimizers[name](learning_rate)
+  if schedule == "constant":
+    lr = learning_rate
+  elif schedule == "cosine":
+    if total_steps < 1:
+      raise ValueError("a cosine learning-rate schedule needs total_steps "
+                       f">= 1, got {total_steps}")
+    lr = optax.cosine_decay_schedule(learning_rate, total_steps, alpha=0.05)
+  else:
+    raise ValueError(f"unknown train.lr_schedule {schedule!r}; 'constant' or "
+                     "'cosine'")
+  return optimizers[name](lr)
 
 
 def rng_impl(name: str) -> str | None:

@@ -60,9 +60,10 @@ def train_step(state: TrainState, batch, active, *, loss_fn, impl):
 
 
 def eval_loss(variables, apply_fn, batch, *, loss_fn):
-  """Validation loss of one fold on a fixed batch (no augmentation)."""
+  """Validation loss and sigmoid scores (B, 2) of one fold on a fixed batch
+  (no augmentation)."""
   logits = apply_fn(variables, to_float(batch["x"]), train=False)
-  return loss_fn(logits, batch["y"])
+  return loss_fn(logits, batch["y"]), jax.nn.sigmoid(logits)
 
 
 def predict(variables, apply_fn, x_u8):
@@ -83,7 +84,8 @@ def make_train_step(loss_fn, impl):
 
 @functools.lru_cache(maxsize=None)
 def make_eval_fn(model, loss_fn):
-  """`jit(vmap(eval_loss))` over the fold axis (cached)."""
+  """`jit(vmap(eval_loss))` over the fold axis (cached): (loss (K,),
+  scores (K, B, 2))."""
   return jax.jit(jax.vmap(lambda v, b: eval_loss(v, model.apply, b,
                                                  loss_fn=loss_fn)))
 
