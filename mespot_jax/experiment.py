@@ -166,7 +166,6 @@ def evaluate_folds(config, model, store, folds, result, workdir):
   preds = {kind: [] for kind in kinds}
   frame_pool = {kind: {"val": [], "test": []} for kind in kinds}
   per_fold, per_video = [], {}
-  os.makedirs(os.path.join(workdir, "scores"), exist_ok=True)
   for fold, variables in zip(folds, result.best_variables):
     skip_info = test_skips(config, store, fold)
     val_ids = store.video_indices(fold.val_subjects)
@@ -200,17 +199,15 @@ def evaluate_folds(config, model, store, folds, result, workdir):
       res = interval_metrics.evaluate(gt, fold_preds, "one_to_one",
                                       config.eval.iou_threshold)
       fold_row[f"{kind}_one_to_one_f1"] = res["overall"]["f1"]
-    for v in test_ids:
-      path = os.path.join(workdir, "scores", f"{store.videos[v].video}.npy")
-      with atomic_path(path) as tmp:
-        np.save(tmp, scores[v][0])
     # Validation scores too, so post-processing can be re-fitted offline.
-    val_dir = os.path.join(workdir, "scores", "val", f"fold_{fold.index}")
-    os.makedirs(val_dir, exist_ok=True)
-    for v in val_ids:
-      with atomic_path(os.path.join(val_dir,
-                                    f"{store.videos[v].video}.npy")) as tmp:
-        np.save(tmp, scores[v][0])
+    for folder, ids in (("", test_ids),
+                        (os.path.join("val", f"fold_{fold.index}"), val_ids)):
+      score_dir = os.path.join(workdir, "scores", folder)
+      os.makedirs(score_dir, exist_ok=True)
+      for v in ids:
+        with atomic_path(os.path.join(score_dir,
+                                      f"{store.videos[v].video}.npy")) as tmp:
+          np.save(tmp, scores[v][0])
     per_fold.append(fold_row)
     logging.info("fold %d (test %s): skips %s, model F1 %.3f%s", fold.index,
                  fold.test_subject, skip_info["skips"],

@@ -227,8 +227,9 @@ def fit_thresholds_interval_f1(
     for table in tables:
       best_f1, best_thr = 0.0, NO_DETECTION
       for thr, tp, fp, fn in table[1:]:
-        if _f1(tp, fp, fn) > best_f1:
-          best_f1, best_thr = _f1(tp, fp, fn), thr
+        f1 = _f1(tp, fp, fn)
+        if f1 > best_f1:
+          best_f1, best_thr = f1, thr
       out.append(best_thr)
   else:
     best_f1, out = 0.0, [NO_DETECTION, NO_DETECTION]

@@ -25,6 +25,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 from tqdm import tqdm
 
+from mespot_jax.metrics import frame as frame_metrics
 from mespot_jax.train import checkpoint as ckpt_lib
 from mespot_jax.train import state as state_lib
 from mespot_jax.train import steps as steps_lib
@@ -82,15 +83,6 @@ def _put(tree, sharding):
   return jax.device_put(tree, sharding) if sharding is not None else tree
 
 
-def _chunk_batch(batch, c, chunk, k_pad):
-  """Rows [c*chunk, (c+1)*chunk) of a (K, ...) batch, padded to k_pad."""
-  def take(a):
-    if a.shape[0] < k_pad:
-      a = np.concatenate([a, np.repeat(a[-1:], k_pad - a.shape[0], 0)])
-    return a[c * chunk:(c + 1) * chunk]
-  return {k: take(v) for k, v in batch.items()}
-
-
 def _pad_folds(a: np.ndarray, k_pad: int) -> np.ndarray:
   """A (K, ...) array padded to k_pad rows by repeating the last one."""
   if a.shape[0] < k_pad:
@@ -98,24 +90,26 @@ def _pad_folds(a: np.ndarray, k_pad: int) -> np.ndarray:
   return a
 
 
-def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
-  """ROC AUC (ties count half); 0.5 when a class is absent."""
-  pos, neg = scores[labels > 0.5], scores[labels <= 0.5]
-  if not pos.size or not neg.size:
-    return 0.5
-  greater = (pos[:, None] > neg[None, :]).sum()
-  ties = (pos[:, None] == neg[None, :]).sum()
-  return float((greater + 0.5 * ties) / (pos.size * neg.size))
+def _chunk_batch(batch, c, chunk, k_pad):
+  """Rows [c*chunk, (c+1)*chunk) of a (K, ...) batch, padded to k_pad."""
+  return {k: _pad_folds(v, k_pad)[c * chunk:(c + 1) * chunk]
+          for k, v in batch.items()}
 
 
 def weighted_auc(scores_KB2: np.ndarray, labels_KB2: np.ndarray,
                  class_weights) -> np.ndarray:
   """Per fold: the mean of the micro and macro ROC AUCs of the validation
-  samples, weighted as the loss weights the types (M_i of equation 2)."""
+  samples, weighted as the loss weights the types (M_i of equation 2); a
+  type with one class only among the samples counts as chance (0.5)."""
   w = np.asarray(class_weights, np.float64)
   w = w / w.sum()
-  return np.array([sum(w[j] * _auc(labels_KB2[f, :, j], scores_KB2[f, :, j])
-                       for j in range(2)) for f in range(len(scores_KB2))])
+  out = []
+  for f in range(len(scores_KB2)):
+    aucs = [frame_metrics.roc_auc(labels_KB2[f, :, j], scores_KB2[f, :, j])
+            for j in range(2)]
+    out.append(sum(wj * (0.5 if np.isnan(a) else a)
+                   for wj, a in zip(w, aucs)))
+  return np.array(out)
 
 
 def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
@@ -166,9 +160,8 @@ def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
                       sharding))
 
   active = np.array([True] * k + [False] * (k_pad - k))
-  best_loss = np.full(k_pad, np.inf)  # early-stopping criterion
   best_val_loss = np.full(k_pad, np.inf)
-  best_auc = np.full(k_pad, np.nan)
+  best_auc = np.full(k_pad, -np.inf)
   class_weights = tuple(config.loss.class_weights)
   if tc.early_stopping_metric not in ("loss", "auc"):
     raise ValueError("train.early_stopping_metric must be 'loss' or 'auc', "
@@ -195,10 +188,8 @@ def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
           f"this run has {fold_ids}: use a new --workdir")
     states, bests = tree["states"], tree["bests"]
     active = np.array(meta["active"])
-    best_loss = np.array(meta["best_loss"], np.float64)
-    best_val_loss = np.array(meta.get("best_val_loss", meta["best_loss"]),
-                             np.float64)
-    best_auc = np.array(meta.get("best_auc", [np.nan] * k_pad), np.float64)
+    best_val_loss = np.array(meta["best_val_loss"], np.float64)
+    best_auc = np.array(meta["best_auc"], np.float64)
     bad_epochs = np.array(meta["bad_epochs"])
     best_epoch = np.array(meta["best_epoch"])
     history = meta["history"]
@@ -255,14 +246,14 @@ def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
       val_auc = weighted_auc(
           np.concatenate([np.asarray(p) for _, p in val_out]),
           _pad_folds(np.asarray(val_batch["y"]), k_pad), class_weights)
-      # The early-stopping criterion, lower is better.
-      val_crit = val_loss if tc.early_stopping_metric == "loss" else -val_auc
-      improved = active & (val_crit < best_loss)
+      if tc.early_stopping_metric == "loss":
+        improved = active & (val_loss < best_val_loss)
+      else:
+        improved = active & (val_auc > best_auc)
       for c in range(n_chunks):
         sl = slice(c * chunk, (c + 1) * chunk)
         bests[c] = steps_lib.select(jnp.asarray(improved[sl]),
                                     state_lib.variables_of(states[c]), bests[c])
-      best_loss = np.where(improved, val_crit, best_loss)
       best_val_loss = np.where(improved, val_loss, best_val_loss)
       best_auc = np.where(improved, val_auc, best_auc)
       best_epoch = np.where(improved, epoch, best_epoch)
@@ -299,9 +290,8 @@ def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
       if last or (epoch + 1) % tc.checkpoint_every_epochs == 0:
         ckpt.save(epoch, {"states": states, "bests": bests}, {
             "epoch": epoch, "fold_ids": fold_ids, "active": active.tolist(),
-            "best_loss": best_loss.tolist(), "bad_epochs": bad_epochs.tolist(),
             "best_val_loss": best_val_loss.tolist(),
-            "best_auc": best_auc.tolist(),
+            "best_auc": best_auc.tolist(), "bad_epochs": bad_epochs.tolist(),
             "best_epoch": best_epoch.tolist(), "history": history,
             "data_state": data_iter.get_state()})
   finally:
