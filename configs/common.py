@@ -96,22 +96,25 @@ def get_config() -> ml_collections.ConfigDict:
   c.eval.baseline = True  # frame-difference baseline, same post-processing
   c.eval.plots = True
   # Post-processing parameters per method and type (mespot_jax.spotting.
-  # postprocess documents each key); durations in seconds.
+  # postprocess documents each key); durations in seconds. `widen_to`:
+  # "none", or "train_median" to widen intervals shorter than the median
+  # duration of that type in the fold's training subjects to that duration
+  # (the post-processor's `min_width`, set per fold).
   c.eval.automated = ml_collections.ConfigDict({
       "micro": {"normalise": "minmax", "order": 3, "cutoff_hz": 5.0,
                 "merge_gap": 0.0, "min_len": 0.05, "max_len": 0.8,
-                "threshold": 0.5},
+                "widen_to": "none", "threshold": 0.5},
       "macro": {"normalise": "minmax", "order": 3, "cutoff_hz": 2.0,
                 "merge_gap": 0.1, "min_len": 0.3, "max_len": 8.0,
-                "threshold": 0.5},
+                "widen_to": "none", "threshold": 0.5},
   })
   c.eval.manual = ml_collections.ConfigDict({
       "micro": {"normalise": "minmax", "window_s": 0.2, "polyorder": 2,
                 "merge_gap": 0.2, "min_len": 0.05, "max_len": 0.8,
-                "threshold": 0.5},
+                "widen_to": "none", "threshold": 0.5},
       "macro": {"normalise": "minmax", "window_s": 0.5, "polyorder": 2,
                 "merge_gap": 0.2, "min_len": 0.3, "max_len": 8.0,
-                "threshold": 0.5},
+                "widen_to": "none", "threshold": 0.5},
   })
   return c
 

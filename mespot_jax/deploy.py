@@ -164,14 +164,15 @@ def train_deploy_model(config, workdir: str, store, model=None) -> dict:
 
   skip_info = experiment.test_skips(config, store, fold)
   method = config.eval.postprocess
-  params = experiment.post_params(config)
+  params = experiment.fold_post_params(config, store, fold)
   val_ids = store.video_indices(fold.val_subjects)
   scores = experiment.score_fold(
       config, inference.make_predict_fn(model), variables, store, val_ids,
       skip_info, with_baseline=False)
   thresholds = experiment.fit_thresholds(
       config, [scores[v][0] for v in val_ids],
-      [store.videos[v] for v in val_ids], [store.labels[v] for v in val_ids])
+      [store.videos[v] for v in val_ids], [store.labels[v] for v in val_ids],
+      params)
 
   save_variables(os.path.join(out_dir, MODEL_DIR), variables)
   info = {

@@ -75,10 +75,45 @@ def _make_loss(items):
   return fn
 
 
-def post_params(config) -> dict:
-  """Per-type post-processing parameters of the configured method."""
+WIDEN_TO = ("none", "train_median")
+
+
+def post_params(config, store=None, known_ids=()) -> dict:
+  """Per-type post-processing parameters of the configured method.
+
+  A type's config field `widen_to` becomes the post-processor's `min_width`
+  (seconds): "none" leaves intervals as found; "train_median" widens short
+  intervals to the median duration of that type's intervals in the videos
+  `known_ids` of `store` (a fold's training and validation subjects, never
+  its test subject). Without `store` (or with no interval of the type in
+  `known_ids`) there is nothing to take a median of and `min_width` is None.
+  """
   method = config.eval.postprocess
-  return {t: dict(config.eval[method][t].items()) for t in ("micro", "macro")}
+  out = {}
+  for t in ("micro", "macro"):
+    p = dict(config.eval[method][t].items())
+    widen_to = p.pop("widen_to", "none")
+    if widen_to not in WIDEN_TO:
+      raise ValueError(f"eval.{method}.{t}.widen_to={widen_to!r}; expected "
+                       f"one of {WIDEN_TO}")
+    if widen_to == "train_median" and store is not None:
+      secs = [(iv.offset - iv.onset + 1) / store.videos[i].fps
+              for i in known_ids for iv in store.videos[i].intervals
+              if iv.type == t]
+      if secs:
+        p["min_width"] = float(np.median(secs))
+      else:
+        logging.warning("no %s interval in the training subjects: %s "
+                        "intervals are not widened", t, t)
+    out[t] = p
+  return out
+
+
+def fold_post_params(config, store, fold) -> dict:
+  """`post_params` of one fold: widths from its training and validation
+  subjects only (never its test subject)."""
+  return post_params(config, store, store.video_indices(
+      tuple(fold.train_subjects) + tuple(fold.val_subjects)))
 
 
 def make_sampler(config, store, folds):
@@ -135,7 +170,8 @@ def score_fold(config, predict_fn, variables, store, video_indices, skip_info,
   return out
 
 
-def fit_thresholds(config, scores, metas, labels) -> tuple[float, float]:
+def fit_thresholds(config, scores, metas, labels,
+                   params=None) -> tuple[float, float]:
   """Post-processing thresholds from validation videos (never the test subject).
 
   `eval.threshold_criterion`: `youden` / `f1` pick a point of the frame ROC
@@ -143,8 +179,11 @@ def fit_thresholds(config, scores, metas, labels) -> tuple[float, float]:
   threshold whose post-processed intervals score best on the validation
   videos; `overall_f1` picks the pair of thresholds that maximises the F1 of
   micro and macro intervals counted together (the overall score reported).
+  `params`: the fold's post-processing parameters (`fold_post_params`);
+  default `post_params(config)`.
   """
-  method, params = config.eval.postprocess, post_params(config)
+  method = config.eval.postprocess
+  params = post_params(config) if params is None else params
   criterion = config.eval.threshold_criterion
   if criterion in ("interval_f1", "overall_f1"):
     return threshold_lib.fit_thresholds_interval_f1(
@@ -159,7 +198,6 @@ def fit_thresholds(config, scores, metas, labels) -> tuple[float, float]:
 def evaluate_folds(config, model, store, folds, result, workdir):
   """Scores, thresholds and intervals of every fold; returns the report data."""
   method = config.eval.postprocess
-  params = post_params(config)
   predict_fn = inference.make_predict_fn(model)
   with_base = bool(config.eval.baseline)
   kinds = ["model"] + (["baseline"] if with_base else [])
@@ -168,6 +206,7 @@ def evaluate_folds(config, model, store, folds, result, workdir):
   per_fold, per_video = [], {}
   for fold, variables in zip(folds, result.best_variables):
     skip_info = test_skips(config, store, fold)
+    params = fold_post_params(config, store, fold)
     val_ids = store.video_indices(fold.val_subjects)
     test_ids = store.video_indices([fold.test_subject])
     scores = score_fold(config, predict_fn, variables, store,
@@ -176,11 +215,12 @@ def evaluate_folds(config, model, store, folds, result, workdir):
                 "val_subjects": list(fold.val_subjects),
                 "best_epoch": result.best_epoch[fold.index],
                 "best_val_loss": result.best_val_loss[fold.index],
-                "skips": skip_info}
+                "skips": skip_info,
+                "min_width": {t: params[t].get("min_width") for t in params}}
     for k, kind in enumerate(kinds):
       thr = fit_thresholds(config, [scores[v][k] for v in val_ids],
                            [store.videos[v] for v in val_ids],
-                           [store.labels[v] for v in val_ids])
+                           [store.labels[v] for v in val_ids], params)
       fold_row[f"{kind}_thresholds"] = [float(t) for t in thr]
       frame_pool[kind]["val"] += [(scores[v][k], store.labels[v])
                                   for v in val_ids]
@@ -193,7 +233,7 @@ def evaluate_folds(config, model, store, folds, result, workdir):
           fold_preds.append(IntervalRow(meta.video, typ, on, off,
                                         subject=meta.subject, score=score))
         per_video.setdefault(meta.video, {})[kind] = {
-            "scores": sc, "thresholds": thr}
+            "scores": sc, "thresholds": thr, "params": params}
       preds[kind] += fold_preds
       gt = [r for v in test_ids for r in gt_rows(store.videos[v])]
       res = interval_metrics.evaluate(gt, fold_preds, "one_to_one",

@@ -91,6 +91,7 @@ def trained(tmp_path_factory):
   config.train.patience = 4
   config.eval.baseline = False
   config.sampler.class_probs = (0.4, 0.2, 0.4)
+  config.eval.automated.macro.widen_to = "train_median"
   workdir = str(root / "run")
   experiment.run(config, workdir, store=store)
   # A held-out subject's video with a planted macro-expression.
@@ -102,7 +103,7 @@ def trained(tmp_path_factory):
   gt_csv = str(root / "gt.csv")
   metrics_io.write_intervals_csv(gt_csv, gt)
   return dict(root=root, workdir=workdir, video=video, gt=gt, gt_csv=gt_csv,
-              config=config)
+              config=config, store=store)
 
 
 def test_deploy_record(trained):
@@ -116,6 +117,14 @@ def test_deploy_record(trained):
       "s00", "s01", "s02"]
   dep = deploy.load_deployment(trained["workdir"])
   assert dep.thresholds == tuple(info["thresholds"])
+  # widen_to="train_median" is stored resolved: the median macro duration
+  # (s) of the subjects the deploy model knows (all three here).
+  secs = [(iv.offset - iv.onset + 1) / v.fps
+          for v in trained["store"].videos for iv in v.intervals
+          if iv.type == "macro"]
+  assert dep.params["macro"]["min_width"] == pytest.approx(np.median(secs))
+  assert "widen_to" not in dep.params["macro"]
+  assert dep.params["micro"].get("min_width") is None
   assert dep.config.model.channels == trained["config"].model.channels
   assert set(dep.variables) == {"params", "batch_stats"}
 

@@ -177,3 +177,38 @@ def test_params_by_type_are_applied_per_type():
   assert p["polyorder"] == 3 and p["window_s"] == 0.5
   with pytest.raises(InputError):
     postprocess.scores_to_intervals(np.zeros((10, 3)), FPS)
+
+
+def test_widen_short_known_answers():
+  widen = postprocess.widen_short
+  # 0.5 s at 30 fps = 15 frames. A 4-frame interval grows about its centre
+  # (an odd excess goes after it); a 21-frame one is left alone.
+  assert widen([(21, 24), (60, 80)], FPS, 0.5, 200) == [(16, 30), (60, 80)]
+  # Clipped to the video by shifting, not shrinking.
+  assert widen([(2, 3)], FPS, 0.5, 200) == [(1, 15)]
+  assert widen([(198, 200)], FPS, 0.5, 200) == [(186, 200)]
+  # A video shorter than the width: the whole video.
+  assert widen([(4, 5)], FPS, 0.5, 10) == [(1, 10)]
+  # Intervals that overlap or touch once widened are joined, in order.
+  assert widen([(21, 24), (35, 36), (60, 62)], FPS, 0.5, 200) == [
+      (16, 43), (54, 68)]
+  assert widen([(21, 24), (38, 38)], FPS, 0.5, 200) == [(16, 45)]
+  # Off: unchanged.
+  assert widen([(21, 24)], FPS, None, 200) == [(21, 24)]
+  assert widen([(21, 24)], FPS, 0.0, 200) == [(21, 24)]
+
+
+def test_min_width_widens_runs_after_duration_limits():
+  x = np.zeros(300)
+  x[100:106] = 1.0  # frames 101-106 (0.2 s)
+  x[200:201] = 1.0  # one frame: dropped by min_len before any widening
+  p = {"cutoff_hz": None, "min_len": 0.1}
+  assert postprocess.automated(x, FPS, 0.5, p) == [(101, 106)]
+  got = postprocess.automated(x, FPS, 0.5, dict(p, min_width=1.0))
+  assert got == [(89, 118)]  # 30 frames, same centre (103.5)
+  manual = {"window_s": 0.1, "polyorder": 0, "min_len": 0.1, "min_width": 1.0}
+  assert postprocess.manual(x, FPS, 0.5, manual) == [(89, 118)]
+  with pytest.raises(InputError, match="train_median"):
+    postprocess.automated(x, FPS, 0.5, dict(p, min_width="train_median"))
+  with pytest.raises(InputError, match="min_width"):
+    postprocess.automated(x, FPS, 0.5, dict(p, min_width=-1.0))

@@ -161,3 +161,42 @@ def test_rescale_skip():
   assert skips.rescale_skip(1, 200, 30) == 1     # never 0
   with pytest.raises(InputError):
     skips.rescale_skip(5, 0, 30)
+
+
+# ------------------------------------------------ per-fold interval widths
+
+
+def _store_with_macro_lengths(lengths, fps=30.0):
+  from mespot_jax.data.frames import FrameStore  # pylint: disable=g-import-not-at-top
+  from mespot_jax.data.source import Interval, VideoMeta  # pylint: disable=g-import-not-at-top
+  metas, arrays = [], []
+  for s, n in enumerate(lengths):
+    ivs = (Interval("macro", 10, 9 + n), Interval("micro", 150, 155))
+    metas.append(VideoMeta(s, f"s{s}_1", f"s{s}", fps, 200, s * 200, ivs))
+    arrays.append(np.zeros((200, 8, 8, 1), np.uint8))
+  return FrameStore.from_arrays(metas, arrays)
+
+
+def test_train_median_width_comes_from_the_folds_known_subjects_only():
+  from configs import synthetic_3dcnn  # pylint: disable=g-import-not-at-top
+  from mespot_jax import experiment  # pylint: disable=g-import-not-at-top
+  from mespot_jax.data import folds as folds_lib  # pylint: disable=g-import-not-at-top
+  config = synthetic_3dcnn.get_config()
+  config.eval.automated.macro.widen_to = "train_median"
+  config.eval.automated.micro.widen_to = "none"
+  store = _store_with_macro_lengths([12, 24, 36, 90])
+  folds = folds_lib.make_folds(["s0", "s1", "s2", "s3"], 1, 0)
+  widths = {f.test_subject: experiment.fold_post_params(config, store, f)
+            for f in folds}
+  # The median of the other three subjects' macro lengths, in seconds; the
+  # test subject's own 90-frame interval never counts.
+  assert widths["s3"]["macro"]["min_width"] == pytest.approx(24 / 30)
+  assert widths["s0"]["macro"]["min_width"] == pytest.approx(36 / 30)
+  assert widths["s1"]["macro"]["min_width"] == pytest.approx(36 / 30)
+  assert "min_width" not in widths["s3"]["micro"]
+  assert all("widen_to" not in p[t] for p in widths.values() for t in p)
+  # Without a store nothing is widened; a bad value names the field.
+  assert "min_width" not in experiment.post_params(config)["macro"]
+  config.eval.automated.macro.widen_to = "mean"
+  with pytest.raises(ValueError, match="widen_to"):
+    experiment.post_params(config)

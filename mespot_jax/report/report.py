@@ -82,8 +82,7 @@ def write_report(config, workdir, metrics, gt, preds, store, test_ids,
           per_video[meta.video]["model"]["scores"],
           per_video[meta.video]["model"]["thresholds"],
           [r for r in preds["model"] if r.video == meta.video],
-          config.eval.postprocess, {t: dict(config.eval[
-              config.eval.postprocess][t].items()) for t in ("micro", "macro")})
+          config.eval.postprocess, per_video[meta.video]["model"]["params"])
   if writer is not None:
     for kind in preds:
       for protocol in config.eval.protocols:

@@ -43,6 +43,16 @@ Parameters (`params`, a dict or ConfigDict; unknown keys raise InputError):
   seconds (length = offset - onset + 1 frames). Applied after merging, so
   merged fragments can pass `min_len`. Dropped, not clipped: a 3 s "micro"
   run is not a micro-expression.
+* `min_width` (None): widen every interval shorter than this many seconds,
+  about its centre, to that length (clipped to the video), after the
+  duration limits; intervals that then overlap or touch are joined. A run
+  above a threshold covers only the part of an expression where the score
+  is high, usually its middle, while IoU is measured against the whole
+  onset-offset interval; peak-based spotters (e.g. MEGC baselines) likewise
+  report a fixed span around each peak. Experiments set it per fold to the
+  median duration of the training subjects' intervals of that type
+  (`widen_to="train_median"` in the configs, resolved by
+  `experiment.fold_post_params`), so it never sees the test subject.
 * `threshold` (0.5): used only when the `threshold` argument is None.
 
 These defaults are this toolkit's choices (the paper gives no values); tune
@@ -68,12 +78,12 @@ DEFAULTS = {
     "automated": {
         "normalise": "minmax", "order": 3, "cutoff_hz": 2.0,
         "merge_gap": None, "min_len": None, "max_len": None,
-        "threshold": 0.5,
+        "min_width": None, "threshold": 0.5,
     },
     "manual": {
         "normalise": "minmax", "window_s": 0.3, "polyorder": 2,
         "merge_gap": 0.2, "min_len": None, "max_len": None,
-        "threshold": 0.5,
+        "min_width": None, "threshold": 0.5,
     },
 }
 
@@ -114,6 +124,13 @@ def resolve_params(method: str, params: Any = None) -> dict:
   if merged["normalise"] not in ("minmax", "none"):
     raise InputError(
         f"normalise={merged['normalise']!r}; expected 'minmax' or 'none'")
+  width = merged["min_width"]
+  if width is not None and (isinstance(width, (str, bool)) or
+                            not np.isfinite(width) or width < 0):
+    raise InputError(
+        f"min_width={width!r}; expected None or seconds >= 0 (a config's "
+        "widen_to='train_median' is turned into seconds per fold by "
+        "experiment.fold_post_params)")
   return merged
 
 
@@ -259,10 +276,40 @@ def filter_durations(intervals: Intervals, fps: float, min_len: float | None,
   return out
 
 
+def widen_short(intervals: Intervals, fps: float, min_width: float | None,
+                num_frames: int) -> Intervals:
+  """Widens intervals shorter than `min_width` s about their centre.
+
+  A widened interval spans round(min_width * fps) frames (at least 1),
+  centred on the original one (an odd excess goes after it) and shifted to
+  stay within frames 1..num_frames; intervals that then overlap or touch
+  are joined.
+  """
+  if not min_width or not intervals:
+    return list(intervals)
+  width = max(1, int(np.floor(min_width * fps + 0.5)))
+  widened = []
+  for on, off in intervals:
+    n = off - on + 1
+    if n < width:
+      on = on - (width - n) // 2
+      on = min(max(on, 1), max(num_frames - width + 1, 1))
+      off = min(on + width - 1, num_frames)
+    widened.append((on, off))
+  out = []
+  for on, off in sorted(widened):
+    if out and on <= out[-1][1] + 1:
+      out[-1] = (out[-1][0], max(off, out[-1][1]))
+    else:
+      out.append((on, off))
+  return out
+
+
 def _intervals_from_smoothed(x_T, fps, threshold, p) -> Intervals:
   runs = runs_above(x_T, threshold)
   runs = merge_close(runs, fps, p["merge_gap"])
-  return filter_durations(runs, fps, p["min_len"], p["max_len"])
+  runs = filter_durations(runs, fps, p["min_len"], p["max_len"])
+  return widen_short(runs, fps, p["min_width"], len(x_T))
 
 
 def _split_args(threshold, params):
