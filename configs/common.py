@@ -75,7 +75,8 @@ def get_config() -> ml_collections.ConfigDict:
   # What early stopping watches on the validation samples: "loss" (the
   # paper) or "auc" (the mean of the micro and macro ROC AUCs, weighted by
   # loss.class_weights: blind to the calibration drift that makes the
-  # weighted loss noisy over short training).
+  # weighted loss noisy over short training), or "none": no early stopping,
+  # every fold trains all epochs and keeps its last weights.
   c.train.early_stopping_metric = "loss"
   c.train.num_val_subjects = 2  # drawn from each fold's training subjects
   c.train.val_samples = 256  # fixed validation samples per fold

@@ -112,6 +112,20 @@ def test_early_stopping_on_auc_keeps_the_best_auc_epoch(setup, tmp_path):
     _train(setup, tmp_path / "bad", early_stopping_metric="f1")
 
 
+def test_no_early_stopping_keeps_the_last_epoch(setup, tmp_path):
+  result = _train(setup, tmp_path / "none", num_epochs=4, patience=1,
+                  early_stopping_metric="none")
+  val = np.array([h["val_loss"] for h in result.history])
+  assert len(result.history) == 4
+  assert all(all(h["active"]) for h in result.history)
+  assert result.best_epoch == [3] * val.shape[1]
+  np.testing.assert_allclose(result.best_val_loss, val[-1])
+  # With patience 1 and the loss, at least one fold stops or keeps an
+  # earlier epoch: "none" is what changes the outcome.
+  by_loss = _train(setup, tmp_path / "loss", num_epochs=4, patience=1)
+  assert by_loss.best_epoch != result.best_epoch
+
+
 def test_weighted_auc_known_values():
   y = np.array([[[1, 0], [0, 1], [1, 1], [0, 0]]], np.float32)
   # Micro ranks its positives first (AUC 1); macro ranks them last (AUC 0);

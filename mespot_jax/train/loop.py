@@ -9,7 +9,9 @@ Per fold, early stopping watches the loss on a fixed validation set drawn
 from that fold's training subjects (never the test subject): a fold whose
 validation loss has not improved for `patience` epochs stops changing (its
 updates are masked out) while the others go on, and its best variables are
-kept. Every epoch ends with an orbax checkpoint (state, best variables,
+kept. With `train.early_stopping_metric="none"` every fold trains all
+epochs and keeps its last variables (the validation loss and AUC are still
+recorded). Every epoch ends with an orbax checkpoint (state, best variables,
 early-stopping state, data iterator state); a run always resumes from the
 latest checkpoint in its workdir.
 """
@@ -163,9 +165,9 @@ def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
   best_val_loss = np.full(k_pad, np.inf)
   best_auc = np.full(k_pad, -np.inf)
   class_weights = tuple(config.loss.class_weights)
-  if tc.early_stopping_metric not in ("loss", "auc"):
-    raise ValueError("train.early_stopping_metric must be 'loss' or 'auc', "
-                     f"got {tc.early_stopping_metric!r}")
+  if tc.early_stopping_metric not in ("loss", "auc", "none"):
+    raise ValueError("train.early_stopping_metric must be 'loss', 'auc' or "
+                     f"'none', got {tc.early_stopping_metric!r}")
   bad_epochs = np.zeros(k_pad, np.int64)
   best_epoch = np.full(k_pad, -1)
   history, start_epoch = [], 0
@@ -248,8 +250,10 @@ def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
           _pad_folds(np.asarray(val_batch["y"]), k_pad), class_weights)
       if tc.early_stopping_metric == "loss":
         improved = active & (val_loss < best_val_loss)
-      else:
+      elif tc.early_stopping_metric == "auc":
         improved = active & (val_auc > best_auc)
+      else:  # "none": every epoch replaces the kept weights; no stop
+        improved = active.copy()
       for c in range(n_chunks):
         sl = slice(c * chunk, (c + 1) * chunk)
         bests[c] = steps_lib.select(jnp.asarray(improved[sl]),
