@@ -112,8 +112,13 @@ def post_params(config, store=None, known_ids=()) -> dict:
 def fold_post_params(config, store, fold) -> dict:
   """`post_params` of one fold: widths from its training and validation
   subjects only (never its test subject)."""
-  return post_params(config, store, store.video_indices(
-      tuple(fold.train_subjects) + tuple(fold.val_subjects)))
+  return post_params(config, store, known_video_indices(store, fold))
+
+
+def known_video_indices(store, fold) -> list[int]:
+  """Videos of a fold's training and validation subjects: all that may
+  shape its test-time choices (skips, interval widths)."""
+  return store.video_indices(fold.train_subjects + fold.val_subjects)
 
 
 def make_sampler(config, store, folds):
@@ -134,7 +139,7 @@ def test_skips(config, store, fold) -> dict:
   Returns:
     {"fps": reference fps, "skips": (s_micro, s_macro) at that fps}.
   """
-  known = store.video_indices(fold.train_subjects + fold.val_subjects)
+  known = known_video_indices(store, fold)
   fps = float(np.median([store.videos[i].fps for i in known]))
   if config.sampler.test_skip == "kth":
     ivs = [iv for i in known for iv in store.videos[i].intervals]

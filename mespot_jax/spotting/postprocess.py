@@ -296,13 +296,8 @@ def widen_short(intervals: Intervals, fps: float, min_width: float | None,
       on = min(max(on, 1), max(num_frames - width + 1, 1))
       off = min(on + width - 1, num_frames)
     widened.append((on, off))
-  out = []
-  for on, off in sorted(widened):
-    if out and on <= out[-1][1] + 1:
-      out[-1] = (out[-1][0], max(off, out[-1][1]))
-    else:
-      out.append((on, off))
-  return out
+  # A gap under half a frame: the intervals overlap or touch.
+  return merge_close(sorted(widened), fps, 0.5 / fps)
 
 
 def _intervals_from_smoothed(x_T, fps, threshold, p) -> Intervals:
