@@ -2,7 +2,8 @@ r"""Scores predicted expression intervals against ground truth.
 
 Usage:
   python -m mespot_jax.evaluate --gt=GT.csv --pred=PRED.csv \
-      [--protocol=megc2020|one_to_one|str] [--iou=0.5] [--out=result.json]
+      [--protocol=megc2020|megc2020_pairs|one_to_one|str] [--iou=0.5] \
+      [--out=result.json]
 
 Both CSVs have the columns `video,type,onset,offset` (type `micro` or
 `macro`, any case; frames 1-based and inclusive) and optionally `subject`,
@@ -13,15 +14,25 @@ count as false positives.
 Protocols (details in mespot_jax/metrics/intervals.py):
   megc2020    official MEGC2020 helper, quirks kept (disjoint intervals get
               inter = 1; single-frame intervals get IoU 0; a ground truth is
-              found by any prediction; FP = predictions - TP, clamped at 0).
+              found by any prediction; TP = found ground truths, FP =
+              predictions - TP, summed with no clamping, so it can be
+              negative); adds the helper's precision_large and f1_large
+              (correct (prediction, truth) pairs / predictions).
+  megc2020_pairs
+              the LBCNN authors' released counting: same IoU, TP = pairs
+              with IoU >= threshold, FP = predictions - TP, FN = ground
+              truths - TP (both can be negative); only to reproduce their
+              table.
   one_to_one  MEGC2021+ VOC-style greedy matching, predictions by descending
               score (file order when there is no score column).
   str         spot-then-recognise: one_to_one spotting, then emotion analysis
               on the matched pairs; adds f1_analysis and STRS.
 
 Prints a table and, with --out, writes JSON {"micro", "macro", "overall"},
-each with tp, fp, fn, precision, recall, f1 (plus the STR fields for `str`).
-A bad CSV prints one line naming the file and line and exits with status 2.
+each with tp, fp, fn, precision, recall, f1 (plus correct_pairs,
+precision_large, f1_large for `megc2020` and the STR fields for `str`).
+A bad CSV or an unknown --protocol prints one line `error: ...` (the CSV
+error names the file and line) and exits with status 2.
 """
 import json
 import sys
@@ -36,9 +47,12 @@ from mespot_jax.metrics import io
 
 _GT = flags.DEFINE_string("gt", None, "Ground-truth interval CSV.")
 _PRED = flags.DEFINE_string("pred", None, "Predicted interval CSV.")
-_PROTOCOL = flags.DEFINE_enum(
-    "protocol", "one_to_one", ["megc2020", "one_to_one", "str"],
-    "Evaluation protocol.")
+# A string checked in `run`, not DEFINE_enum: a bad value must give the
+# one-line `error: ...` and status 2 of the other input errors, not absl's
+# FATAL flag-parsing message.
+_PROTOCOL = flags.DEFINE_string(
+    "protocol", "one_to_one",
+    f"Evaluation protocol, one of: {', '.join(intervals.PROTOCOLS)}.")
 _IOU = flags.DEFINE_float(
     "iou", 0.5, "A match needs IoU >= this threshold, in (0, 1].")
 _OUT = flags.DEFINE_string(
@@ -74,6 +88,12 @@ def format_table(result: dict, protocol: str, iou_threshold: float) -> str:
       lines.append(f"{key:<8}{r['analysis_pairs']:>6}"
                    f"{r['analysis_correct']:>6}{r['f1_analysis']:>14.4f}"
                    f"{r['strs']:>8.4f}")
+  if protocol == "megc2020":
+    lines.append(f"{'type':<8}{'pairs':>6}{'P_large':>11}{'F1_large':>10}")
+    for key in _KEYS:
+      r = result[key]
+      lines.append(f"{key:<8}{r['correct_pairs']:>6}"
+                   f"{r['precision_large']:>11.4f}{r['f1_large']:>10.4f}")
   return "\n".join(lines)
 
 
@@ -84,13 +104,21 @@ def run(gt_path: str, pred_path: str, protocol: str, iou_threshold: float,
   Args:
     gt_path: ground-truth CSV.
     pred_path: prediction CSV.
-    protocol: `megc2020`, `one_to_one` or `str`.
+    protocol: one of `intervals.PROTOCOLS` (`megc2020`, `megc2020_pairs`,
+      `one_to_one`, `str`).
     iou_threshold: IoU threshold.
     out_path: JSON destination, or None.
 
   Returns:
     The JSON-ready dict {"micro", "macro", "overall"}.
+
+  Raises:
+    InputError: unknown protocol (before any file is read), bad CSV, or an
+      unwritable `out_path`.
   """
+  if protocol not in intervals.PROTOCOLS:
+    raise InputError(f"--protocol={protocol!r}: unknown protocol; expected "
+                     f"one of {', '.join(intervals.PROTOCOLS)}")
   gt = io.read_intervals_csv(gt_path)
   pred = io.read_intervals_csv(pred_path)
   result = intervals.evaluate(gt, pred, protocol=protocol,

@@ -68,14 +68,49 @@ def test_str_protocol_fields(tmp_path):
 
 
 def test_megc2020_protocol(tmp_path):
-  # macro: v1 GT found (by both preds), TP 1, FP = 2 - 1 = 1; v2 FN 1.
-  # micro: TP 1; ghost FP 1. Same counts as one_to_one here.
+  # megc2020 IoU: micro [10,20] vs itself 1; macro [100,190] and [100,200]
+  # vs GT [100,200]: 91/101 and 1, both >= 0.5.
+  # micro: TP 1 (found), ghost FP 1, FN 0. macro: v1 GT found by both
+  # preds -> TP 1, FP = 2 - 1 = 1; v2 FN 1. Overall (2, 2, 1).
+  # Correct pairs: micro 1, macro 2 -> 3 over 4 predictions: P_large 3/4;
+  # R = 2/3; F1_large = 2 * 3/4 * 2/3 / (3/4 + 2/3) = 1 / (17/12) = 12/17.
   out = tmp_path / "r.json"
   proc = _run(tmp_path, *_files(tmp_path), "--protocol=megc2020",
               f"--out={out}")
   assert proc.returncode == 0, proc.stderr
   result = json.loads(out.read_text())
   assert [result["overall"][k] for k in ("tp", "fp", "fn")] == [2, 2, 1]
+  assert result["macro"]["correct_pairs"] == 2
+  assert result["overall"]["correct_pairs"] == 3
+  assert result["overall"]["precision_large"] == pytest.approx(0.75)
+  assert result["overall"]["f1_large"] == pytest.approx(12 / 17)
+  assert "F1_large" in proc.stdout and "0.7059" in proc.stdout
+
+
+def test_megc2020_pairs_protocol(tmp_path):
+  # Same hits, TP = pairs: micro (1, 1, 0); macro TP 2 pairs, FP = 2 - 2 =
+  # 0, FN = 2 GTs - 2 = 0. Overall (3, 1, 0): P 3/4, R 3/3, F1 = 6/7.
+  out = tmp_path / "r.json"
+  proc = _run(tmp_path, *_files(tmp_path), "--protocol=megc2020_pairs",
+              f"--out={out}")
+  assert proc.returncode == 0, proc.stderr
+  result = json.loads(out.read_text())
+  assert [result["macro"][k] for k in ("tp", "fp", "fn")] == [2, 0, 0]
+  assert [result["overall"][k] for k in ("tp", "fp", "fn")] == [3, 1, 0]
+  assert result["overall"]["f1"] == pytest.approx(6 / 7)
+
+
+def test_unknown_protocol_exits_2_with_one_line(tmp_path):
+  out = tmp_path / "r.json"
+  proc = _run(tmp_path, *_files(tmp_path), "--protocol=voc", f"--out={out}")
+  assert proc.returncode == 2
+  assert "Traceback" not in proc.stderr and "FATAL" not in proc.stderr
+  lines = proc.stderr.strip().splitlines()
+  assert len(lines) == 1
+  assert lines[0].startswith("error: ") and "'voc'" in lines[0]
+  assert "megc2020_pairs" in lines[0]
+  assert not out.exists()
+  assert proc.stdout == ""  # nothing evaluated, no table.
 
 
 BAD_PRED = [
@@ -111,5 +146,6 @@ def test_help_describes_flags():
       capture_output=True, text=True, timeout=120)
   # absl's --help exits with status 1 by design; only the text matters.
   assert "Traceback" not in proc.stderr
-  for text in ("--gt", "--pred", "--protocol", "--iou", "--out", "megc2020"):
+  for text in ("--gt", "--pred", "--protocol", "--iou", "--out", "megc2020",
+               "megc2020_pairs", "one_to_one", "str"):
     assert text in proc.stdout

@@ -1,22 +1,35 @@
-"""Interval spotting evaluation: IoU and the protocols megc2020, one_to_one, str.
+"""Interval spotting evaluation: IoU and the four spotting protocols.
+
+The protocols are `megc2020`, `megc2020_pairs`, `one_to_one` and `str`.
 
 Frames are 1-based and inclusive, so an interval [s, e] spans e - s + 1
 frames. Ground truths and predictions are paired only within the same
 (video, type); `micro` and `macro` are counted apart. Counts are summed over
-videos (no per-video averaging); `overall` holds the sums of the micro and
-macro counts and overall F1 = 2TP / (2TP + FP + FN) on those sums.
+videos (no per-video averaging) as they are, with no clamping; `overall`
+holds the sums of the micro and macro counts and overall F1 =
+2TP / (2TP + FP + FN) on those sums.
 
-Rates never divide by zero: precision = TP / (TP + FP), recall =
-TP / (TP + FN) and F1 = 2TP / (2TP + FP + FN) are 0.0 whenever their
-denominator is 0 (no predictions, no ground truths, or neither).
+Rates are computed from the summed counts: precision = TP / (TP + FP),
+recall = TP / (TP + FN), F1 = 2TP / (2TP + FP + FN), each 0.0 when its
+denominator is not positive (no predictions, no ground truths, or neither).
+Under every protocol TP + FP = predictions and TP + FN = ground truths, so
+these denominators are never negative and are 0 only when there is nothing
+to count. Under `megc2020` and `megc2020_pairs` FP (and under
+`megc2020_pairs` also FN) may be negative (see below); the formulas are
+kept as they are, so precision still equals TP / predictions (the helper's
+`precision_small` for `megc2020`) and F1 = 2TP / (predictions + ground
+truths), which is the helper's 2PR / (P + R). Both can then exceed 1 (one
+prediction that finds two ground truths alone: precision 2 / 1).
 
 A prediction for a video (or a type) that has no ground truth is a false
 positive under every protocol: it can match nothing.
 
 Protocols (see also /work/shared/DATA_FORMATS.md):
 
-- `megc2020`: the official MEGC2020 baseline helper, quirks kept on purpose
-  because published numbers were computed with them:
+- `megc2020`: the official MEGC2020 baseline helper, checked against its
+  released code (github.com/HeyingGithub/Baseline-project-for-MEGC2020_spotting,
+  `MDMD_results/result_helper.py`: `calc_iou`, `pred_clips_analysis`).
+  Its quirks are kept on purpose because published numbers used them:
   * inter = max(0, min(e1, e2) - max(s1, s2)) + 1, so two DISJOINT intervals
     still get inter = 1 and a small non-zero IoU (at most 1/3; it cannot
     reach 0.5, but it can pass a threshold set below 1/3 with `--iou`);
@@ -26,10 +39,34 @@ Protocols (see also /work/shared/DATA_FORMATS.md):
   * a ground truth is found if ANY prediction of the same video and type has
     IoU >= threshold; one prediction may find several ground truths and
     several predictions may find the same one;
-  * TP = found ground truths, FP = predictions - TP, FN = ground truths - TP.
-    When one prediction finds several ground truths, predictions - TP goes
-    negative; we clamp FP at 0 per (video, type) so that such a video does
-    not cancel false positives of another video (the helper did not guard).
+  * TP = found ground truths (the helper's `N_find_labels`), FP =
+    predictions - TP, FN = ground truths - TP (the helper sums
+    `N_find_labels`, `N_clips` and `N_labels` over videos; FP and FN are
+    their differences), summed over all (video, type) as they are. When one
+    prediction finds two ground truths, FP of that (video, type) is
+    negative and the sum keeps it (it offsets false positives elsewhere),
+    which is what makes precision = TP / (TP + FP) the helper's
+    found / predictions;
+  * `correct_pairs` = (prediction, ground truth) pairs with IoU >= threshold
+    (the helper's `N_correct_clips`), `precision_large` = correct_pairs /
+    predictions and `f1_large` = 2 P_large R / (P_large + R) with R = recall
+    (0.0 when P_large + R = 0, P_large 0.0 with no predictions). One
+    prediction on two ground truths counts two pairs, so P_large can exceed
+    1. `overall` takes summed pairs and summed predictions. The plain
+    `precision` and `f1` are the helper's `precision_small` and `F1_small`.
+- `megc2020_pairs`: the counting of the evaluation the LBCNN authors
+  released with their MEGC2020 paper (github.com/hp1023/MEGC2020,
+  `BCNN_evaluation.py` and `result_helper.py`; the paper links
+  panhang1023/MEGC2020). Its `calc_iou` is the helper's, quirks included,
+  so the megc2020 IoU is used. TP = (prediction, ground truth) pairs with
+  IoU >= threshold (their `A_clips`), FP = predictions - TP, FN = ground
+  truths - TP, summed over videos; precision = TP / predictions, recall =
+  TP / ground truths, F1 = 2TP / (predictions + ground truths), as in their
+  `recall_precision_f1`. Pathology: TP counts pairs, not intervals, so two
+  predictions on one ground truth give TP 2 and FN = 1 - 2 = -1, recall can
+  exceed 1, and duplicating a good prediction raises TP. Offered only to
+  reproduce that paper's TP/FP/FN table; precision here equals
+  `megc2020`'s `precision_large`.
 - `one_to_one` (MEGC2021+, VOC-style, as in the SOFTNet/MTSN evaluation):
   plain inclusive IoU (disjoint = 0, single frames allowed). Per video and
   type, predictions are visited in descending `score` (a stable sort: equal
@@ -83,6 +120,7 @@ def _iou_inclusive(s1: int, e1: int, s2: int, e2: int) -> float:
 
 _IOU_FNS: dict[str, Callable[[int, int, int, int], float]] = {
     "megc2020": _iou_megc2020,
+    "megc2020_pairs": _iou_megc2020,
     "one_to_one": _iou_inclusive,
     "str": _iou_inclusive,
 }
@@ -97,8 +135,8 @@ def iou(a_onset: int, a_offset: int, b_onset: int, b_offset: int,
     a_offset: last frame of interval a.
     b_onset: first frame of interval b.
     b_offset: last frame of interval b.
-    protocol: `megc2020` (helper quirks, see the module docstring),
-      `one_to_one` or `str` (plain IoU).
+    protocol: `megc2020` or `megc2020_pairs` (helper quirks, see the module
+      docstring), `one_to_one` or `str` (plain IoU).
 
   Returns:
     The IoU in [0, 1].
@@ -109,23 +147,54 @@ def iou(a_onset: int, a_offset: int, b_onset: int, b_offset: int,
   return _IOU_FNS[protocol](a_onset, a_offset, b_onset, b_offset)
 
 
+def _ratio(num: float, den: float) -> float:
+  """num / den, or 0.0 when den is not positive."""
+  return num / den if den > 0 else 0.0
+
+
 def _rates(tp: int, fp: int, fn: int) -> dict[str, Any]:
-  """Counts plus precision, recall and F1 (0.0 on a zero denominator)."""
+  """Counts plus precision, recall and F1 on (summed) counts.
+
+  FP or FN may be negative (megc2020, megc2020_pairs); TP + FP is then still
+  the number of predictions and TP + FN that of ground truths, so precision
+  is TP / predictions. A denominator that is not positive gives 0.0.
+  """
   return {
       "tp": tp, "fp": fp, "fn": fn,
-      "precision": tp / (tp + fp) if tp + fp else 0.0,
-      "recall": tp / (tp + fn) if tp + fn else 0.0,
-      "f1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0,
+      "precision": _ratio(tp, tp + fp),
+      "recall": _ratio(tp, tp + fn),
+      "f1": _ratio(2 * tp, 2 * tp + fp + fn),
   }
 
 
+def _large(result: dict[str, Any], correct_pairs: int) -> dict[str, Any]:
+  """The helper's correct_pairs, precision_large and f1_large (megc2020)."""
+  p_large = _ratio(correct_pairs, result["tp"] + result["fp"])
+  recall = result["recall"]
+  return {"correct_pairs": correct_pairs, "precision_large": p_large,
+          "f1_large": _ratio(2 * p_large * recall, p_large + recall)}
+
+
+def _megc2020_hits(gts, preds, thr):
+  """All (gt, pred) pairs of one video and type with megc2020 IoU >= thr."""
+  return [(j, i) for j, g in enumerate(gts) for i, p in enumerate(preds)
+          if _iou_megc2020(g.onset, g.offset, p.onset, p.offset) >= thr]
+
+
 def _match_megc2020(gts, preds, thr):
-  """Returns (tp, fp, fn, pairs) for one video and type; pairs are unused."""
-  tp = sum(
-      any(_iou_megc2020(g.onset, g.offset, p.onset, p.offset) >= thr
-          for p in preds)
-      for g in gts)
-  return tp, max(0, len(preds) - tp), len(gts) - tp, []
+  """Returns (tp, fp, fn, all hit (gt, pred) pairs) for one video and type."""
+  hits = _megc2020_hits(gts, preds, thr)
+  tp = len({j for j, _ in hits})  # ground truths found; FP may go below 0.
+  return (tp, len(preds) - tp, len(gts) - tp,
+          [(gts[j], preds[i]) for j, i in hits])
+
+
+def _match_megc2020_pairs(gts, preds, thr):
+  """Returns (tp, fp, fn, hit pairs) with TP = hit pairs (LBCNN code)."""
+  hits = _megc2020_hits(gts, preds, thr)
+  tp = len(hits)  # FP and FN may both go below 0.
+  return (tp, len(preds) - tp, len(gts) - tp,
+          [(gts[j], preds[i]) for j, i in hits])
 
 
 def _match_one_to_one(gts, preds, thr):
@@ -155,9 +224,11 @@ def _match_one_to_one(gts, preds, thr):
 
 _MATCHERS = {
     "megc2020": _match_megc2020,
+    "megc2020_pairs": _match_megc2020_pairs,
     "one_to_one": _match_one_to_one,
     "str": _match_one_to_one,
 }
+PROTOCOLS = tuple(_MATCHERS)  # The names `evaluate` accepts.
 
 
 def _norm_emotion(value: Any) -> str:
@@ -226,14 +297,17 @@ def evaluate(gt_rows: Sequence[Any], pred_rows: Sequence[Any],
       (e.g. `io.IntervalRow`).
     pred_rows: predicted rows, same attributes plus an optional `score`
       (None or absent: unscored).
-    protocol: `megc2020`, `one_to_one` or `str` (module docstring).
+    protocol: one of `PROTOCOLS`: `megc2020`, `megc2020_pairs`,
+      `one_to_one` or `str` (module docstring).
     iou_threshold: a match needs IoU >= this, in (0, 1].
 
   Returns:
     {"micro": ..., "macro": ..., "overall": ..., "per_video": ...}: the first
-    three hold `tp, fp, fn, precision, recall, f1` (for `str` also the
+    three hold `tp, fp, fn, precision, recall, f1` (for `megc2020` also
+    `correct_pairs`, `precision_large`, `f1_large`; for `str` also the
     `str_analysis` fields, `f1_spot` (= f1) and `strs`); `per_video` maps
-    each video to {"micro": {tp, fp, fn}, "macro": {tp, fp, fn}}.
+    each video to {"micro": {tp, fp, fn}, "macro": {tp, fp, fn}}, the
+    unclamped counts of that video that the totals sum.
 
   Raises:
     InputError: unknown protocol or type, threshold out of range.
@@ -265,6 +339,11 @@ def evaluate(gt_rows: Sequence[Any], pred_rows: Sequence[Any],
   result = {t: _rates(*counts[t]) for t in INTERVAL_TYPES}
   result["overall"] = _rates(*[sum(counts[t][i] for t in INTERVAL_TYPES)
                                for i in range(3)])
+  if protocol == "megc2020":
+    n_pairs = {t: len(pairs[t]) for t in INTERVAL_TYPES}
+    n_pairs["overall"] = sum(n_pairs.values())
+    for key in ("micro", "macro", "overall"):
+      result[key].update(_large(result[key], n_pairs[key]))
   if protocol == "str":
     pairs["overall"] = pairs["micro"] + pairs["macro"]
     for key in ("micro", "macro", "overall"):
