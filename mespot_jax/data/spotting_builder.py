@@ -13,14 +13,24 @@ streams the frames). The base does the rest, in two stages:
    caches in sorted video order, a chunk of frames at a time.
 
 Quirks met on the way are counted in `info.metadata["policies"]`.
+
+An interrupted build leaves nothing behind: align workers die with the
+build (even a SIGKILLed one), SIGTERM cleans up like Ctrl-C, and the next
+build removes the `incomplete.*` folder of a build that was killed outright.
 """
 import collections
 import concurrent.futures
+import ctypes
 import dataclasses
+import glob
 import json
 import multiprocessing
 import os
 import re
+import shutil
+import signal
+import sys
+import time
 import zipfile
 from typing import Any, Callable, Iterable, Iterator
 
@@ -33,9 +43,13 @@ from mespot_jax import errors
 from mespot_jax import io_utils
 from mespot_jax.data import schema
 from mespot_jax.face import align
-from mespot_jax.data.source import Interval
+from mespot_jax.data.schema import Interval
 
 _CACHE_FORMAT = 1
+# TFDS builds into `<config dir>/incomplete.XXXXXX_<version>/` and renames
+# it at the end (`tfds.core.utils.file_utils.incomplete_dir`).
+_INCOMPLETE_RE = re.compile(r"^incomplete\.[A-Z0-9]+_")
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,6 +152,91 @@ def align_to_cache(frames_fn, cache_path: str, video: str, image_size: int,
     del crops
   os.remove(cache_path + ".raw")
   return dict(num_frames=t, stats=stats)
+
+
+class _Terminated(SystemExit):
+  """SIGTERM in an align worker."""
+
+
+def _worker_terminated(signum, frame):
+  del frame
+  signal.signal(signum, signal.SIG_IGN)  # clean up once, uninterrupted
+  if hasattr(signal, "alarm"):
+    signal.alarm(10)  # SIGALRM ends the process should the clean-up hang
+  raise _Terminated(128 + signum)
+
+
+def _init_worker(parent_pid: int) -> None:
+  """Runs first in each align worker so that it cannot outlive the build.
+
+  Ctrl-C is left to the parent, which stops the pool; SIGTERM removes the
+  worker's temporary files and exits; on Linux the kernel sends SIGTERM
+  when the parent dies, however it dies (PR_SET_PDEATHSIG).
+
+  Args:
+    parent_pid: the building process.
+  """
+  signal.signal(signal.SIGINT, signal.SIG_IGN)
+  signal.signal(signal.SIGTERM, _worker_terminated)
+  if sys.platform.startswith("linux"):
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) != 0:
+      logging.warning("align worker: prctl(PR_SET_PDEATHSIG) failed: %s",
+                      os.strerror(ctypes.get_errno()))
+  if os.getppid() != parent_pid:
+    os._exit(1)  # the parent died before the request took effect
+
+
+def _align_in_worker(*args) -> dict:
+  """`align_to_cache` in a worker; on SIGTERM it cleans up and exits."""
+  try:
+    return align_to_cache(*args)
+  except _Terminated as e:
+    # The pool would wait for more work that no parent may ever send.
+    os._exit(e.code)
+
+
+def _stop_workers(pool: concurrent.futures.ProcessPoolExecutor) -> None:
+  """Stops a pool's workers now: SIGTERM, then SIGKILL after 10 s."""
+  # The executor can only wait for running work (until Python 3.14's
+  # `terminate_workers`), so its processes are stopped directly.
+  procs = list((pool._processes or {}).values())  # pylint: disable=protected-access
+  pool.shutdown(wait=False, cancel_futures=True)
+  for p in procs:
+    p.terminate()
+  deadline = time.monotonic() + 10
+  for p in procs:
+    p.join(max(0.0, deadline - time.monotonic()))
+    if p.is_alive():
+      p.kill()
+      p.join(1)
+
+
+def _remove_abandoned_builds(folder: str) -> None:
+  """Removes what killed builds left in a config folder.
+
+  Only called while no other build of the config runs (`shared_lock`).
+
+  Args:
+    folder: `<data_dir>/<name>/<config>`.
+  """
+  for name in sorted(os.listdir(folder)):
+    path = os.path.join(folder, name)
+    if (_INCOMPLETE_RE.match(name) and os.path.isdir(path)
+        and not os.path.islink(path)):
+      logging.warning("removing %s, left by a build that was killed (no "
+                      "other build of this dataset is running)", path)
+      shutil.rmtree(path, ignore_errors=True)
+  # Half-written caches of a killed in-process align (`io_utils.atomic_path`
+  # temporaries, and raw crops not yet packed).
+  cache = os.path.join(folder, "cache", "*")
+  for path in sorted(glob.glob(os.path.join(cache, ".*.tmp*"))
+                     + glob.glob(os.path.join(cache, "*.npz.raw"))):
+    logging.warning("removing %s, left by a build that was killed", path)
+    try:
+      os.remove(path)
+    except OSError as e:  # junk that stays is no reason to stop a build
+      logging.warning("cannot remove %s: %s", path, e)
 
 
 def read_cache_info(cache_path: str) -> dict:
@@ -295,15 +394,42 @@ class SpottingBuilder(tfds.core.GeneratorBasedBuilder):
     else:
       # spawn: the parent may hold JAX threads, which fork would break.
       ctx = multiprocessing.get_context("spawn")
-      with concurrent.futures.ProcessPoolExecutor(workers, ctx) as pool:
-        futures = {pool.submit(align_to_cache, *args(s, p)): (s, p)
+      pool = concurrent.futures.ProcessPoolExecutor(
+          workers, ctx, initializer=_init_worker, initargs=(os.getpid(),))
+      try:
+        futures = {pool.submit(_align_in_worker, *args(s, p)): (s, p)
                    for s, p in todo}
         for fut in concurrent.futures.as_completed(futures):
           spec, path = futures[fut]
           results[spec.video] = dict(path=path, **fut.result())
           bar.update()
+      except BaseException:
+        _stop_workers(pool)  # a failed video, Ctrl-C, SIGTERM
+        raise
+      pool.shutdown()
     bar.close()
     return results
+
+  def download_and_prepare(self, *args, **kwargs):
+    """As TFDS's, and an interrupted build leaves nothing behind.
+
+    SIGTERM and SIGHUP end the build as Ctrl-C does: align workers stop and
+    TFDS removes its `incomplete.*` folder. Such folders of builds killed
+    outright (SIGKILL, power loss) are removed when a build starts while no
+    other build of this config runs.
+
+    Args:
+      *args: passed to `tfds.core.DatasetBuilder.download_and_prepare`.
+      **kwargs: passed too.
+
+    Returns:
+      What TFDS returns.
+    """
+    folder = os.path.dirname(os.fspath(self.data_dir))
+    with io_utils.shared_lock(folder,
+                              lambda: _remove_abandoned_builds(folder)):
+      with io_utils.exit_on_signals():
+        return super().download_and_prepare(*args, **kwargs)
 
   def _split_generators(self, dl_manager):
     self._policies = collections.Counter()
