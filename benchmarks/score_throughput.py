@@ -21,12 +21,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from configs import common
-from mespot_jax import models
+from mespot_jax import methods
+from mespot_jax.methods import yap3dcnn
 from mespot_jax.data import video_io
 from mespot_jax.face import track
 from mespot_jax.io_utils import atomic_write
 from mespot_jax.synthetic import render
-from mespot_jax.train import inference
+from mespot_jax.train import steps as steps_lib
 
 _FRAMES = flags.DEFINE_integer("frames", 120, "Frames of the test video.")
 _BATCH = flags.DEFINE_list("batch_sizes", ["64", "128", "256"],
@@ -46,10 +47,11 @@ def main(argv):
   del argv
   size, n = _SIZE.value, _FRAMES.value
   skips = tuple(int(s) for s in _SKIPS.value)
-  model = models.get_model(common.get_config().model)
+  fns = methods.get(common.get_config("yap3dcnn")).step_fns
+  model = fns.model
   variables = model.init(jax.random.PRNGKey(0),
                          jnp.zeros((1, 2, 2, size, size, 1)), train=False)
-  predict_fn = inference.make_predict_fn(model)
+  predict_fn = steps_lib.make_predict_fn(fns)
   p = render.VideoParams(seed=0, subject=0, video=0, fps=30.0, num_frames=n)
   rows = []
   with tempfile.TemporaryDirectory() as tmp:
@@ -58,17 +60,17 @@ def main(argv):
     aligner = track.VideoAligner(size, grey=True)
     crops = [a.crop for a in aligner.align_stream(video_io.iter_frames(path))]
     for b in (int(x) for x in _BATCH.value):
-      for _ in inference.iter_scores(predict_fn, variables, iter(crops[:b]),
+      for _ in yap3dcnn.iter_pair_scores(predict_fn, variables, iter(crops[:b]),
                                      skips, b):
         pass  # compile
-      model_fps = _timed(lambda: sum(len(s) for s in inference.iter_scores(
+      model_fps = _timed(lambda: sum(len(s) for s in yap3dcnn.iter_pair_scores(
           predict_fn, variables, iter(crops), skips, b)))
 
       def end_to_end():
         al = track.VideoAligner(size, grey=True, detector=aligner.detector,
                                 predictor=aligner.predictor)
         frames = (a.crop for a in al.align_stream(video_io.iter_frames(path)))
-        return sum(len(s) for s in inference.iter_scores(
+        return sum(len(s) for s in yap3dcnn.iter_pair_scores(
             predict_fn, variables, frames, skips, b))
       rows.append({"batch_size": b, "model_fps": model_fps,
                    "end_to_end_fps": _timed(end_to_end)})

@@ -5,8 +5,8 @@
 
 Prints JSON and a short table. "vmapped" advances K folds with one
 `jit(vmap(train_step))` call per step; "looped" calls a one-fold step K
-times. Scoring is the jitted per-frame scorer (`train.inference`) on
-pre-aligned frames. Random weights and inputs: throughput only.
+times. Scoring is the jitted per-frame scorer on
+pre-aligned frames (`methods.yap3dcnn.iter_pair_scores`). Random weights and inputs: throughput only.
 """
 import json
 import time
@@ -18,8 +18,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from configs import common
-from mespot_jax import experiment, models
-from mespot_jax.train import inference, state as state_lib, steps as steps_lib
+from mespot_jax import methods
+from mespot_jax.methods import yap3dcnn
+from mespot_jax.train import state as state_lib, steps as steps_lib
 
 _FOLDS = flags.DEFINE_list("folds", ["1", "4", "8"], "fold counts K")
 _SIZE = flags.DEFINE_integer("image_size", 112, "crop side")
@@ -45,14 +46,14 @@ def _time(fn, steps):
 
 def main(argv):
   del argv
-  config = common.get_config()
-  model = models.get_model(config.model)
-  loss_fn = experiment.make_loss(config.loss)
+  config = common.get_config("yap3dcnn")
+  fns = methods.get(config).step_fns
+  model = fns.model
   impl = state_lib.rng_impl(_IMPL.value)
   tx = state_lib.make_optimizer("adam", 1e-3)
   size, b = _SIZE.value, _BATCH.value
   x1 = jnp.zeros((1, 2, 2, size, size, 1), jnp.float32)
-  step = steps_lib.make_train_step(loss_fn, impl)
+  step = steps_lib.make_train_step(fns, impl)
   rng = np.random.default_rng(0)
   rows = []
   for k in [int(f) for f in _FOLDS.value]:
@@ -80,18 +81,18 @@ def main(argv):
                    "samples_per_s": k * b / sec, "step_s": sec})
   variables = state_lib.variables_of(jax.tree.map(
       lambda a: a[0], state_lib.init_stacked(model, tx, x1, [0], 0, impl)))
-  predict = inference.make_predict_fn(model)
+  predict = steps_lib.make_predict_fn(fns)
   frames = rng.integers(0, 255, (4 * _SCORE_BATCH.value, size, size, 1),
                         np.uint8)
   skips = (6, 19)
-  sec = _time(lambda: inference.score_video(
-      predict, variables, iter(frames), skips, _SCORE_BATCH.value),
+  sec = _time(lambda: list(yap3dcnn.iter_pair_scores(
+      predict, variables, iter(frames), skips, _SCORE_BATCH.value)),
               max(1, _STEPS.value // 2))
   rows.append({"kind": "score", "folds": 1, "mode": "streaming",
                "samples_per_s": len(frames) / sec, "step_s": sec})
   out = {"backend": jax.default_backend(), "devices": jax.device_count(),
          "image_size": size, "batch_size": b, "dropout_rng_impl": impl,
-         "depthwise_impl": config.model.depthwise_impl, "results": rows}
+         "depthwise_impl": config.yap3dcnn.model.depthwise_impl, "results": rows}
   print(json.dumps(out, indent=2))
   print(f"\n{'kind':<7}{'K':>3}  {'mode':<10}{'samples/s':>11}")
   for r in rows:

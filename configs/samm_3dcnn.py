@@ -1,13 +1,18 @@
-"""Yap et al. 3D-CNN on SAMM Long Videos (Table 3: batch 16, lr 0.007, W 0.75)."""
+"""Yap et al. 3D-CNN on SAMM Long Videos (Table 3: batch 16, lr 0.007, W 0.75).
+
+The `:smoke` variant runs these settings on the tiny synthetic dataset.
+"""
 from configs import common
 
 
-def get_config():
-  c = common.get_config()
+def get_config(variant: str = ""):
+  """The paper's settings; `variant="smoke"`: on tiny synthetic data."""
+  c = common.get_config("yap3dcnn")
+  y = c.yap3dcnn
   c.dataset.name = "samm_lv"
   c.train.learning_rate = 0.007
-  c.loss.presence_weight = 0.75
-  c.sampler.skip_fps = 200.0
-  c.sampler.random_skips = ((25, 75), (200, 400))
-  c.sampler.manual_skips = (30, 310)
-  return c
+  y.loss.presence_weight = 0.75
+  y.sampler.skip_fps = 200.0
+  y.sampler.random_skips = ((25, 75), (200, 400))
+  y.sampler.manual_skips = (30, 310)
+  return common.smoke(c) if variant == "smoke" else c

@@ -26,20 +26,25 @@ for macro runs (a pair-difference score rises at an expression's onset and
 again at its offset, with a dip in between), and macro intervals widened to
 the median macro duration of each fold's training subjects (the runs above
 a threshold cover only the high middle of an expression).
+
+The `:smoke` variant (`--config=configs/synthetic_3dcnn.py:smoke`) runs
+the same settings on the tiny synthetic dataset for a few steps.
 """
 from configs import common
 
 
-def get_config():
-  c = common.get_config()
+def get_config(variant: str = ""):
+  """The main command's config; `variant="smoke"` for the smoke run."""
+  c = common.get_config("yap3dcnn")
   c.dataset.name = "synthetic_lv"
   c.dataset.config = "casme2"
   c.dataset.image_size = 48
-  c.model.bn_momentum = 0.9
-  c.loss.presence_weight = 0.9
-  c.sampler.skip_fps = 30.0
-  c.sampler.random_skips = ((3, 9), (16, 50))
-  c.sampler.manual_skips = (10, 33)
+  y = c.yap3dcnn
+  y.model.bn_momentum = 0.9
+  y.loss.presence_weight = 0.9
+  y.sampler.skip_fps = 30.0
+  y.sampler.random_skips = ((3, 9), (16, 50))
+  y.sampler.manual_skips = (10, 33)
   c.train.learning_rate = 0.005
   c.train.num_epochs = 12
   c.train.steps_per_epoch = 30
@@ -50,4 +55,4 @@ def get_config():
   c.eval.threshold_criterion = "overall_f1"
   c.eval.automated.macro.merge_gap = 0.5
   c.eval.automated.macro.widen_to = "train_median"
-  return c
+  return common.smoke(c) if variant == "smoke" else c

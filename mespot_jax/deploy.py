@@ -1,18 +1,20 @@
-"""A deployable spotting model: trained on every subject, scored offline.
+"""A deployable model of any method: trained on every subject, scored offline.
 
 `train_deploy_model` trains one fold (`folds.deploy_fold`: every subject
 trains except a few validation subjects kept for early stopping and for
-fitting the post-processing thresholds), computes its test-time skips,
-scores the validation videos, fits the thresholds, saves the best variables
-with orbax under `workdir/deploy/model` and writes `workdir/deploy/
-deploy.json`, which holds everything `mespot_jax.score` needs to score a new
-video without the training data. `load_deployment` reads it back.
+fitting), makes the method's test-time choices (`fold_choices`: e.g. the
+3D-CNN's skips and interval widths) from the training subjects, scores the
+validation videos, fits the method's choices on them (`fit`: thresholds),
+saves the kept variables with orbax under `workdir/deploy/model` and writes
+`workdir/deploy/deploy.json`, which names the method and holds everything
+`mespot_jax.score` needs to score a new video without the training data.
+`load_deployment` reads it back.
 
 Layout of `workdir/deploy/`:
   checkpoints/   orbax CheckpointManager of the training loop (resumed)
   model/         orbax StandardCheckpointer: {"params", "batch_stats"}
-  deploy.json    config, skips (+ their fps), thresholds, post-processing,
-                 image size, channels, grey, training frame rates
+  deploy.json    method, config, choices, fitted choices, crop size,
+                 channels, grey, alignment size, mask, training frame rates
 """
 import dataclasses
 import json
@@ -24,32 +26,29 @@ import ml_collections
 import numpy as np
 import orbax.checkpoint as ocp
 
-from mespot_jax import models
+from mespot_jax import methods
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.errors import InputError
 from mespot_jax.io_utils import atomic_write
-from mespot_jax.train import inference
 from mespot_jax.train import loop as loop_lib
 
 DEPLOY_DIR = "deploy"
 DEPLOY_JSON = "deploy.json"
 MODEL_DIR = "model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclasses.dataclass
 class Deployment:
-  """A loaded deploy model and how to post-process its scores.
+  """A loaded deploy model and what scoring needs to know.
 
   Attributes:
     config: the experiment config it was trained with.
-    model: the unbound Flax module.
+    method: the `Method` (from `config.method`).
     variables: {"params", "batch_stats"} host arrays.
-    skip_fps: frame rate the skips are counted at.
-    skips: (s_micro, s_macro) test-time skips at `skip_fps`.
-    thresholds: (micro, macro) on the smoothed score.
-    method: post-processor name.
-    params: {"micro": {...}, "macro": {...}} post-processing parameters.
+    choices: the method's test-time choices (`fold_choices`: skips,
+      post-processing parameters, ...), made from the training subjects.
+    fitted: the choices fitted on the validation subjects (thresholds).
     image_size: side of the crop the model was trained on.
     channels: channels of the crop (1 grey, 3 RGB).
     grey: whether crops are grey.
@@ -60,20 +59,17 @@ class Deployment:
     info: the whole deploy.json record.
   """
   config: ml_collections.ConfigDict
-  model: object
+  method: object
   variables: dict
-  skip_fps: float
-  skips: tuple[int, int]
-  thresholds: tuple[float, float]
-  method: str
-  params: dict
+  choices: dict
+  fitted: dict
   image_size: int
   channels: int
   grey: bool
+  align_size: int
+  mask_face: bool
   train_fps: list
   info: dict
-  align_size: int = 0
-  mask_face: bool = False
 
 
 def deploy_dir(workdir: str) -> str:
@@ -129,21 +125,20 @@ def _to_numpy(tree):
   return np.asarray(tree)
 
 
-def train_deploy_model(config, workdir: str, store, model=None) -> dict:
-  """Trains, thresholds and saves a model on all subjects for scoring.
+def train_deploy_model(config, workdir: str, store, method=None) -> dict:
+  """Trains, fits and saves a model on all subjects for scoring.
 
   Args:
     config: the experiment config (as for `experiment.run`).
     workdir: run directory; everything goes to `workdir/deploy/`, which is
       resumed from its own checkpoints.
-    store: the `FrameStore` of the whole dataset.
-    model: the Flax module (default: built from `config.model`).
+    store: the data of the whole dataset.
+    method: the `Method` (default: `methods.get(config)`).
 
   Returns:
     The deploy.json record.
   """
-  from mespot_jax import experiment  # pylint: disable=g-import-not-at-top
-  model = model if model is not None else models.get_model(config.model)
+  method = method or methods.get(config)
   out_dir = deploy_dir(workdir)
   os.makedirs(out_dir, exist_ok=True)
   subjects = sorted({v.subject for v in store.videos})
@@ -156,39 +151,24 @@ def train_deploy_model(config, workdir: str, store, model=None) -> dict:
                                config.seed)
   logging.info("deploy model: training on %s, validation %s",
                list(fold.train_subjects), list(fold.val_subjects))
-  sampler = experiment.make_sampler(config, store, [fold])
-  result = loop_lib.train_folds(config, model,
-                                experiment.make_loss(config.loss), sampler,
-                                [fold], out_dir)
+  result = loop_lib.train_folds(config, method,
+                                method.make_sampler(store, [fold]), [fold],
+                                out_dir)
   variables = result.best_variables[0]
-
-  skip_info = experiment.test_skips(config, store, fold)
-  method = config.eval.postprocess
-  params = experiment.fold_post_params(config, store, fold)
+  choices = method.fold_choices(store, fold)
   val_ids = store.video_indices(fold.val_subjects)
-  scores = experiment.score_fold(
-      config, inference.make_predict_fn(model), variables, store, val_ids,
-      skip_info, with_baseline=False)
-  thresholds = experiment.fit_thresholds(
-      config, [scores[v][0] for v in val_ids],
-      [store.videos[v] for v in val_ids], [store.labels[v] for v in val_ids],
-      params)
+  scores = method.score(variables, store, val_ids, choices)
+  fitted = method.fit(store, val_ids, {"model": scores["model"]}, choices)
 
   save_variables(os.path.join(out_dir, MODEL_DIR), variables)
   info = {
       "format_version": FORMAT_VERSION,
+      "method": method.name,
       "config": _json_safe(config.to_dict()),
       "model_dir": MODEL_DIR,
-      "skips": {"fps": float(skip_info["fps"]),
-                "skips": [int(s) for s in skip_info["skips"]]},
-      "thresholds": [float(t) for t in thresholds],
-      "postprocess": {"method": method, "params": _json_safe(params)},
-      "image_size": int(store.image_size),
-      "channels": int(store.channels),
-      "grey": int(store.channels) == 1,
-      "align_size": int(store.stored_size),
-      "mask_face": bool(store.mask_face),
-      "train_fps": sorted({float(v.fps) for v in store.videos}),
+      "choices": _json_safe(choices),
+      "fitted": _json_safe(fitted["model"]),
+      **method.deploy_record(store),
       "train_subjects": list(fold.train_subjects),
       "val_subjects": list(fold.val_subjects),
       "best_epoch": int(result.best_epoch[0]),
@@ -196,9 +176,8 @@ def train_deploy_model(config, workdir: str, store, model=None) -> dict:
   }
   with atomic_write(os.path.join(out_dir, DEPLOY_JSON)) as f:
     json.dump(info, f, indent=2)
-  logging.info("deploy model written to %s (skips %s at %.1f fps, "
-               "thresholds %s)", out_dir, info["skips"]["skips"],
-               info["skips"]["fps"], info["thresholds"])
+  logging.info("deploy model of %s written to %s (%s)", method.name, out_dir,
+               ", ".join(f"{k} {v}" for k, v in info["fitted"].items()))
   return info
 
 
@@ -231,17 +210,17 @@ def load_deployment(workdir: str) -> Deployment:
   if not os.path.isdir(model_path):
     raise InputError(f"{model_path}: deploy model variables are missing; "
                      "re-run main with --config.train.deploy=True")
+  if info.get("format_version") != FORMAT_VERSION:
+    raise InputError(
+        f"{path}: deploy record format {info.get('format_version')}, this "
+        f"version reads {FORMAT_VERSION}; re-run main with "
+        "--config.train.deploy=True")
   config = ml_collections.ConfigDict(_as_tuples(info["config"]))
-  model = models.get_model(config.model)
-  variables = load_variables(model_path)
-  post = info["postprocess"]
+  method = methods.get(config)
   return Deployment(
-      config=config, model=model, variables=variables,
-      skip_fps=float(info["skips"]["fps"]),
-      skips=tuple(int(s) for s in info["skips"]["skips"]),
-      thresholds=tuple(float(t) for t in info["thresholds"]),
-      method=post["method"], params=post["params"],
+      config=config, method=method, variables=load_variables(model_path),
+      choices=info["choices"], fitted=info["fitted"],
       image_size=int(info["image_size"]), channels=int(info["channels"]),
-      grey=bool(info["grey"]), train_fps=list(info["train_fps"]), info=info,
-      align_size=int(info.get("align_size", info["image_size"])),
-      mask_face=bool(info.get("mask_face", False)))
+      grey=bool(info["grey"]), align_size=int(info["align_size"]),
+      mask_face=bool(info["mask_face"]),
+      train_fps=list(info["train_fps"]), info=info)

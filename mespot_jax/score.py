@@ -8,8 +8,9 @@ Usage:
 RUN was trained with `python -m mespot_jax.main --config=... --workdir=RUN
 --config.train.deploy=True`. PATH is a video file (mp4/avi/...) or a folder
 of numbered frames (then --fps is required). The video is streamed: decode
--> face alignment -> two-stream scoring, so memory stays bounded for any
-length; only the per-frame scores (T x 2 floats) are kept. The scores are
+-> face alignment -> the deploy model's method's scorer (e.g. the 3D-CNN's two-stream pairs),
+so memory stays bounded for any length; only the per-frame scores (T x 2
+floats) are kept. Any spotting method scores through the same interface. The scores are
 post-processed with the run's thresholds into intervals, written in the
 evaluate CLI's CSV format (video name = file stem, one score per interval).
 --gt evaluates this one video (one_to_one and megc2020); --annotate writes
@@ -34,7 +35,6 @@ from mespot_jax.face import align, track
 from mespot_jax.io_utils import atomic_write
 from mespot_jax.metrics import intervals as interval_metrics
 from mespot_jax.metrics import io as metrics_io
-from mespot_jax.spotting import postprocess, skips as skips_lib
 from mespot_jax.train import inference
 
 PROTOCOLS = ("one_to_one", "megc2020")
@@ -88,7 +88,7 @@ class _FaceCounter:
 
 def score_frames(dep, frames, fps: float, batch_size: int, total=None,
                  aligner=None, progress: bool = True):
-  """Aligns and scores a stream of frames.
+  """Aligns and scores a stream of frames with the deploy model's method.
 
   Args:
     dep: a `deploy.Deployment`.
@@ -100,20 +100,17 @@ def score_frames(dep, frames, fps: float, batch_size: int, total=None,
     progress: show a tqdm bar (frames per second).
 
   Returns:
-    (scores_T2 float32, frames, frames with a face, skips used).
+    (scores_T2 float32, frames, frames with a face).
   """
   aligner = aligner or track.VideoAligner(dep.align_size or dep.image_size,
                                          dep.grey)
-  skips = skips_lib.rescale_skips(dep.skips, dep.skip_fps, fps)
   bar = tqdm(total=total or None, unit="frame", desc="scoring",
              dynamic_ncols=True, disable=None if progress else True)
   counter = _FaceCounter(aligner.align_stream(frames), bar, dep)
-  parts = list(inference.iter_scores(
-      inference.make_predict_fn(dep.model), dep.variables, iter(counter),
-      skips, batch_size))
+  scores = dep.method.score_stream(dep.variables, iter(counter), fps,
+                                   dep.choices, batch_size)
   bar.close()
-  scores = (np.concatenate(parts) if parts else np.zeros((0, 2), np.float32))
-  return scores, counter.frames, counter.with_face, skips
+  return scores, counter.frames, counter.with_face
 
 
 def _read_gt(path: str, name: str) -> list:
@@ -199,7 +196,7 @@ def run(workdir: str, video: str, out: str | None = None,
     raise InputError(f"--batch_size={batch_size}; expected >= 1")
 
   start = time.perf_counter()
-  scores, num_frames, with_face, skips = score_frames(
+  scores, num_frames, with_face = score_frames(
       dep, video_io.iter_frames(video), fps, batch_size, container_frames,
       progress=progress)
   seconds = time.perf_counter() - start
@@ -209,15 +206,14 @@ def run(workdir: str, video: str, out: str | None = None,
     raise InputError(f"{video}: no face found in any of its {num_frames} "
                      "frames; expected a video of one frontal face")
 
-  rows = [metrics_io.IntervalRow(name, typ, on, off, score=score)
-          for typ, on, off, score in postprocess.scores_to_intervals(
-              scores, fps, dep.thresholds, dep.method, dep.params)]
+  rows = dep.method.predict_video(scores, fps, name, dep.choices, dep.fitted)
+  post = dep.config.eval.postprocess
   summary = {
-      "video": video, "name": name, "fps": fps, "num_frames": num_frames,
+      "video": video, "name": name, "method": dep.method.name, "fps": fps,
+      "num_frames": num_frames,
       "frames_without_face": num_frames - with_face,
-      "skips": {"micro": skips[0], "macro": skips[1],
-                "model_skips": list(dep.skips), "model_fps": dep.skip_fps},
-      "thresholds": list(dep.thresholds), "postprocess": dep.method,
+      **dep.method.video_choices(dep.choices, fps),
+      "thresholds": list(dep.fitted["thresholds"]), "postprocess": post,
       "intervals": [{"type": r.type, "onset": r.onset, "offset": r.offset,
                      "score": r.score, "onset_s": (r.onset - 1) / fps,
                      "offset_s": r.offset / fps} for r in rows],
@@ -246,8 +242,8 @@ def run(workdir: str, video: str, out: str | None = None,
   if plot:
     from mespot_jax.report import plots  # pylint: disable=g-import-not-at-top
     meta = _PlotMeta(name, fps, gt_rows or [])
-    plots.plot_video(plot, meta, scores, dep.thresholds, rows, dep.method,
-                     dep.params)
+    plots.plot_video(plot, meta, scores, dep.fitted["thresholds"], rows, post,
+                     dep.choices["post"])
   if annotate:
     summary["annotated_frames"] = _annotate(video, annotate, fps, scores, rows)
   if json_path:

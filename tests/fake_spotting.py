@@ -7,7 +7,8 @@ these test the training and evaluation machinery, not the data builders.
 import numpy as np
 
 from mespot_jax.data.frames import FrameStore
-from mespot_jax.data.source import Interval, VideoMeta
+from mespot_jax.data.schema import Interval
+from mespot_jax.data.source import VideoMeta
 
 
 def make_store(num_subjects=4, videos_per_subject=1, num_frames=90, size=16,

@@ -14,7 +14,7 @@ import pytest
 
 from mespot_jax.data import annotations
 from mespot_jax.data import video_io
-from mespot_jax.data.source import Interval
+from mespot_jax.data.schema import Interval
 from mespot_jax.errors import InputError
 
 _BUILDERS = os.path.join(os.path.dirname(__file__), "..", "data_builders")

@@ -1,9 +1,11 @@
 """End to end on small in-memory videos: train, score, post-process, report.
 
 The report's CSVs must reproduce its metrics through the evaluate CLI's
-library functions, and a second call on the same workdir must resume from
-the final checkpoint and give the same metrics.
+library functions, and a run interrupted in the middle of training must,
+when called again on the same workdir, resume from its last checkpoint and
+end with the same metrics as the uninterrupted run.
 """
+import functools
 import json
 import os
 
@@ -11,6 +13,7 @@ import pytest
 
 from configs import tiny
 from mespot_jax import experiment
+from mespot_jax.train import loop as loop_lib
 from mespot_jax.metrics import intervals, io as metrics_io
 from tests import fake_spotting
 
@@ -73,8 +76,22 @@ def test_csvs_reproduce_metrics(run):
         assert again[typ]["fn"] == metrics[kind][protocol][typ]["fn"]
 
 
-def test_rerun_resumes_and_matches(run):
-  config, store, workdir, metrics = run
+def test_interrupted_run_resumes_mid_training_and_matches(run, tmp_path,
+                                                        monkeypatch):
+  config, store, _, metrics = run
+  workdir = str(tmp_path / "interrupted")
+  # 3 epochs of 3 steps: killed at step 5, in epoch 1, after epoch 0's
+  # checkpoint was written and before epoch 1's.
+  crashing = functools.partial(loop_lib.train_folds, crash_after_steps=5)
+  with monkeypatch.context() as m:
+    m.setattr(loop_lib, "train_folds", crashing)
+    with pytest.raises(loop_lib.SimulatedCrash):
+      experiment.run(config, workdir, store=store)
+  assert os.listdir(os.path.join(workdir, "checkpoints")) == ["0"]
+  assert not os.path.exists(os.path.join(workdir, "metrics.json"))
   again = experiment.run(config, workdir, store=store)
-  assert again["model"]["one_to_one"] == metrics["model"]["one_to_one"]
+  assert [h["epoch"] for h in again["history"]] == [0, 1, 2]
   assert again["history"] == metrics["history"]
+  for kind in ("model", "baseline"):
+    assert again[kind] == metrics[kind]
+  assert again["folds"] == metrics["folds"]

@@ -34,8 +34,8 @@ def tiny_override(config, data_dir: str, manual_dir: str):
   config.dataset.prepare = True
   config.dataset.image_size = 32
   config.dataset.loader_threads = 1
-  config.model.channels = (4, 8, 8)
-  config.model.dense_features = 16
+  config.yap3dcnn.model.channels = (4, 8, 8)
+  config.yap3dcnn.model.dense_features = 16
   config.train.batch_size = 4
   config.train.num_epochs = 2
   config.train.steps_per_epoch = 2
@@ -51,7 +51,8 @@ def smoke_run(request, tmp_path_factory):
   name = request.param
   builder, subjects = CASES[name]
   config = importlib.import_module(f"configs.{name}").get_config()
-  own = {"sampler": config.sampler.to_dict(), "loss": config.loss.to_dict(),
+  own = {"sampler": config.yap3dcnn.sampler.to_dict(),
+         "loss": config.yap3dcnn.loss.to_dict(),
          "dataset": config.dataset.name}
   root = tmp_path_factory.mktemp(name)
   data_dir = str(root / "tfds")
@@ -68,10 +69,11 @@ def smoke_run(request, tmp_path_factory):
 def test_config_keeps_its_own_settings(smoke_run):
   config = smoke_run["config"]
   assert config.dataset.name == smoke_run["builder"]
-  assert config.sampler.to_dict() == smoke_run["own"]["sampler"]
-  assert config.loss.to_dict() == smoke_run["own"]["loss"]
+  assert config.yap3dcnn.sampler.to_dict() == smoke_run["own"]["sampler"]
+  assert config.yap3dcnn.loss.to_dict() == smoke_run["own"]["loss"]
   saved = json.load(open(os.path.join(smoke_run["workdir"], "config.json")))
-  assert saved["sampler"]["skip_fps"] == config.sampler.skip_fps
+  assert (saved["yap3dcnn"]["sampler"]["skip_fps"] ==
+          config.yap3dcnn.sampler.skip_fps)
   assert saved["dataset"]["manual_dir"] == config.dataset.manual_dir
 
 

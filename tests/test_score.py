@@ -18,7 +18,8 @@ from configs import tiny
 from mespot_jax import deploy, experiment, score
 from mespot_jax.data import video_io
 from mespot_jax.data.frames import FrameStore
-from mespot_jax.data.source import Interval, VideoMeta
+from mespot_jax.data.schema import Interval
+from mespot_jax.data.source import VideoMeta
 from mespot_jax.errors import InputError
 from mespot_jax.face import track
 from mespot_jax.metrics import intervals, io as metrics_io
@@ -89,8 +90,8 @@ def trained(tmp_path_factory):
   config.train.steps_per_epoch = 12
   config.train.batch_size = 8
   config.train.patience = 4
-  config.eval.baseline = False
-  config.sampler.class_probs = (0.4, 0.2, 0.4)
+  config.yap3dcnn.baseline = False
+  config.yap3dcnn.sampler.class_probs = (0.4, 0.2, 0.4)
   config.eval.automated.macro.widen_to = "train_median"
   workdir = str(root / "run")
   experiment.run(config, workdir, store=store)
@@ -111,21 +112,24 @@ def test_deploy_record(trained):
                                      "deploy.json")))
   assert info["image_size"] == SIZE and info["channels"] == 1 and info["grey"]
   assert info["train_fps"] == [FPS]
-  assert info["skips"]["fps"] == FPS and len(info["skips"]["skips"]) == 2
+  assert info["method"] == "yap3dcnn"
+  skips = info["choices"]["skips"]
+  assert skips["fps"] == FPS and len(skips["skips"]) == 2
   assert not set(info["val_subjects"]) & set(info["train_subjects"])
   assert sorted(info["val_subjects"] + info["train_subjects"]) == [
       "s00", "s01", "s02"]
   dep = deploy.load_deployment(trained["workdir"])
-  assert dep.thresholds == tuple(info["thresholds"])
+  assert dep.fitted["thresholds"] == info["fitted"]["thresholds"]
   # widen_to="train_median" is stored resolved: the median macro duration
   # (s) of the subjects the deploy model knows (all three here).
   secs = [(iv.offset - iv.onset + 1) / v.fps
           for v in trained["store"].videos for iv in v.intervals
           if iv.type == "macro"]
-  assert dep.params["macro"]["min_width"] == pytest.approx(np.median(secs))
-  assert "widen_to" not in dep.params["macro"]
-  assert dep.params["micro"].get("min_width") is None
-  assert dep.config.model.channels == trained["config"].model.channels
+  assert dep.choices["post"]["macro"]["min_width"] == pytest.approx(np.median(secs))
+  assert "widen_to" not in dep.choices["post"]["macro"]
+  assert dep.choices["post"]["micro"].get("min_width") is None
+  assert (dep.config.yap3dcnn.model.channels ==
+          trained["config"].yap3dcnn.model.channels)
   assert set(dep.variables) == {"params", "batch_stats"}
 
 
@@ -161,10 +165,12 @@ def test_score_finds_planted_macro(trained, tmp_path):
 
 def _scores(trained, tmp_path):
   dep = deploy.load_deployment(trained["workdir"])
-  s, n, faces, skips = score.score_frames(
+  s, n, faces = score.score_frames(
       dep, video_io.iter_frames(trained["video"]), FPS, 32, progress=False)
   assert n == faces == len(s) == 180
-  assert tuple(skips) == dep.skips  # same fps: skips unchanged
+  # Same fps: skips unchanged.
+  assert dep.method.video_skips(dep.choices, FPS) == tuple(
+      dep.choices["skips"]["skips"])
   return s
 
 
@@ -184,7 +190,8 @@ def test_cli_subprocess(trained, tmp_path):
   assert annotated["num_frames"] == summary["annotated_frames"] == 180
   # 25 fps was not trained on: skips are rescaled by seconds, and it says so.
   dep = deploy.load_deployment(trained["workdir"])
-  assert summary["skips"]["macro"] == max(1, round(dep.skips[1] * 25 / FPS))
+  model_skips = dep.choices["skips"]["skips"]
+  assert summary["skips"]["macro"] == max(1, round(model_skips[1] * 25 / FPS))
   assert "not a frame rate the model was trained" in summary["warnings"][0]
 
 

@@ -179,14 +179,16 @@ def _store_with_macro_lengths(lengths, fps=30.0):
 
 def test_train_median_width_comes_from_the_folds_known_subjects_only():
   from configs import synthetic_3dcnn  # pylint: disable=g-import-not-at-top
-  from mespot_jax import experiment  # pylint: disable=g-import-not-at-top
+  from mespot_jax import methods  # pylint: disable=g-import-not-at-top
   from mespot_jax.data import folds as folds_lib  # pylint: disable=g-import-not-at-top
+  from mespot_jax.methods import spotting  # pylint: disable=g-import-not-at-top
   config = synthetic_3dcnn.get_config()
   config.eval.automated.macro.widen_to = "train_median"
   config.eval.automated.micro.widen_to = "none"
   store = _store_with_macro_lengths([12, 24, 36, 90])
   folds = folds_lib.make_folds(["s0", "s1", "s2", "s3"], 1, 0)
-  widths = {f.test_subject: experiment.fold_post_params(config, store, f)
+  method = methods.get(config)
+  widths = {f.test_subject: method.fold_choices(store, f)["post"]
             for f in folds}
   # The median of the other three subjects' macro lengths, in seconds; the
   # test subject's own 90-frame interval never counts.
@@ -196,7 +198,7 @@ def test_train_median_width_comes_from_the_folds_known_subjects_only():
   assert "min_width" not in widths["s3"]["micro"]
   assert all("widen_to" not in p[t] for p in widths.values() for t in p)
   # Without a store nothing is widened; a bad value names the field.
-  assert "min_width" not in experiment.post_params(config)["macro"]
+  assert "min_width" not in spotting.post_params(config)["macro"]
   config.eval.automated.macro.widen_to = "mean"
   with pytest.raises(ValueError, match="widen_to"):
-    experiment.post_params(config)
+    spotting.post_params(config)

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from configs import tiny
-from mespot_jax import experiment, models
+from mespot_jax import methods
 from mespot_jax.data import folds as folds_lib
+from mespot_jax.methods import yap3dcnn
 from mespot_jax.train import loop as loop_lib
 from mespot_jax.train import state as state_lib
 from mespot_jax.train import steps as steps_lib
@@ -23,7 +24,7 @@ def setup():
   store = fake_spotting.make_store(num_subjects=4)
   folds = folds_lib.make_folds(sorted({v.subject for v in store.videos}),
                                config.train.num_val_subjects, config.seed)
-  model = models.get_model(config.model)
+  model = methods.get(config).step_fns.model
   return config, store, folds, model
 
 
@@ -32,10 +33,10 @@ def _train(setup, workdir, crash_after=None, **train_overrides):
   config = config.copy_and_resolve_references()
   for k, v in train_overrides.items():
     config.train[k] = v
-  sampler = experiment.make_sampler(config, store, folds)
-  return loop_lib.train_folds(config, model, experiment.make_loss(config.loss),
-                              sampler, folds, str(workdir),
-                              crash_after_steps=crash_after)
+  method = methods.get(config)
+  return loop_lib.train_folds(config, method,
+                              method.make_sampler(store, folds), folds,
+                              str(workdir), crash_after_steps=crash_after)
 
 
 def _flat(result):
@@ -131,12 +132,12 @@ def test_weighted_auc_known_values():
   # Micro ranks its positives first (AUC 1); macro ranks them last (AUC 0);
   # a tie between a positive and a negative counts half.
   s = np.array([[[0.9, 0.8], [0.1, 0.2], [0.8, 0.1], [0.2, 0.9]]])
-  np.testing.assert_allclose(loop_lib.weighted_auc(s, y, (0.1, 0.9)), [0.1])
-  np.testing.assert_allclose(loop_lib.weighted_auc(s, y, (1.0, 1.0)), [0.5])
+  np.testing.assert_allclose(yap3dcnn.weighted_auc(s, y, (0.1, 0.9)), [0.1])
+  np.testing.assert_allclose(yap3dcnn.weighted_auc(s, y, (1.0, 1.0)), [0.5])
   s_tie = np.array([[[0.5, 0.8], [0.5, 0.2], [0.8, 0.1], [0.2, 0.9]]])
   # micro: positives 0.5, 0.8 vs negatives 0.5, 0.2 -> (1 + .5 + 1 + 1) / 4
   np.testing.assert_allclose(
-      loop_lib.weighted_auc(s_tie, y, (1.0, 0.0)), [0.875])
+      yap3dcnn.weighted_auc(s_tie, y, (1.0, 0.0)), [0.875])
 
 
 def test_inactive_fold_state_does_not_change(setup):
@@ -150,7 +151,7 @@ def test_inactive_fold_state_does_not_change(setup):
   batch = {"x": rng.integers(0, 255, (2, 4, 2, 2, size, size, 1), np.uint8),
            "y": np.ones((2, 4, 2), np.float32),
            "aug": np.ones((2, 4, 3), np.float32)}
-  step = steps_lib.make_train_step(experiment.make_loss(config.loss), "rbg")
+  step = steps_lib.make_train_step(methods.get(config).step_fns, "rbg")
   after, _ = step(state, batch, jnp.array([True, False]))
   after = jax.device_get(after)
   for b, a in zip(jax.tree.leaves(before.params),
@@ -164,10 +165,16 @@ def test_inactive_fold_state_does_not_change(setup):
 
 def test_non_finite_loss_names_fold_and_step(setup, tmp_path):
   config, store, folds, model = setup
-  sampler = experiment.make_sampler(config, store, folds)
-  nan_loss = lambda logits, y: jnp.nan * jnp.sum(logits)
+  method = methods.get(config)
+  fns = method.step_fns
+  nan_loss = lambda logits, batch: jnp.nan * jnp.sum(logits)
+
+  class NanLoss(type(method)):
+    step_fns = steps_lib.StepFns(fns.model, fns.inputs, nan_loss, fns.scores)
+
   with pytest.raises(loop_lib.NonFiniteLossError, match=r"fold 0 .*step 0"):
-    loop_lib.train_folds(config, model, nan_loss, sampler, folds,
+    loop_lib.train_folds(config, NanLoss(config),
+                         method.make_sampler(store, folds), folds,
                          str(tmp_path / "nan"))
 
 

@@ -11,7 +11,7 @@ import functools
 
 import tensorflow_datasets as tfds
 
-from mespot_jax.data import source
+from mespot_jax.data import schema
 from mespot_jax.data import spotting_builder
 from mespot_jax.synthetic import render
 
@@ -45,6 +45,29 @@ _CASME2 = dict(fps=30.0, subjects=8, videos_per_subject=2, seconds=20.0,
 _SAMM = dict(fps=200.0, subjects=8, videos_per_subject=2, seconds=20.0,
              frame_hw=(272, 510), face_size=120, grey_source=True,
              macro_s=(0.55, 2.17, 4.0), micro_s=(0.15, 0.37, 0.5))
+
+
+def seeded_config(base: str, seed: int) -> SyntheticConfig:
+  """Builder config `base` rendered with another seed: `<base>_seed<N>`.
+
+  Other subjects, expressions and nuisance from the same recipe, so that
+  results can be checked on data that nobody tuned on. Built and cached
+  like the listed configs (under its own name in the data dir).
+  """
+  by_name = {c.name: c for c in Builder.BUILDER_CONFIGS}
+  if base not in by_name:
+    raise ValueError(f"synthetic_lv has no config {base!r}; expected one of "
+                     f"{sorted(by_name)}")
+  if seed < 0:
+    raise ValueError(f"seed {seed}; expected >= 0")
+  c = by_name[base]
+  fields = {k: getattr(c, k) for k in (
+      "fps", "subjects", "videos_per_subject", "seconds", "frame_hw",
+      "face_size", "macro_s", "micro_s", "grey_source", "image_size",
+      "grey", "smooth_window", "mask_face")}
+  return SyntheticConfig(name=f"{base}_seed{seed}", seed=seed,
+                         description=f"{c.description} Seed {seed}.",
+                         **fields)
 
 
 class Builder(spotting_builder.SpottingBuilder):
@@ -104,7 +127,7 @@ class Builder(spotting_builder.SpottingBuilder):
     specs = []
     for video, subject, p in self.video_params():
       events = render.plan_video(p).events
-      intervals = [source.Interval(type=e.type, onset=e.onset,
+      intervals = [schema.Interval(type=e.type, onset=e.onset,
                                    offset=e.offset, apex=e.apex,
                                    emotion=e.emotion, au=e.au)
                    for e in events]

@@ -70,3 +70,9 @@ def deploy_fold(subjects: Sequence[str], num_val_subjects: int, seed: int,
   rng = np.random.default_rng([seed, 104729])
   val = tuple(sorted(rng.choice(subjects, num_val_subjects, replace=False)))
   return Fold(index, "", val, tuple(s for s in subjects if s not in val))
+
+
+def known_video_indices(store, fold: Fold) -> list[int]:
+  """Videos of a fold's training and validation subjects: everything that
+  may shape the fold's choices (skips, interval widths, normalisation)."""
+  return store.video_indices(fold.train_subjects + fold.val_subjects)

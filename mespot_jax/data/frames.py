@@ -106,3 +106,17 @@ class FrameStore:
     """Indices of the videos of the given subjects."""
     subjects = set(subjects)
     return [i for i, v in enumerate(self.videos) if v.subject in subjects]
+
+
+def relabelled(store: FrameStore, videos: Sequence) -> FrameStore:
+  """The same frames with other `VideoMeta` records (same order and frame
+  counts): labels follow the new intervals. The leakage audit uses it to
+  alter a test subject's labels."""
+  if [v.num_frames for v in videos] != [v.num_frames for v in store.videos]:
+    raise ValueError("relabelled videos must keep every video's frames")
+  new = object.__new__(FrameStore)
+  new.__dict__.update(store.__dict__)
+  new.videos = list(videos)
+  new.labels = [labels_lib.frame_labels(v.num_frames, v.intervals)
+                for v in new.videos]
+  return new

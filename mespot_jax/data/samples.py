@@ -22,7 +22,7 @@ import numpy as np
 
 from mespot_jax.data.folds import Fold
 from mespot_jax.data.frames import FrameStore
-from mespot_jax.spotting import skips as skips_lib
+from mespot_jax.data import timing
 
 NEUTRAL, MICRO, MACRO = 0, 1, 2
 
@@ -97,7 +97,7 @@ class PairSampler:
     v = int(vids[k])
     t = int(self._cands[v][c][j - before]) + 1
     meta = self.store.videos[v]
-    skips = skips_lib.rescale_skips(
+    skips = timing.rescale_skips(
         [rng.integers(lo, hi + 1) for lo, hi in self.random_skips],
         self.skip_fps, meta.fps)
     nums = pair_frame_numbers(t, skips, meta.num_frames)  # (S, F)
@@ -149,6 +149,16 @@ class PairSampler:
   def val_batch(self, num_samples: int) -> dict:
     """Fixed validation samples of every fold (no augmentation)."""
     return self._batch(self._val_pools, num_samples, (2, 0), False)
+
+  def oracle_batch(self, num_samples: int) -> dict:
+    """Fixed samples of every fold's TEST subject, drawn as `val_batch`.
+
+    Only the oracle reads them (the epoch leaky code would pick); nothing
+    honest does. Every fold must have a test subject.
+    """
+    pools = [self._pool(self.store.video_indices([f.test_subject]))
+             for f in self.folds]
+    return self._batch(pools, num_samples, (3, 0), False)
 
   def train_dataset(self, batch_size: int, num_steps: int) -> grain.MapDataset:
     """A grain dataset whose element i is `train_batch(i, batch_size)`."""

@@ -13,7 +13,12 @@ video is one random-access read away:
 
 `info.metadata` holds `policies` (quirk name -> count), `image_size`,
 `channels` and `aligner` (face tracker counters).
+
+`Interval` is the Python form of one labelled interval, shared by the
+builders, the readers and the methods.
 """
+import dataclasses
+
 import numpy as np
 import tensorflow_datasets as tfds
 
@@ -24,6 +29,17 @@ TYPE_NAMES = {v: k for k, v in TYPE_CODES.items()}
 # Per-interval text fields are stored as one string joined with this.
 JOIN = "|"
 NUM_ROIS = 4
+
+
+@dataclasses.dataclass(frozen=True)
+class Interval:
+  """A labelled expression: 1-based inclusive frames, apex -1 = unknown."""
+  type: str
+  onset: int
+  offset: int
+  apex: int = -1
+  emotion: str = ""
+  au: str = ""
 
 
 def _video_fields() -> dict:
@@ -85,7 +101,7 @@ def video_record(video: str, subject: str, fps: float, num_frames: int,
     fps: frame rate.
     num_frames: number of frames.
     frame_offset: global index of the video's first frame in `frames`.
-    intervals: `source.Interval`s (1-based inclusive frames).
+    intervals: `Interval`s (1-based inclusive frames).
     image_size: crop side (for the empty frame fields).
     channels: crop channels.
 

@@ -14,17 +14,7 @@ import tensorflow_datasets as tfds
 
 from mespot_jax import errors
 from mespot_jax.data import schema
-
-
-@dataclasses.dataclass(frozen=True)
-class Interval:
-  """A labelled expression: 1-based inclusive frames, apex -1 = unknown."""
-  type: str
-  onset: int
-  offset: int
-  apex: int = -1
-  emotion: str = ""
-  au: str = ""
+from mespot_jax.data.schema import Interval  # re-exported for readers
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,8 +55,11 @@ def video_meta_from_record(index: int, rec: dict) -> VideoMeta:
                    frame_offset=int(rec["frame_offset"]), intervals=intervals)
 
 
-def _builder(name: str, data_dir: str, config: str | None, **kwargs):
+def _builder(name: str, data_dir: str, config, **kwargs):
   importlib.import_module("data_builders")  # registers the builders
+  if config is not None and not isinstance(config, str):
+    # A BuilderConfig object (e.g. a synthetic dataset at another seed).
+    return tfds.builder(name, data_dir=data_dir, config=config, **kwargs)
   full = f"{name}/{config}" if config else name
   try:
     return tfds.builder(full, data_dir=data_dir, **kwargs)
@@ -144,7 +137,7 @@ class SpottingSource:
     Args:
       name: builder name.
       data_dir: TFDS data folder.
-      config: builder config name.
+      config: builder config name, or a `BuilderConfig` object.
       **builder_kwargs: passed to the builder (e.g. `workers=2`); a
         `download_config` entry goes to `download_and_prepare`.
 

@@ -26,9 +26,11 @@ macro 1.25 s = 37.5 frames -> 18.75 -> 19 (durations read as offset - onset).
 The mean is taken over the TRAINING subjects of each fold only (the caller
 passes those intervals), so the test subject never shapes its own skip.
 """
-import math
 from typing import Any, Iterable, Sequence
 
+from mespot_jax.data.timing import rescale_skip, rescale_skips  # pylint: disable=unused-import
+from mespot_jax.data.timing import round_half_up as _round_half_up
+from mespot_jax.data.timing import seconds_to_frames
 from mespot_jax.errors import InputError
 
 TYPES = ("micro", "macro")
@@ -48,20 +50,6 @@ TABLE3_MANUAL_SKIP = {"samm_lv": (30, 310), "cas_me2": (10, 33)}
 DEFAULT_KTH_SECONDS = (0.2, 1.0)
 
 
-def _round_half_up(x: float) -> int:
-  # Python's round() rounds half to even (round(18.5) == 18); frame counts
-  # should not depend on the parity of the integer part.
-  return int(math.floor(x + 0.5 + 1e-9))
-
-
-def seconds_to_frames(seconds: float, fps: float) -> int:
-  """Rounds `seconds * fps` half up to whole frames (at least 1)."""
-  if fps <= 0 or seconds < 0:
-    raise InputError(f"seconds={seconds}, fps={fps}; expected seconds >= 0 "
-                     "and fps > 0")
-  return max(1, _round_half_up(seconds * fps))
-
-
 def kth_frame_skips(intervals: Iterable[Any], fps: float,
                     default_seconds: Sequence[float] = DEFAULT_KTH_SECONDS,
                     odd_only: bool = False) -> tuple[int, int]:
@@ -69,7 +57,7 @@ def kth_frame_skips(intervals: Iterable[Any], fps: float,
 
   Args:
     intervals: objects with `.type` ("micro"/"macro"), `.onset`, `.offset`
-      (1-based inclusive), e.g. `data.source.Interval`; training subjects
+      (1-based inclusive), e.g. `data.schema.Interval`; training subjects
       of the fold only.
     fps: frame rate the intervals are counted in.
     default_seconds: (micro, macro) skip in seconds for a type with no
@@ -130,16 +118,3 @@ def random_skip_ranges_frames(
                        "1 <= lo <= hi")
     out.append((lo, hi))
   return out[0], out[1]
-
-
-def rescale_skip(skip_frames: int, fps_from: float, fps_to: float) -> int:
-  """The same time span at another frame rate (rounded half up, >= 1)."""
-  if fps_from <= 0 or fps_to <= 0:
-    raise InputError(f"fps_from={fps_from}, fps_to={fps_to}; expected > 0")
-  return max(1, _round_half_up(skip_frames * fps_to / fps_from))
-
-
-def rescale_skips(skips: Sequence[int], fps_from: float,
-                  fps_to: float) -> tuple[int, ...]:
-  """`rescale_skip` of each skip (unchanged when the rates are equal)."""
-  return tuple(rescale_skip(int(k), fps_from, fps_to) for k in skips)

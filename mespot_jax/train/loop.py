@@ -1,19 +1,31 @@
 """The leave-one-subject-out training loop: all folds in compiled chunks.
 
+It knows no method: the method (`mespot_jax.methods`) hands it its step
+functions (model, inputs, loss, activation), an example input, a sampler of
+training and validation batches and its validation metrics.
+
 Folds are a leading axis of a stacked train state. `folds_per_step` folds
 share one `jit(vmap(train_step))` call (a chunk); chunks run one after the
 other on the same compiled step. On several devices the fold axis of a
 chunk is sharded with `NamedSharding(mesh, P("fold"))`.
 
-Per fold, early stopping watches the loss on a fixed validation set drawn
-from that fold's training subjects (never the test subject): a fold whose
-validation loss has not improved for `patience` epochs stops changing (its
-updates are masked out) while the others go on, and its best variables are
-kept. With `train.early_stopping_metric="none"` every fold trains all
-epochs and keeps its last variables (the validation loss and AUC are still
-recorded). Every epoch ends with an orbax checkpoint (state, best variables,
-early-stopping state, data iterator state); a run always resumes from the
-latest checkpoint in its workdir.
+Per fold, early stopping (`train.early_stopping`) watches one of the
+method's validation metrics (`train.early_stopping_metric`) on a fixed
+validation set drawn from that fold's training subjects (never the test
+subject): a fold that has not improved for `patience` epochs stops
+changing (its updates are masked out) while the others go on, and its best
+variables are kept. With `early_stopping_metric="none"` every fold trains
+all epochs and keeps its last variables (the metrics are still recorded).
+
+The oracle (`train.oracle`): the same metric measured each epoch on a fixed
+batch of the fold's TEST subject, and the weights of the epoch where it
+peaked. That is how leaky code picks its epoch; the report shows what it
+would give, labelled as an oracle. It never feeds back into training or
+into the honest choices.
+
+Every epoch ends with an orbax checkpoint (state, kept variables, oracle
+variables, early-stopping state, data iterator state); a run always
+resumes from the latest checkpoint in its workdir.
 """
 import dataclasses
 import logging
@@ -27,8 +39,8 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 from tqdm import tqdm
 
-from mespot_jax.metrics import frame as frame_metrics
 from mespot_jax.train import checkpoint as ckpt_lib
+from mespot_jax.train import early_stopping
 from mespot_jax.train import state as state_lib
 from mespot_jax.train import steps as steps_lib
 
@@ -47,15 +59,21 @@ class TrainResult:
 
   Attributes:
     best_variables: list per fold of {"params", "batch_stats"} (host arrays).
-    history: per epoch {"epoch", "train_loss": [K], "val_loss": [K],
-      "val_auc": [K], "active": [K]}; `val_auc` is `weighted_auc`.
+    history: per epoch {"epoch", "train_loss": [K], "val_<metric>": [K] for
+      each validation metric (`val_loss` first), "active": [K]}, plus
+      "oracle_<metric>": [K] when the oracle is on.
     best_epoch: per fold, the epoch of the kept weights.
     best_val_loss: per fold, the validation loss of the kept weights.
+    oracle_variables: per fold, the weights of the epoch whose oracle
+      metric (test subject) was best; None without the oracle.
+    oracle_epoch: per fold, that epoch; None without the oracle.
   """
   best_variables: list
   history: list
   best_epoch: list
   best_val_loss: list
+  oracle_variables: list | None = None
+  oracle_epoch: list | None = None
 
 
 def folds_per_step(requested: int, num_folds: int) -> int:
@@ -98,32 +116,26 @@ def _chunk_batch(batch, c, chunk, k_pad):
           for k, v in batch.items()}
 
 
-def weighted_auc(scores_KB2: np.ndarray, labels_KB2: np.ndarray,
-                 class_weights) -> np.ndarray:
-  """Per fold: the mean of the micro and macro ROC AUCs of the validation
-  samples, weighted as the loss weights the types (M_i of equation 2); a
-  type with one class only among the samples counts as chance (0.5)."""
-  w = np.asarray(class_weights, np.float64)
-  w = w / w.sum()
+def _host_rows(tree_list, chunk, k):
+  """Per fold host copies of the rows of chunk-stacked trees."""
+  host = [jax.device_get(b) for b in tree_list]
   out = []
-  for f in range(len(scores_KB2)):
-    aucs = [frame_metrics.roc_auc(labels_KB2[f, :, j], scores_KB2[f, :, j])
-            for j in range(2)]
-    out.append(sum(wj * (0.5 if np.isnan(a) else a)
-                   for wj, a in zip(w, aucs)))
-  return np.array(out)
+  for f in range(k):
+    c, r = divmod(f, chunk)
+    out.append(jax.tree.map(lambda a, r=r: np.asarray(a[r]), host[c]))
+  return out
 
 
-def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
-                writer=None, crash_after_steps: int | None = None
-                ) -> TrainResult:
+def train_folds(config, method, sampler, folds, workdir: str, writer=None,
+                crash_after_steps: int | None = None) -> TrainResult:
   """Trains every fold with early stopping; resumes from `workdir`.
 
   Args:
     config: the experiment ConfigDict (uses `seed`, `train.*`).
-    model: Flax module.
-    loss_fn: `(logits, labels) -> scalar`.
-    sampler: a `PairSampler` over exactly `folds`.
+    method: a `methods.base.Method` (step functions, example input,
+      validation metrics).
+    sampler: the method's sampler over exactly `folds` (`train_dataset`,
+      `val_batch`, `oracle_batch`).
     folds: the folds, `Fold` records.
     workdir: run directory; checkpoints go to `workdir/checkpoints`.
     writer: optional tensorboardX SummaryWriter.
@@ -134,6 +146,7 @@ def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
     A `TrainResult`.
   """
   tc = config.train
+  fns = method.step_fns
   k = len(folds)
   chunk = folds_per_step(tc.folds_per_step, k)
   n_chunks = int(math.ceil(k / chunk))
@@ -145,31 +158,35 @@ def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
   logging.info("%d folds in %d chunk(s) of %d per compiled step on %d %s "
                "device(s)%s", k, n_chunks, chunk, jax.device_count(),
                jax.default_backend(), ", fold axis sharded" if sharding else "")
+  watched = tc.early_stopping_metric
+  modes = dict(method.metric_modes, loss="min")
+  if watched != "none" and watched not in modes:
+    raise ValueError(f"train.early_stopping_metric={watched!r}; method "
+                     f"{method.name!r} offers {sorted(modes)} or 'none'")
+  mode = "none" if watched == "none" else modes[watched]
+  oracle_name = method.oracle_metric if watched == "none" else watched
+  with_oracle = bool(tc.oracle) and all(f.test_subject for f in folds)
 
   tx = state_lib.make_optimizer(tc.optimizer, tc.learning_rate,
                                 tc.lr_schedule,
                                 tc.num_epochs * tc.steps_per_epoch)
-  size, channels = sampler.store.image_size, sampler.store.channels
-  sample_x = jnp.zeros((1, 2, 2, size, size, channels), jnp.float32)
-  states, bests = [], []
+  sample_x = method.example_input(sampler.store)
+  states, bests, oracles = [], [], []
   for c in range(n_chunks):
-    s = state_lib.init_stacked(model, tx, sample_x,
+    s = state_lib.init_stacked(fns.model, tx, sample_x,
                                fold_ids[c * chunk:(c + 1) * chunk],
                                config.seed, impl)
     states.append(_put(s, sharding))
-    # A copy: the state's buffers are donated to the train step.
+    # Copies: the state's buffers are donated to the train step.
     bests.append(_put(jax.tree.map(jnp.copy, state_lib.variables_of(s)),
                       sharding))
+    if with_oracle:
+      oracles.append(_put(jax.tree.map(jnp.copy, state_lib.variables_of(s)),
+                          sharding))
 
-  active = np.array([True] * k + [False] * (k_pad - k))
+  stop = early_stopping.init(k, k_pad)
+  oracle_stop = early_stopping.init(k, k_pad)
   best_val_loss = np.full(k_pad, np.inf)
-  best_auc = np.full(k_pad, -np.inf)
-  class_weights = tuple(config.loss.class_weights)
-  if tc.early_stopping_metric not in ("loss", "auc", "none"):
-    raise ValueError("train.early_stopping_metric must be 'loss', 'auc' or "
-                     f"'none', got {tc.early_stopping_metric!r}")
-  bad_epochs = np.zeros(k_pad, np.int64)
-  best_epoch = np.full(k_pad, -1)
   history, start_epoch = [], 0
 
   spe = tc.steps_per_epoch
@@ -182,33 +199,58 @@ def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
   ckpt = ckpt_lib.Checkpointer(os.path.join(workdir, "checkpoints"),
                                tc.max_checkpoints)
   latest = ckpt.latest_step()
+
+  def ckpt_tree():
+    tree = {"states": states, "bests": bests}
+    if with_oracle:
+      tree["oracles"] = oracles
+    return tree
+
   if latest is not None:
-    tree, meta = ckpt.restore(latest, {"states": states, "bests": bests})
+    tree, meta = ckpt.restore(latest, ckpt_tree())
     if meta["fold_ids"] != fold_ids:
       raise ValueError(
           f"the checkpoint in {workdir} was made for folds {meta['fold_ids']}, "
           f"this run has {fold_ids}: use a new --workdir")
     states, bests = tree["states"], tree["bests"]
-    active = np.array(meta["active"])
+    oracles = tree.get("oracles", oracles)
+    stop = early_stopping.State.from_json(meta["early_stopping"])
+    oracle_stop = early_stopping.State.from_json(meta["oracle_stopping"])
     best_val_loss = np.array(meta["best_val_loss"], np.float64)
-    best_auc = np.array(meta["best_auc"], np.float64)
-    bad_epochs = np.array(meta["bad_epochs"])
-    best_epoch = np.array(meta["best_epoch"])
     history = meta["history"]
     start_epoch = meta["epoch"] + 1
     data_iter.set_state(meta["data_state"])
     logging.info("resumed from %s at epoch %d", ckpt.directory, start_epoch)
 
-  train_step = steps_lib.make_train_step(loss_fn, impl)
-  eval_fn = steps_lib.make_eval_fn(model, loss_fn)
+  train_step = steps_lib.make_train_step(fns, impl)
+  eval_fn = steps_lib.make_eval_fn(fns)
   val_batch = sampler.val_batch(tc.val_samples)
+  oracle_batch = sampler.oracle_batch(tc.val_samples) if with_oracle else None
   names = [f.test_subject or "deploy" for f in folds]
+
+  def evaluate(batch):
+    """(loss (K_pad,), {metric: (K_pad,)}) of the current weights."""
+    out = [eval_fn(state_lib.variables_of(states[c]),
+                   _put(_chunk_batch(batch, c, chunk, k_pad), sharding))
+           for c in range(n_chunks)]
+    loss = np.concatenate([np.asarray(l) for l, _ in out]).astype(np.float64)
+    scores = np.concatenate([np.asarray(p) for _, p in out])
+    padded = {key: _pad_folds(np.asarray(v), k_pad)
+              for key, v in batch.items()}
+    return {"loss": loss, **method.val_metrics(scores, padded)}
+
+  def keep(trees, mask):
+    for c in range(n_chunks):
+      sl = slice(c * chunk, (c + 1) * chunk)
+      trees[c] = steps_lib.select(jnp.asarray(mask[sl]),
+                                  state_lib.variables_of(states[c]), trees[c])
 
   steps_run = 0
   bar = tqdm(total=total_steps, initial=start_epoch * spe, unit="step",
              desc=f"training {k} fold(s)", dynamic_ncols=True, disable=None)
   try:
     for epoch in range(start_epoch, tc.num_epochs):
+      active = stop.active
       if not active.any():
         break
       losses = np.zeros(k_pad)
@@ -237,66 +279,55 @@ def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
         if crash_after_steps is not None and steps_run >= crash_after_steps:
           raise SimulatedCrash(f"simulated crash after {steps_run} steps")
       # A fold that stopped before this epoch has no training loss in it.
-      was_active = active.copy()
-      train_loss = np.where(was_active, losses / spe, np.nan)
+      train_loss = np.where(active, losses / spe, np.nan)
 
-      val_out = [eval_fn(state_lib.variables_of(states[c]),
-                         _put(_chunk_batch(val_batch, c, chunk, k_pad),
-                              sharding)) for c in range(n_chunks)]
-      val_loss = np.concatenate([np.asarray(l) for l, _ in val_out]
-                                ).astype(np.float64)
-      val_auc = weighted_auc(
-          np.concatenate([np.asarray(p) for _, p in val_out]),
-          _pad_folds(np.asarray(val_batch["y"]), k_pad), class_weights)
-      if tc.early_stopping_metric == "loss":
-        improved = active & (val_loss < best_val_loss)
-      elif tc.early_stopping_metric == "auc":
-        improved = active & (val_auc > best_auc)
-      else:  # "none": every epoch replaces the kept weights; no stop
-        improved = active.copy()
-      for c in range(n_chunks):
-        sl = slice(c * chunk, (c + 1) * chunk)
-        bests[c] = steps_lib.select(jnp.asarray(improved[sl]),
-                                    state_lib.variables_of(states[c]), bests[c])
-      best_val_loss = np.where(improved, val_loss, best_val_loss)
-      best_auc = np.where(improved, val_auc, best_auc)
-      best_epoch = np.where(improved, epoch, best_epoch)
-      bad_epochs = np.where(improved, 0, bad_epochs + active)
-      stopping = active & (bad_epochs >= tc.patience)
-      for f in np.flatnonzero(stopping[:k]):
-        logging.info("fold %d (test %s): early stop at epoch %d, best epoch %d "
-                     "(val loss %.4f, weighted AUC %.3f)", f, names[f], epoch,
-                     best_epoch[f], best_val_loss[f], best_auc[f])
+      val = evaluate(val_batch)
+      watched_value = val["loss"] if mode == "none" else val[watched]
+      stop, improved = early_stopping.update(stop, watched_value, epoch,
+                                             tc.patience, mode)
+      keep(bests, improved)
+      best_val_loss = np.where(improved, val["loss"], best_val_loss)
       record = {"epoch": epoch,
                 "train_loss": [None if np.isnan(x) else float(x)
-                               for x in train_loss[:k]],
-                "val_loss": val_loss[:k].tolist(),
-                "val_auc": val_auc[:k].tolist(),
-                "active": active[:k].tolist()}
+                               for x in train_loss[:k]]}
+      record.update({f"val_{m}": v[:k].tolist() for m, v in val.items()})
+      if with_oracle:
+        oracle = evaluate(oracle_batch)
+        # Only epochs a fold trained in: a stopped fold's weights are fixed.
+        oracle_stop = dataclasses.replace(oracle_stop, active=active.copy())
+        oracle_stop, oracle_better = early_stopping.update(
+            oracle_stop, oracle[oracle_name], epoch, tc.num_epochs + 1,
+            modes[oracle_name])
+        keep(oracles, oracle_better)
+        record[f"oracle_{oracle_name}"] = oracle[oracle_name][:k].tolist()
+      record["active"] = active[:k].tolist()
       history.append(record)
-      active = active & ~stopping
+      for f in np.flatnonzero(active[:k] & ~stop.active[:k]):
+        logging.info("fold %d (test %s): early stop at epoch %d, best epoch "
+                     "%d (val loss %.4f)", f, names[f], epoch,
+                     stop.best_epoch[f], best_val_loss[f])
       mean_train = float(np.nanmean(train_loss[:k]))
-      mean_val = float(val_loss[:k][was_active[:k]].mean())
+      mean_val = float(val["loss"][:k][active[:k]].mean())
       bar.set_postfix(train=f"{mean_train:.4f}", val=f"{mean_val:.4f}",
-                      active=f"{int(active[:k].sum())}/{k}")
+                      active=f"{int(stop.active[:k].sum())}/{k}")
       logging.info("epoch %d: train loss %.4f, val loss %.4f (mean over the "
                    "%d fold(s) trained this epoch), %d/%d folds go on", epoch,
-                   mean_train, mean_val, was_active[:k].sum(),
-                   active[:k].sum(), k)
+                   mean_train, mean_val, active[:k].sum(),
+                   stop.active[:k].sum(), k)
       if writer is not None:
-        for f in np.flatnonzero(was_active[:k]):
+        for f in np.flatnonzero(active[:k]):
           writer.add_scalar(f"train_loss/{names[f]}", train_loss[f], epoch)
-          writer.add_scalar(f"val_loss/{names[f]}", val_loss[f], epoch)
+          writer.add_scalar(f"val_loss/{names[f]}", val["loss"][f], epoch)
         writer.add_scalar("train_loss/mean", mean_train, epoch)
         writer.add_scalar("val_loss/mean", mean_val, epoch)
         writer.flush()
-      last = epoch == tc.num_epochs - 1 or not active.any()
+      last = epoch == tc.num_epochs - 1 or not stop.active.any()
       if last or (epoch + 1) % tc.checkpoint_every_epochs == 0:
-        ckpt.save(epoch, {"states": states, "bests": bests}, {
-            "epoch": epoch, "fold_ids": fold_ids, "active": active.tolist(),
-            "best_val_loss": best_val_loss.tolist(),
-            "best_auc": best_auc.tolist(), "bad_epochs": bad_epochs.tolist(),
-            "best_epoch": best_epoch.tolist(), "history": history,
+        ckpt.save(epoch, ckpt_tree(), {
+            "epoch": epoch, "fold_ids": fold_ids,
+            "early_stopping": stop.to_json(),
+            "oracle_stopping": oracle_stop.to_json(),
+            "best_val_loss": best_val_loss.tolist(), "history": history,
             "data_state": data_iter.get_state()})
   finally:
     # Also on an exception (Ctrl-C included): finish the checkpoint being
@@ -304,10 +335,8 @@ def train_folds(config, model, loss_fn, sampler, folds, workdir: str,
     bar.close()
     ckpt.close()
 
-  host_bests = [jax.device_get(b) for b in bests]
-  per_fold = []
-  for f in range(k):
-    c, r = divmod(f, chunk)
-    per_fold.append(jax.tree.map(lambda a: np.asarray(a[r]), host_bests[c]))
-  return TrainResult(per_fold, history, best_epoch[:k].tolist(),
-                     best_val_loss[:k].tolist())
+  return TrainResult(
+      _host_rows(bests, chunk, k), history, stop.best_epoch[:k].tolist(),
+      best_val_loss[:k].tolist(),
+      _host_rows(oracles, chunk, k) if with_oracle else None,
+      oracle_stop.best_epoch[:k].tolist() if with_oracle else None)

@@ -17,12 +17,18 @@ sum_b e_b`, where `e_b` are optional per-example weights (0 for padding
 rows); an all-zero mask gives 0, not NaN.
 
 Every entry of `LOSSES` has the signature
-`fn(logits_BC, labels_BC, example_weights_B=None, **params) -> scalar`.
+`fn(logits_BC, labels_BC, example_weights_B=None, *, **fields) -> scalar`;
+its keyword-only parameters are its config fields, and `get_loss` binds
+them from a config block, rejecting any other field.
 """
-from typing import Sequence
+import functools
+import inspect
+from typing import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
+
+from mespot_jax.errors import InputError
 
 PAPER_CLASS_WEIGHTS = (0.1, 0.9)
 
@@ -90,3 +96,46 @@ LOSSES = {
     "yap_weighted_bce": yap_weighted_bce,
     "bce": bce,
 }
+
+
+def _fields(fn) -> set[str]:
+  """The keyword-only parameters of a loss: its config fields."""
+  return {n for n, p in inspect.signature(fn).parameters.items()
+          if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+def get_loss(loss_config) -> Callable:
+  """The loss a config names, its fields bound (as `models.get_model`).
+
+  Args:
+    loss_config: ConfigDict or dict with `name` and the loss's fields (its
+      keyword-only parameters).
+
+  Returns:
+    `fn(logits, labels, example_weights_B=None) -> scalar`. Equal configs
+    give the same function object, so compiled steps closing over it are
+    shared between runs in one process.
+
+  Raises:
+    InputError: unknown name, or a field the loss does not take.
+  """
+  cfg = dict(loss_config.items())
+  items = tuple(sorted((k, tuple(v) if isinstance(v, (list, tuple)) else v)
+                       for k, v in cfg.items()))
+  return _get_loss(items)
+
+
+@functools.lru_cache(maxsize=None)
+def _get_loss(items):
+  cfg = dict(items)
+  name = cfg.pop("name", None)
+  if name not in LOSSES:
+    raise InputError(f"config loss.name={name!r} is not a known loss; "
+                     f"expected one of {sorted(LOSSES)}")
+  fn = LOSSES[name]
+  fields = _fields(fn)
+  for key in cfg:
+    if key not in fields:
+      raise InputError(f"config field loss.{key} is not a field of loss "
+                       f"{name!r}; expected one of {sorted(fields)}")
+  return functools.partial(fn, **cfg) if cfg else fn

@@ -13,7 +13,7 @@ import re
 from typing import Any, Sequence
 
 from mespot_jax.data import video_io
-from mespot_jax.data.source import Interval
+from mespot_jax.data.schema import Interval
 from mespot_jax.errors import InputError
 
 SAMM_SHEET = "FACS_Movement_Only"

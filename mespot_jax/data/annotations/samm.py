@@ -19,7 +19,7 @@ from mespot_jax.data.annotations.common import (
     _videos_in,
     _where,
     new_policies)
-from mespot_jax.data.source import Interval
+from mespot_jax.data.schema import Interval
 from mespot_jax.errors import InputError
 
 

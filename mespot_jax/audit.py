@@ -1,0 +1,245 @@
+r"""Leakage audit: no per-fold choice may move when the test subject's labels do.
+
+Usage:
+  python -m mespot_jax.audit --config=configs/tiny.py [--workdir=DIR]
+      [--folds=0,2] [--perturbations=shift,drop,permute] [--retrain=True]
+
+For every fold (or those of --folds), the audit makes every choice that the
+fold makes in a run: it trains the fold (early stopping, kept epoch,
+weights), makes the method's test-time choices (e.g. the 3D-CNN's k-th-frame
+skips and interval widths) and fits its validation choices (thresholds),
+exactly as `experiment.run` does. Then it does it all again with the fold's
+TEST subject's labels altered, once per perturbation:
+
+  shift    every interval of the test subject moved by a third of its video
+  drop     every interval of the test subject removed
+  permute  the test subject's intervals moved to other places: swapped
+           between its videos, and mirrored in time within each video
+
+Everything the method declares (`Method.CHOICES`) plus the kept epoch, a
+digest of the kept weights and one of the validation metrics that early
+stopping read must be identical. It prints a table of the
+choices checked per fold, writes `DIR/audit.json`, and exits 1 naming the
+fold and the choice that moved (0 when none did). With --retrain=False the
+weights of one training on the true labels serve every perturbation: the
+epoch and weights are then not checked (quick, for big configs). The
+oracle (`train.oracle`) is leaky by design and never a choice.
+"""
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import sys
+
+import numpy as np
+
+from mespot_jax import experiment
+from mespot_jax import methods
+from mespot_jax.data.frames import relabelled
+from mespot_jax.data.schema import Interval
+from mespot_jax.errors import InputError
+from mespot_jax.io_utils import atomic_write
+from mespot_jax.train import loop as loop_lib
+
+PERTURBATIONS = ("shift", "drop", "permute")
+
+
+def _mirror(iv: Interval, num_frames: int) -> Interval:
+  apex = num_frames + 1 - iv.apex if iv.apex > 0 else iv.apex
+  return dataclasses.replace(iv, onset=num_frames + 1 - iv.offset,
+                             offset=num_frames + 1 - iv.onset, apex=apex)
+
+
+def _shift(iv: Interval, num_frames: int) -> Interval:
+  d = max(1, num_frames // 3)
+  n = iv.offset - iv.onset
+  onset = (iv.onset - 1 + d) % max(1, num_frames - n) + 1
+  apex = iv.apex - iv.onset + onset if iv.apex > 0 else iv.apex
+  return dataclasses.replace(iv, onset=onset, offset=onset + n, apex=apex)
+
+
+def perturb(store, subject: str, how: str):
+  """`store` with the labels of `subject`'s videos altered (module doc)."""
+  if how not in PERTURBATIONS:
+    raise InputError(f"perturbation {how!r}; expected one of {PERTURBATIONS}")
+  ids = [i for i, v in enumerate(store.videos) if v.subject == subject]
+  new = list(store.videos)
+  for j, i in enumerate(ids):
+    v = store.videos[i]
+    if how == "drop":
+      ivs = ()
+    elif how == "shift":
+      ivs = tuple(_shift(iv, v.num_frames) for iv in v.intervals)
+    else:  # another video's intervals (the next one), mirrored in time
+      donor = store.videos[ids[(j + 1) % len(ids)]]
+      ivs = tuple(_mirror(dataclasses.replace(
+          iv, onset=min(iv.onset, v.num_frames),
+          offset=min(iv.offset, v.num_frames)), v.num_frames)
+                  for iv in donor.intervals)
+    new[i] = dataclasses.replace(v, intervals=ivs)
+  return relabelled(store, new)
+
+
+def digest(tree) -> str:
+  """A digest of the bytes of every leaf of a variables tree."""
+  import jax  # pylint: disable=g-import-not-at-top
+  h = hashlib.sha256()
+  for leaf in jax.tree.leaves(tree):
+    h.update(np.ascontiguousarray(np.asarray(leaf)).tobytes())
+  return h.hexdigest()[:16]
+
+
+def _train(config, method, store, fold, workdir):
+  # Never resume: a checkpoint left by an earlier audit would skip the
+  # training whose outcome is under test.
+  shutil.rmtree(workdir, ignore_errors=True)
+  result = loop_lib.train_folds(config, method,
+                                method.make_sampler(store, [fold]), [fold],
+                                workdir)
+  # What early stopping read: every validation metric of every epoch (the
+  # oracle's test-subject metric is leaky by design and left out).
+  seen = [{k: v for k, v in h.items() if k.startswith("val_")}
+          for h in result.history]
+  return result.best_variables[0], result.best_epoch[0], seen
+
+
+def fold_choices(config, method, store, fold, workdir, trained=None) -> dict:
+  """Every choice the fold makes, as JSON-comparable values.
+
+  Args:
+    config: the experiment config.
+    method: its `Method`.
+    store: the data (labels possibly altered).
+    fold: the `Fold`.
+    workdir: an empty folder for this training.
+    trained: (variables, epoch) to reuse instead of training.
+
+  Returns:
+    {choice name: value}: "epoch", "weights", "validation" (a digest of
+    the validation metrics early stopping read; when trained here) and
+    each of `method.CHOICES` (fitted ones per kind: "thresholds[model]").
+  """
+  out = {}
+  if trained is None:
+    variables, epoch, seen = _train(config, method, store, fold, workdir)
+    out.update(epoch=int(epoch), weights=digest(variables),
+               validation=hashlib.sha256(json.dumps(seen).encode()
+                                         ).hexdigest()[:16])
+  else:
+    variables = trained[0]
+  res = experiment.evaluate_fold(method, store, fold, variables)
+  for name in method.CHOICES:
+    if name in res.choices:
+      out[name] = res.choices[name]
+    for kind, fitted in res.fitted.items():
+      if name in fitted:
+        out[f"{name}[{kind}]"] = fitted[name]
+  return json.loads(json.dumps(out, default=float))
+
+
+def audit(config, workdir: str, fold_indices=(), perturbations=PERTURBATIONS,
+          retrain: bool = True, store=None) -> dict:
+  """Runs the audit (module docstring); returns the audit.json record."""
+  method = methods.get(config)
+  store = store if store is not None else experiment.open_store(config)
+  folds = experiment.make_folds(config, store)
+  if fold_indices:
+    bad = [k for k in fold_indices if not 0 <= k < len(folds)]
+    if bad:
+      raise InputError(f"--folds {bad}: this config has folds 0.."
+                       f"{len(folds) - 1}")
+    folds = [folds[k] for k in fold_indices]
+  rows, moved = [], []
+  for fold in folds:
+    base = os.path.join(workdir, f"fold_{fold.index}")
+    ref = fold_choices(config, method, store, fold,
+                       os.path.join(base, "true_labels"))
+    trained = None
+    if not retrain:
+      trained = _train(config, method, store, fold,
+                       os.path.join(base, "true_labels_weights"))
+    for how in perturbations:
+      got = fold_choices(config, method, perturb(store, fold.test_subject,
+                                                 how), fold,
+                         os.path.join(base, how), trained)
+      for name in sorted(got):
+        same = got[name] == ref[name]
+        rows.append({"fold": fold.index, "test_subject": fold.test_subject,
+                     "perturbation": how, "choice": name, "identical": same,
+                     "value": ref[name], "perturbed_value": got[name]})
+        if not same:
+          moved.append(rows[-1])
+  return {"method": method.name, "passed": not moved, "checked": rows,
+          "moved": moved, "retrain": retrain}
+
+
+def format_table(record: dict) -> str:
+  """One line per fold and perturbation: the choices checked, and what
+  moved."""
+  lines = [f"leakage audit of {record['method']}: "
+           f"{'PASSED' if record['passed'] else 'FAILED'}",
+           f"{'fold':<5}{'test':<8}{'labels':<9}{'choices checked':<66}"
+           "moved"]
+  groups = {}
+  for r in record["checked"]:
+    groups.setdefault((r["fold"], r["test_subject"], r["perturbation"]),
+                      []).append(r)
+  for (fold, subject, how), rs in groups.items():
+    names = ", ".join(r["choice"] for r in rs)
+    bad = ", ".join(r["choice"] for r in rs if not r["identical"]) or "-"
+    lines.append(f"{fold:<5}{subject:<8}{how:<9}{names:<66}{bad}")
+  return "\n".join(lines)
+
+
+def main(argv):
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  from ml_collections import config_flags  # pylint: disable=g-import-not-at-top
+  if len(argv) > 1:
+    print(f"error: unexpected arguments {argv[1:]}", file=sys.stderr)
+    sys.exit(2)
+  f = flags.FLAGS
+  config = f.config
+  if config is None:
+    print("error: --config=configs/<experiment>.py is required",
+          file=sys.stderr)
+    sys.exit(2)
+  name = os.path.splitext(os.path.basename(
+      config_flags.get_config_filename(f["config"])))[0]
+  workdir = f.workdir or os.path.join("runs", f"audit_{name}")
+  try:
+    folds = tuple(int(k) for k in f.folds)
+    record = audit(config, workdir, folds, tuple(f.perturbations),
+                   f.retrain)
+  except (InputError, ValueError) as e:
+    print(f"error: {e}", file=sys.stderr)
+    sys.exit(2)
+  os.makedirs(workdir, exist_ok=True)
+  with atomic_write(os.path.join(workdir, "audit.json")) as fh:
+    json.dump(record, fh, indent=2)
+  print(format_table(record))
+  for r in record["moved"]:
+    print(f"LEAK: fold {r['fold']} (test subject {r['test_subject']}): "
+          f"{r['choice']} moved when its labels were {r['perturbation']}ed "
+          f"({r['value']} -> {r['perturbed_value']})", file=sys.stderr)
+  sys.exit(0 if record["passed"] else 1)
+
+
+def _define_flags():
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  from ml_collections import config_flags  # pylint: disable=g-import-not-at-top
+  config_flags.DEFINE_config_file("config", None, "Experiment config file.",
+                                  lock_config=True)
+  flags.DEFINE_string("workdir", None, "Folder for the audit's trainings and "
+                      "audit.json (default runs/audit_<config name>).")
+  flags.DEFINE_list("folds", [], "Fold indices to audit (default: all).")
+  flags.DEFINE_list("perturbations", list(PERTURBATIONS),
+                    "How the test subject's labels are altered.")
+  flags.DEFINE_bool("retrain", True, "Retrain each fold per perturbation "
+                    "(checks the kept epoch and weights too).")
+
+
+if __name__ == "__main__":
+  from absl import app  # pylint: disable=g-import-not-at-top
+  _define_flags()
+  app.run(main)

@@ -1,0 +1,39 @@
+"""The method registry: `config.method` names a method, `get` builds it.
+
+    method = methods.get(config)
+
+A new method is one module (a subclass of a task base such as
+`methods.spotting.SpottingMethod`) and one line in `METHODS`. Tests may
+`register` methods of their own.
+"""
+from mespot_jax.errors import InputError
+from mespot_jax.methods.base import FoldOutput, Method  # pylint: disable=unused-import
+from mespot_jax.methods.yap3dcnn import Yap3DCNN
+
+METHODS: dict[str, type[Method]] = {
+    "yap3dcnn": Yap3DCNN,
+}
+
+
+def get_class(name: str) -> type[Method]:
+  """The method class registered under `name`."""
+  if name not in METHODS:
+    raise InputError(f"config method={name!r} is not a known method; "
+                     f"expected one of {sorted(METHODS)}")
+  return METHODS[name]
+
+
+def get(config) -> Method:
+  """The method of an experiment config (`config.method`)."""
+  cls = get_class(config.method)
+  if cls.name not in config:
+    raise InputError(f"the config has no block {cls.name!r} for method "
+                     f"{cls.name!r}; build configs with configs.common."
+                     "get_config(method)")
+  return cls(config)
+
+
+def register(cls: type[Method]) -> type[Method]:
+  """Adds a method class to the registry (usable as a decorator)."""
+  METHODS[cls.name] = cls
+  return cls

@@ -1,0 +1,165 @@
+"""The method interface: what differs between methods, and nothing else.
+
+The generic runner (`mespot_jax.experiment.run`), the trainer
+(`train.loop.train_folds`), deploy, offline scoring and the leakage audit
+know no method by name. They call a `Method`:
+
+training
+  `step_fns`            model, batch -> model input, loss, output activation
+  `make_sampler`        training / validation / oracle batches of the folds
+  `example_input`       one input batch, for `init`
+  `val_metrics`         validation metrics besides the loss (early stopping
+                        watches one of them: `metric_modes`)
+per fold, after training (never the test subject's labels)
+  `fold_choices`        test-time choices made from the training and
+                        validation subjects (skips, interval widths, ...)
+  `score`               scores of held-out units, per kind (the model and
+                        any parameter-free reference the method brings)
+  `fit`                 choices fitted on the validation units' scores
+                        (thresholds, ...)
+  `predict`             scores -> predictions (intervals, labels)
+evaluation and report
+  `evaluate`, `write_report`
+deploy and offline scoring
+  `deploy_record`, `score_stream`, `predict_video`
+
+`CHOICES` names what `fold_choices` and `fit` return: the audit checks that
+none of them moves when the test subject's labels change. A method is one
+module that subclasses a task base (`methods.spotting.SpottingMethod`) and
+one line in the registry (`methods/__init__.py`); its config fields live in
+the config block named after it (`config.<name>`), built by its
+`default_config`.
+"""
+import abc
+import dataclasses
+from typing import Any, ClassVar
+
+import ml_collections
+
+from mespot_jax.train.steps import StepFns
+
+
+@dataclasses.dataclass
+class FoldOutput:
+  """What the runner keeps of one fold after training.
+
+  Attributes:
+    fold: the `Fold`.
+    choices: `Method.fold_choices` (made before scoring).
+    fitted: `Method.fit` per kind (made on the validation units).
+    scores: {kind: {unit index: scores}} of validation and test units.
+    predictions: {kind: [rows]} of the test units.
+    val_ids: validation units.
+    test_ids: held-out units.
+  """
+  fold: Any
+  choices: dict
+  fitted: dict
+  scores: dict
+  predictions: dict
+  val_ids: list
+  test_ids: list
+
+
+class Method(abc.ABC):
+  """A registered method. Subclasses set the class attributes.
+
+  Attributes:
+    name: registry name, also the name of its config block.
+    task: "spotting" or "recognition".
+    metric_modes: validation metrics of `val_metrics` -> "min" or "max".
+    oracle_metric: the metric the oracle picks its epoch by when no early
+      stopping metric is configured.
+    CHOICES: names of the per-fold choices (`fold_choices` and `fit` keys).
+    config: the experiment config; `block` is `config[name]`.
+  """
+  name: ClassVar[str] = ""
+  task: ClassVar[str] = ""
+  metric_modes: ClassVar[dict] = {}
+  oracle_metric: ClassVar[str] = "loss"
+  CHOICES: ClassVar[tuple[str, ...]] = ()
+
+  def __init__(self, config: ml_collections.ConfigDict):
+    self.config = config
+    self.block = config[self.name]
+
+  # ---------------------------------------------------------- configuration
+  @classmethod
+  @abc.abstractmethod
+  def default_config(cls) -> ml_collections.ConfigDict:
+    """The method's own config block (`config.<name>`)."""
+
+  @classmethod
+  def smoke(cls, block: ml_collections.ConfigDict) -> None:
+    """Shrinks the block in place for a config's `:smoke` variant."""
+
+  # --------------------------------------------------------------- training
+  @property
+  @abc.abstractmethod
+  def step_fns(self) -> StepFns:
+    """Model, inputs, loss and activation for the generic steps."""
+
+  @abc.abstractmethod
+  def make_sampler(self, store, folds):
+    """Batches of the folds: `train_dataset(batch_size, num_steps)` (a grain
+    MapDataset of fold-stacked batches), `val_batch(n)` (validation
+    subjects), `oracle_batch(n)` (test subjects, for the oracle only) and
+    `store`."""
+
+  @abc.abstractmethod
+  def example_input(self, store) -> Any:
+    """A model input of batch 1 (shapes and dtypes only)."""
+
+  def val_metrics(self, scores_KB, batch) -> dict:
+    """Validation metrics per fold besides the loss: {name: (K,)}."""
+    del scores_KB, batch
+    return {}
+
+  # ------------------------------------------------------- per-fold choices
+  @abc.abstractmethod
+  def fold_choices(self, store, fold) -> dict:
+    """Test-time choices from the fold's training and validation subjects."""
+
+  @abc.abstractmethod
+  def score(self, variables, store, indices, choices) -> dict:
+    """{kind: {index: scores}} for the units `indices` of `store`."""
+
+  @abc.abstractmethod
+  def fit(self, store, indices, scores, choices) -> dict:
+    """{kind: fitted choices} from the units `indices` and their scores."""
+
+  def oracle_fit(self, store, indices, scores, choices) -> dict:
+    """`fit` as leaky code does it on the TEST units, maximising the
+    reported metric (the oracle only)."""
+    return self.fit(store, indices, scores, choices)
+
+  @abc.abstractmethod
+  def predict(self, store, indices, scores, choices, fitted) -> dict:
+    """{kind: [prediction rows]} of the units `indices`."""
+
+  # ------------------------------------------------------------ evaluation
+  @abc.abstractmethod
+  def fold_row(self, store, out: FoldOutput) -> dict:
+    """The fold's choices and scores as the report lists them."""
+
+  @abc.abstractmethod
+  def evaluate(self, store, outputs: list[FoldOutput]) -> dict:
+    """Metrics of every fold's predictions against the truth."""
+
+  @abc.abstractmethod
+  def oracle_metrics(self, store, outputs: list[FoldOutput]) -> dict:
+    """The headline metrics of oracle outputs (epoch and fitted choices
+    picked on the test subject)."""
+
+  @abc.abstractmethod
+  def write_report(self, workdir, metrics, store, outputs, writer=None):
+    """Report files of a run besides metrics.json (CSVs, plots)."""
+
+  def save_scores(self, workdir, store, out: FoldOutput) -> None:
+    """Saves a fold's raw scores under `workdir` (optional)."""
+
+  # ------------------------------------------------------------------ deploy
+  def deploy_record(self, store) -> dict:
+    """What scoring needs to know of the training data (JSON)."""
+    del store
+    return {}

@@ -1,0 +1,244 @@
+"""The spotting task: what every spotting method shares after its scores.
+
+A spotting method scores every frame of a video, `scores_T2` (column 0
+micro, column 1 macro). From there all spotting methods share the same
+steps, implemented here: per-type post-processing parameters (interval
+widths from the fold's training and validation subjects), thresholds fitted
+on the validation videos (`eval.threshold_criterion`), intervals, the MEGC
+protocols and frame-level metrics, the interval CSVs and per-video plots.
+A subclass supplies training (`step_fns`, `make_sampler`, ...), its own
+test-time choices (`fold_choices`, extending this one) and `score_stream`.
+
+Every kind of score (`"model"` and any reference such as the 3D-CNN's
+frame-difference baseline) goes through the same post-processing.
+"""
+import logging
+import os
+
+import numpy as np
+
+from mespot_jax.data import folds as folds_lib
+from mespot_jax.metrics import frame as frame_metrics
+from mespot_jax.metrics import intervals as interval_metrics
+from mespot_jax.metrics.io import IntervalRow
+from mespot_jax.methods import base
+from mespot_jax.spotting import postprocess
+from mespot_jax.spotting import threshold as threshold_lib
+
+TYPES = ("micro", "macro")
+WIDEN_TO = ("none", "train_median")
+
+
+def post_params(config, store=None, known_ids=()) -> dict:
+  """Per-type post-processing parameters of the configured post-processor.
+
+  A type's config field `widen_to` becomes the post-processor's `min_width`
+  (seconds): "none" leaves intervals as found; "train_median" widens short
+  intervals to the median duration of that type's intervals in the videos
+  `known_ids` of `store` (a fold's training and validation subjects, never
+  its test subject). Without `store` (or with no interval of the type in
+  `known_ids`) there is nothing to take a median of and `min_width` is None.
+  """
+  name = config.eval.postprocess
+  postprocess.get(name)  # validates the name
+  out = {}
+  for t in TYPES:
+    p = dict(config.eval[name][t].items())
+    widen_to = p.pop("widen_to", "none")
+    if widen_to not in WIDEN_TO:
+      raise ValueError(f"eval.{name}.{t}.widen_to={widen_to!r}; expected "
+                       f"one of {WIDEN_TO}")
+    if widen_to == "train_median" and store is not None:
+      secs = [(iv.offset - iv.onset + 1) / store.videos[i].fps
+              for i in known_ids for iv in store.videos[i].intervals
+              if iv.type == t]
+      if secs:
+        p["min_width"] = float(np.median(secs))
+      else:
+        logging.warning("no %s interval in the training subjects: %s "
+                        "intervals are not widened", t, t)
+    out[t] = p
+  return out
+
+
+def gt_rows(meta) -> list[IntervalRow]:
+  """The true intervals of one video as evaluation rows."""
+  return [IntervalRow(meta.video, iv.type, iv.onset, iv.offset,
+                      subject=meta.subject, apex=iv.apex, emotion=iv.emotion)
+          for iv in meta.intervals]
+
+
+def frame_level(val, test) -> dict:
+  """Frame F1/AUC per type (Yap et al. Table 4); the threshold is the
+  validation frames' Youden point. `val`, `test`: [(scores_T2, labels_T2)].
+  """
+  out = {}
+  for k, typ in enumerate(TYPES):
+    cat = lambda pairs, i: (np.concatenate([p[i][:, k] for p in pairs])
+                            if pairs else np.zeros(0))
+    thr = threshold_lib.from_roc(cat(val, 1), cat(val, 0), "youden", 0.5)
+    out[typ] = dict(frame_metrics.frame_f1_auc(cat(test, 1), cat(test, 0),
+                                               thr), threshold=float(thr))
+  return out
+
+
+class SpottingMethod(base.Method):
+  """Base of the spotting methods: post-processing, thresholds, metrics."""
+  task = "spotting"
+  CHOICES = ("min_width", "thresholds")
+
+  # ---------------------------------------------------------------- choices
+  def fold_choices(self, store, fold) -> dict:
+    """Interval widths from the fold's training and validation subjects."""
+    params = post_params(self.config, store,
+                         folds_lib.known_video_indices(store, fold))
+    return {"post": params,
+            "min_width": {t: params[t].get("min_width") for t in TYPES}}
+
+  def oracle_fit(self, store, indices, scores, choices) -> dict:
+    """The oracle's fit on the test videos: the thresholds that maximise
+    their overall interval F1, as code that tunes on the test set does."""
+    return self.fit(store, indices, scores, choices, "overall_f1")
+
+  def fit(self, store, indices, scores, choices, criterion=None) -> dict:
+    """Thresholds per kind on the videos `indices` (validation subjects).
+
+    `eval.threshold_criterion`: `youden` / `f1` pick a point of the frame
+    ROC (the paper's automated method); `interval_f1` picks, per type, the
+    threshold whose post-processed intervals score best; `overall_f1` picks
+    the pair of thresholds that maximises the F1 of micro and macro
+    intervals counted together (the overall score reported). `criterion`
+    overrides the config's.
+    """
+    ev = self.config.eval
+    criterion = criterion or ev.threshold_criterion
+    name, params = ev.postprocess, choices["post"]
+    metas = [store.videos[v] for v in indices]
+    out = {}
+    for kind, by_video in scores.items():
+      sc = [by_video[v] for v in indices]
+      if criterion in ("interval_f1", "overall_f1"):
+        thr = threshold_lib.fit_thresholds_interval_f1(
+            [(s, m.intervals, m.fps) for s, m in zip(sc, metas)], name,
+            params, ev.iou_threshold,
+            objective="overall" if criterion == "overall_f1" else "per_type")
+      else:
+        thr = threshold_lib.fit_thresholds(
+            [(s, store.labels[v], m.fps)
+             for s, v, m in zip(sc, indices, metas)],
+            name, params, criterion)
+      out[kind] = {"thresholds": [float(t) for t in thr]}
+    return out
+
+  # ------------------------------------------------------------- prediction
+  def predict_video(self, scores_T2, fps, video, choices, fitted,
+                    subject="") -> list[IntervalRow]:
+    """Intervals of one video's scores (also what offline scoring uses)."""
+    return [IntervalRow(video, typ, on, off, subject=subject, score=score)
+            for typ, on, off, score in postprocess.scores_to_intervals(
+                scores_T2, fps, fitted["thresholds"],
+                self.config.eval.postprocess, choices["post"])]
+
+  def predict(self, store, indices, scores, choices, fitted) -> dict:
+    out = {}
+    for kind, by_video in scores.items():
+      out[kind] = [r for v in indices for r in self.predict_video(
+          by_video[v], store.videos[v].fps, store.videos[v].video, choices,
+          fitted[kind], store.videos[v].subject)]
+    return out
+
+  # ------------------------------------------------------------- evaluation
+  def fold_row(self, store, out) -> dict:
+    """What the report lists of one fold: its choices and its F1."""
+    row = {"skips": out.choices.get("skips"),
+           "min_width": out.choices["min_width"]}
+    gt = [r for v in out.test_ids for r in gt_rows(store.videos[v])]
+    for kind, fitted in out.fitted.items():
+      row[f"{kind}_thresholds"] = fitted["thresholds"]
+      res = interval_metrics.evaluate(gt, out.predictions[kind], "one_to_one",
+                                      self.config.eval.iou_threshold)
+      row[f"{kind}_one_to_one_f1"] = res["overall"]["f1"]
+    return row
+
+  def evaluate(self, store, outputs) -> dict:
+    """Interval metrics per kind and protocol, and frame-level metrics."""
+    ev = self.config.eval
+    test_ids = [v for o in outputs for v in o.test_ids]
+    gt = [r for v in test_ids for r in gt_rows(store.videos[v])]
+    metrics = {"postprocess": ev.postprocess}
+    for kind in outputs[0].predictions:
+      rows = [r for o in outputs for r in o.predictions[kind]]
+      metrics[kind] = {}
+      for p in ev.protocols:
+        res = interval_metrics.evaluate(gt, rows, p, ev.iou_threshold)
+        res.pop("per_video", None)
+        metrics[kind][p] = res
+      pool = lambda ids_of: [(o.scores[kind][v], store.labels[v])
+                             for o in outputs for v in ids_of(o)]
+      metrics[kind]["frame"] = frame_level(pool(lambda o: o.val_ids),
+                                           pool(lambda o: o.test_ids))
+    return metrics
+
+  def oracle_metrics(self, store, outputs) -> dict:
+    """The oracle's headline: overall F1 per protocol of the model."""
+    full = self.evaluate(store, outputs)["model"]
+    return {p: {t: {k: full[p][t][k] for k in ("tp", "fp", "fn", "f1")}
+                for t in ("micro", "macro", "overall")}
+            for p in self.config.eval.protocols}
+
+  def write_report(self, workdir, metrics, store, outputs, writer=None):
+    """Interval CSVs (truth, predictions per kind) and per-video plots."""
+    from mespot_jax.metrics import io as metrics_io  # pylint: disable=g-import-not-at-top
+    from mespot_jax.report import plots  # pylint: disable=g-import-not-at-top
+    test_ids = [v for o in outputs for v in o.test_ids]
+    metrics_io.write_intervals_csv(
+        os.path.join(workdir, "ground_truth.csv"),
+        [r for v in test_ids for r in gt_rows(store.videos[v])])
+    for kind in outputs[0].predictions:
+      name = "predictions.csv" if kind == "model" else f"{kind}_predictions.csv"
+      metrics_io.write_intervals_csv(
+          os.path.join(workdir, name),
+          [r for o in outputs for r in o.predictions[kind]])
+    if not self.config.eval.plots:
+      return
+    for o in outputs:
+      for v in o.test_ids:
+        meta = store.videos[v]
+        plots.plot_video(
+            os.path.join(workdir, "plots", f"{meta.video}.png"), meta,
+            o.scores["model"][v], o.fitted["model"]["thresholds"],
+            [r for r in o.predictions["model"] if r.video == meta.video],
+            self.config.eval.postprocess, o.choices["post"])
+
+  def save_scores(self, workdir, store, out) -> None:
+    """Raw per-frame model scores of the fold's test videos
+    (`scores/<video>.npy`) and validation videos (`scores/val/fold_<k>/`),
+    enough to re-fit post-processing offline."""
+    from mespot_jax.io_utils import atomic_path  # pylint: disable=g-import-not-at-top
+    for folder, ids in (("", out.test_ids),
+                        (os.path.join("val", f"fold_{out.fold.index}"),
+                         out.val_ids)):
+      score_dir = os.path.join(workdir, "scores", folder)
+      os.makedirs(score_dir, exist_ok=True)
+      for v in ids:
+        with atomic_path(os.path.join(score_dir,
+                                      f"{store.videos[v].video}.npy")) as tmp:
+          np.save(tmp, out.scores["model"][v])
+
+  # ----------------------------------------------------------------- deploy
+  def deploy_record(self, store) -> dict:
+    return {"image_size": int(store.image_size),
+            "channels": int(store.channels),
+            "grey": int(store.channels) == 1,
+            "align_size": int(store.stored_size),
+            "mask_face": bool(store.mask_face),
+            "train_fps": sorted({float(v.fps) for v in store.videos})}
+
+  def video_choices(self, choices, fps) -> dict:
+    """The choices as applied to a video at `fps` (offline scoring JSON)."""
+    del choices, fps
+    return {}
+
+  def score_stream(self, variables, crops, fps, choices, batch_size):
+    """Scores (T, 2) of a stream of prepared crops of one video."""
+    raise NotImplementedError(f"method {self.name!r} cannot score a stream")
