@@ -11,9 +11,11 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from mespot_jax.errors import InputError
+from mespot_jax.models.convlstm import ShallowConvLSTM
 from mespot_jax.models.yap3dcnn import Yap3DCNN
 
 MODELS = {
+    "shallow_convlstm": ShallowConvLSTM,
     "yap3dcnn": Yap3DCNN,
 }
 
