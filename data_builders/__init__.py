@@ -1,12 +1,15 @@
 """TFDS dataset builders of mespot-jax.
 
-Importing this package registers every builder with TFDS by name
-(`synthetic_lv`, `samm_lv`, `cas_me2`), so `tfds.builder(name)` finds them.
+Importing this package registers every builder with TFDS by name, so
+`tfds.builder(name)` finds them: spotting `synthetic_lv`, `samm_lv`,
+`cas_me2`; recognition `casme_ii`, `samm_me`, `smic_e` (also spotting, its
+`*_spotting` configs), `ck_plus`, `megc2019_composite`.
 """
 import importlib
 import logging
 
-for _name in ("synthetic_lv", "samm_lv", "cas_me2"):
+for _name in ("synthetic_lv", "samm_lv", "cas_me2", "casme_ii", "samm_me",
+              "smic_e", "ck_plus", "megc2019_composite"):
   try:
     importlib.import_module(f"data_builders.{_name}.{_name}_dataset_builder")
   except ModuleNotFoundError as e:  # a builder not written yet

@@ -1,4 +1,8 @@
-r"""(Re)generates the dummy SAMM-LV and CAS(ME)^2 releases of the builders.
+r"""(Re)generates the dummy releases of the builders.
+
+Spotting: SAMM-LV and CAS(ME)^2. Recognition: CASME II, SAMM (short clips),
+SMIC-E (HS, VIS, NIR), CK+ and the MEGC2019 composite (the three
+micro-expression releases side by side, with a composite label file).
 
 The fixtures copy the official release layouts exactly (workbook sheets,
 preamble, header-less sheets, folder and frame names) but hold only made-up
@@ -7,7 +11,8 @@ rows and made-up pixels: every frame is rendered from scikit-image's public
 by a fraction of a pixel per frame and, inside each planted interval, with a
 small smooth warp around the mouth that peaks at the apex. The quirks listed
 in DATA_FORMATS.md are planted on purpose; the expected parse is written by
-hand in `tests/test_data_annotations.py`.
+hand in `tests/test_data_annotations.py` (spotting) and in each recognition
+builder's test.
 
 Output is deterministic (fixed zip timestamps and workbook properties).
 
@@ -234,13 +239,208 @@ def make_cas(out: str) -> None:
       _write_jpeg(os.path.join(folder, f"img{t}.jpg"), frame)
 
 
+# ---------------------------------------------------------------- recognition
+# Each recognition clip: rows of the release's table, and the frame files on
+# disk per clip folder as (first number, count). Quirks planted (see each
+# builder's test for the expected parse, written by hand):
+CASME2_HEADER = ("Subject", "Filename", None, "OnsetFrame", "ApexFrame",
+                 "OffsetFrame", None, "Action Units", "Estimated Emotion")
+# Apex `/` (EP03_02), an offset past the last frame (EP01_11f), unpadded
+# names crossing a digit (img8..img12), an unmapped emotion (others), a
+# row without frames (EP05_02), a folder without a row (sub03/EP20_01).
+CASME2_ROWS = ((1, "EP02_01f", None, 46, 48, 50, None, "12", "happiness"),
+               (1, "EP03_02", None, 8, "/", 12, None, "4+7", "disgust"),
+               ("02", "EP01_11f", None, 20, 22, 26, None, "14", "repression"),
+               ("02", "EP19_01", None, 3, 4, 6, None, "1+2", "surprise"),
+               (3, "EP09_03", None, 100, 101, 103, None, "R2", "others"),
+               (3, "EP05_02", None, 10, 12, 14, None, "4", "fear"))
+CASME2_DISK = {("sub01", "EP02_01f"): (45, 6), ("sub01", "EP03_02"): (8, 5),
+               ("sub02", "EP01_11f"): (20, 5), ("sub02", "EP19_01"): (3, 5),
+               ("sub03", "EP09_03"): (100, 4), ("sub03", "EP20_01"): (1, 3)}
+SAMM_ME_HEADER = ("Subject", "Filename", "Inducement Code", "Onset Frame",
+                  "Apex Frame", "Offset Frame", "Duration", "Micro",
+                  "Action Units", "Estimated Emotion", "Objective Classes",
+                  "Notes")
+# 13 preamble rows (header on row 14); a fractional apex (6100.5), apex -1
+# (007_6_1), frames starting before the onset (006_1_5 from 6098), a row
+# without frames (011_2_4); one clip per 5-class and 3-class case.
+SAMM_ME_ROWS = (
+    (6, "006_1_2", 1, 5562, 5564, 5566, 5, "Micro", "R12", "Happiness", 1, ""),
+    (6, "006_1_5", 1, 6099, 6100.5, 6103, 5, "Micro", "4+7", "Anger", 2, ""),
+    (7, "007_3_1", 4, 998, 1001, 1003, 6, "Micro", "R14", "Contempt", 3, ""),
+    (7, "007_6_1", 5, 4470, -1, 4474, 5, "Micro", "1+2", "Surprise", 6,
+     "apex unclear"),
+    (9, "009_2_3", 2, 300, 302, 304, 5, "Micro", "R2", "Other", 7, ""),
+    (9, "009_3_1", 2, 1200, 1202, 1204, 5, "Micro", "9", "Disgust", 4, ""),
+    (11, "011_2_4", 3, 50, 52, 54, 5, "Micro", "12", "Happiness", 1, ""))
+SAMM_ME_DISK = {("006", "006_1_2"): (5562, 5), ("006", "006_1_5"): (6098, 6),
+                ("007", "007_3_1"): (998, 6), ("007", "007_6_1"): (4470, 5),
+                ("009", "009_2_3"): (300, 5), ("009", "009_3_1"): (1200, 5)}
+SMIC_HEADER = ("Subject", "Filename", "OnsetF", "OffsetF", "Emotion",
+               "FirstF")
+# Per modality; the same clip names in VIS and NIR (found by the modality
+# in the path). HS: an empty Emotion (from the name, s1_po_02), a folder
+# numbered from 1 (s2_sur_01: labels moved by FirstF), names crossing a
+# digit (image92..image101).
+SMIC_ROWS = {
+    "hs": ((1, "s1_ne_01", 515, 519, "negative", 512),
+           (1, "s1_po_02", 1003, 1006, None, 1000),
+           (2, "s2_sur_01", 54, 57, "surprise", 50),
+           (3, "s3_ne_03", 95, 99, "negative", 92)),
+    "vis": ((1, "s1_ne_01", 103, 106, "negative", 100),
+            (2, "s2_po_01", 22, 25, "positive", 20),
+            (3, "s3_sur_01", 42, 45, "surprise", 40)),
+    "nir": ((1, "s1_ne_01", 103, 106, "negative", 100),
+            (2, "s2_po_01", 22, 25, "positive", 20)),
+}
+SMIC_DISK = {
+    "hs": {("s1", "s1_ne_01"): (512, 10), ("s1", "s1_po_02"): (1000, 9),
+           ("s2", "s2_sur_01"): (1, 9), ("s3", "s3_ne_03"): (92, 10)},
+    "vis": {("s1", "s1_ne_01"): (100, 8), ("s2", "s2_po_01"): (20, 8),
+            ("s3", "s3_sur_01"): (40, 8)},
+    "nir": {("s1", "s1_ne_01"): (100, 8), ("s2", "s2_po_01"): (20, 8)},
+}
+# CK+: (subject, sequence) -> (frames, emotion code or None, labelled frame).
+CKPLUS = {("S005", "001"): (5, 3, 5), ("S005", "002"): (4, None, None),
+          ("S010", "001"): (6, 5, 6), ("S010", "002"): (4, 7, 3),
+          ("S011", "001"): (4, 1, 4)}
+# The composite: a few clips of each release, and its label file (no
+# header): one row labels an `others` clip negative (the file wins), one
+# names a clip that is not on disk, and CASME II sub02/EP19_01 is missing
+# from it.
+COMPOSITE_CASME2 = CASME2_ROWS[:4] + CASME2_ROWS[4:5]
+COMPOSITE_SAMM = SAMM_ME_ROWS[:2] + SAMM_ME_ROWS[3:4]
+COMPOSITE_SMIC = SMIC_ROWS["hs"][:3]
+COMPOSITE_LABELS = (("casme2", "sub01", "EP02_01f", 1),
+                    ("casme2", "sub01", "EP03_02", 0),
+                    ("casme2", "sub02", "EP01_11f", 0),
+                    ("casme2", "sub03", "EP09_03", 0),
+                    ("samm", "006", "006_1_2", 1), ("samm", "006", "006_1_5", 0),
+                    ("samm", "007", "007_6_1", 2), ("smic", "s1", "s1_ne_01", 0),
+                    ("smic", "s1", "s1_po_02", 1),
+                    ("smic", "s2", "s2_sur_01", 2),
+                    ("smic", "s4", "s4_po_09", 1))
+
+
+def _table(path: str, sheet: str, preamble, header, rows) -> None:
+  wb = openpyxl.Workbook()
+  ws = wb.active
+  ws.title = sheet
+  for row in [(line,) for line in preamble] + [header] + list(rows):
+    ws.append(list(row))
+  _save_workbook(wb, path)
+
+
+def _clip(folder: str, names, expr, crop, size, grey: bool, seed: int,
+          png: bool = False) -> None:
+  """Writes one clip's frames under the given names; `expr` = (onset, apex,
+  offset) as 1-based positions in the folder."""
+  os.makedirs(folder)
+  for name, frame in zip(names, render_frames(len(names), [expr], crop, size,
+                                              grey, seed)):
+    path = os.path.join(folder, name)
+    if png:
+      ok, buf = cv2.imencode(".png", frame)
+      assert ok
+      with atomic_write(path, "wb") as f:
+        f.write(buf.tobytes())
+    else:
+      _write_jpeg(path, frame)
+
+
+def _expr(rows, key, first: int, count: int, onset_col: int, offset_col: int):
+  row = next((r for r in rows if key(r)), None)
+  if row is None:
+    return (1, (count + 1) // 2, count)
+  onset = max(1, min(count, int(row[onset_col]) - first + 1))
+  offset = max(onset, min(count, int(row[offset_col]) - first + 1))
+  return (onset, (onset + offset) // 2, offset)
+
+
+def make_casme2(out: str, rows, disk) -> None:
+  """Writes a dummy CASME II release into `out` (replacing it)."""
+  _fresh(out)
+  _table(os.path.join(out, "CASME2-coding-20140508.xlsx"), "Sheet1", (),
+         CASME2_HEADER, rows)
+  for i, ((subject, clip), (first, n)) in enumerate(disk.items()):
+    expr = _expr(rows, lambda r: r[1] == clip, first, n, 3, 5)
+    _clip(os.path.join(out, "CASME2_RAW_selected", subject, clip),
+          [f"img{first + t}.jpg" for t in range(n)], expr, _CAS_CROP,
+          _CAS_SIZE, False, i)
+
+
+def make_samm_me(out: str, rows, disk) -> None:
+  """Writes a dummy SAMM (short clip) release into `out` (replacing it)."""
+  _fresh(out)
+  preamble = ["SAMM micro-movement FACS codes (DUMMY FIXTURE, made-up rows)"]
+  preamble += [f"Preamble line {i} of the official layout." for i in
+               range(2, 14)]
+  _table(os.path.join(out, "SAMM_Micro_FACS_Codes_v2.xlsx"), "MICRO_ONLY",
+         preamble, SAMM_ME_HEADER, rows)
+  for i, ((subject, clip), (first, n)) in enumerate(disk.items()):
+    expr = _expr(rows, lambda r: r[1] == clip, first, n, 3, 5)
+    _clip(os.path.join(out, "SAMM", subject, clip),
+          [f"{subject}_{first + t:05d}.jpg" for t in range(n)], expr,
+          _SAMM_CROP, _SAMM_SIZE, True, i)
+
+
+def make_smic(out: str, rows, disk) -> None:
+  """Writes a dummy SMIC-E release (HS, VIS, NIR) into `out`."""
+  _fresh(out)
+  for m, mrows in rows.items():
+    _table(os.path.join(out, f"SMIC-{m.upper()}-E_annotation.xlsx"),
+           "Sheet1", (), SMIC_HEADER, mrows)
+    for i, ((subject, clip), (first, n)) in enumerate(disk[m].items()):
+      row = next(r for r in mrows if r[1] == clip)
+      shift = row[5] - first  # a folder numbered from 1: labels move
+      expr = _expr(mrows, lambda r: r[1] == clip, first + shift, n, 2, 3)
+      _clip(os.path.join(out, f"{m.upper()}_long", subject, clip),
+            [f"image{first + t}.jpg" for t in range(n)], expr, _CAS_CROP,
+            _CAS_SIZE, m == "nir", i)
+
+
+def make_ckplus(out: str) -> None:
+  """Writes a dummy CK+ release into `out` (replacing it)."""
+  _fresh(out)
+  for i, ((subject, seq), (n, code, at)) in enumerate(CKPLUS.items()):
+    stem = f"{subject}_{seq}_"
+    _clip(os.path.join(out, "cohn-kanade-images", subject, seq),
+          [f"{stem}{t:08d}.png" for t in range(1, n + 1)], (1, n, n),
+          _CAS_CROP, _CAS_SIZE, True, i, png=True)
+    if code is not None:
+      with atomic_write(os.path.join(out, "Emotion", subject, seq,
+                                     f"{stem}{at:08d}_emotion.txt")) as f:
+        f.write(f"   {code:.7e}\n")
+
+
+def make_composite(out: str) -> None:
+  """Writes a dummy MEGC2019 composite: three releases and a label file."""
+  _fresh(out)
+  keep = lambda disk, rows: {k: v for k, v in disk.items()
+                             if any(r[1] == k[1] for r in rows)}
+  make_casme2(os.path.join(out, "CASME2"), COMPOSITE_CASME2,
+              keep(CASME2_DISK, COMPOSITE_CASME2))
+  make_samm_me(os.path.join(out, "SAMM"), COMPOSITE_SAMM,
+               keep(SAMM_ME_DISK, COMPOSITE_SAMM))
+  make_smic(os.path.join(out, "SMIC"), {"hs": COMPOSITE_SMIC},
+            {"hs": keep(SMIC_DISK["hs"], COMPOSITE_SMIC)})
+  with atomic_write(os.path.join(out, "combined_3class_gt.csv")) as f:
+    f.writelines(",".join(map(str, r)) + "\n" for r in COMPOSITE_LABELS)
+
+
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--out_root", default=os.path.dirname(
       os.path.abspath(__file__)), help="folder holding samm_lv/, cas_me2/")
   args = parser.parse_args()
-  make_samm(os.path.join(args.out_root, "samm_lv", "dummy_data"))
-  make_cas(os.path.join(args.out_root, "cas_me2", "dummy_data"))
+  out = lambda name: os.path.join(args.out_root, name, "dummy_data")
+  make_samm(out("samm_lv"))
+  make_cas(out("cas_me2"))
+  make_casme2(out("casme_ii"), CASME2_ROWS, CASME2_DISK)
+  make_samm_me(out("samm_me"), SAMM_ME_ROWS, SAMM_ME_DISK)
+  make_smic(out("smic_e"), SMIC_ROWS, SMIC_DISK)
+  make_ckplus(out("ck_plus"))
+  make_composite(out("megc2019_composite"))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,259 @@
+"""Shared base of the recognition dataset builders (`casme_ii`, `samm_me`, ...).
+
+A subclass lists its clips (`_list_clips` -> `ClipAnnotation`s, from a
+parser in `mespot_jax.data.annotations`); the base maps each emotion to the
+config's label set, aligns every clip's frames with the face tracker of the
+spotting builders (`SpottingBuilder._align_all`: worker processes, cached,
+interrupt-safe) and writes the `clips` and `frames` splits of
+`recognition_schema`. Quirks met on the way are counted in
+`info.metadata["policies"]`.
+
+Aligned crops are cached per clip under `<data_dir>/_aligned_clips/cache/
+<size>_<grey|rgb>_w<smooth>/`, keyed by source, subject, clip and the frame
+folder's path, so every builder and config that reads the same release
+folder at the same crop size (e.g. `casme_ii` and `megc2019_composite`, or
+`samm_me/3class` and `samm_me/5class`) aligns each clip once.
+
+A config with `task="spotting"` builds the spotting schema instead, from
+`_list_videos` (SMIC-E's long clips).
+"""
+import collections
+import functools
+import hashlib
+import os
+from typing import Any, Iterator
+
+from absl import logging
+import numpy as np
+import tensorflow_datasets as tfds
+
+from mespot_jax import errors
+from mespot_jax import io_utils
+from mespot_jax.data import recognition_schema as rschema
+from mespot_jax.data import spotting_builder
+from mespot_jax.data import video_io
+from mespot_jax.data.annotations.clip_common import ClipAnnotation
+from mespot_jax.data.annotations.common import natural_key
+from mespot_jax.face import align
+
+CACHE_ROOT = "_aligned_clips"
+BUILDER_POLICIES = ("emotion_unmapped_kept", "emotion_unmapped_dropped",
+                    "no_face_frames")
+
+
+class RecognitionBuilderConfig(tfds.core.BuilderConfig):
+  """Config fields shared by recognition builders."""
+
+  def __init__(self, *, image_size: int = 112, grey: bool = True,
+               smooth_window: int = 5, mask_face: bool = False,
+               label_set: str = "3class", keep_unmapped: bool = True,
+               task: str = "recognition", **kwargs):
+    """Args: crop side; grey or RGB; the tracker's smoothing window; whether
+    to fade everything outside the face (off by default: the recognisers
+    take the whole aligned crop, and the landmarks are stored to mask at
+    read time); the label set (`recognition_schema.LABEL_SETS`); whether
+    clips whose emotion is outside it are kept with label -1 (else
+    dropped); `recognition` or `spotting`."""
+    super().__init__(**kwargs)
+    if label_set not in rschema.LABEL_SETS:
+      raise ValueError(f"label_set {label_set!r}; expected one of "
+                       f"{sorted(rschema.LABEL_SETS)}")
+    if task not in ("recognition", "spotting"):
+      raise ValueError(f"task {task!r}; expected recognition or spotting")
+    self.image_size = image_size
+    self.grey = grey
+    self.smooth_window = smooth_window
+    self.mask_face = mask_face
+    self.label_set = label_set
+    self.keep_unmapped = keep_unmapped
+    self.task = task
+
+
+def sized_configs(sizes=((112, True), (224, True), (112, False)),
+                  prefix: str = "", **fields) -> list[RecognitionBuilderConfig]:
+  """Configs `<prefix>112_grey`, `<prefix>224_grey`, `<prefix>112_rgb`."""
+  out = []
+  for size, grey in sizes:
+    kind = "grey" if grey else "colour"
+    out.append(RecognitionBuilderConfig(
+        name=f"{prefix}{size}_{'grey' if grey else 'rgb'}",
+        description=f"{size}x{size} {kind} aligned crops.", image_size=size,
+        grey=grey, **fields))
+  return out
+
+
+def _clip_key(c: ClipAnnotation) -> str:
+  digest = hashlib.sha1(os.path.realpath(c.frames_dir).encode()).hexdigest()
+  return f"{c.source}_{c.subject}_{c.clip}_{digest[:8]}"
+
+
+class RecognitionBuilder(spotting_builder.SpottingBuilder):
+  """Base of the recognition builders; subclasses implement `_list_clips`."""
+
+  # The composite prefixes subjects with their source (`casme_ii/sub01`).
+  PREFIX_SUBJECTS = False
+
+  @property
+  def task(self) -> str:
+    return getattr(self.builder_config, "task", "recognition")
+
+  @property
+  def label_set(self) -> str:
+    return getattr(self.builder_config, "label_set", "3class")
+
+  @property
+  def classes(self) -> tuple[str, ...]:
+    return rschema.classes(self.label_set)
+
+  @property
+  def cache_dir(self) -> str:
+    if self.task == "spotting":
+      return super().cache_dir
+    smooth = int(self._setting("smooth_window", self.SMOOTH_WINDOW))
+    return os.path.join(self._data_dir_root, CACHE_ROOT, "cache",
+                        f"{self.image_size}_{'grey' if self.grey else 'rgb'}"
+                        f"_w{smooth}")
+
+  # -- hooks for subclasses ---------------------------------------------------
+  def _list_clips(self, dl_manager) -> list[ClipAnnotation]:
+    raise NotImplementedError
+
+  def label_of(self, clip: ClipAnnotation) -> int:
+    """The clip's label in the config's label set (-1: outside it)."""
+    return rschema.map_emotion(self.label_set, clip.source, clip.emotion)
+
+  def subject_of(self, clip: ClipAnnotation) -> str:
+    return (f"{clip.source}/{clip.subject}" if self.PREFIX_SUBJECTS
+            else clip.subject)
+
+  def _check_counts(self, kept: list[tuple[ClipAnnotation, int]]) -> None:
+    """Called once the clips and labels are known; the composite checks
+    the published counts here."""
+
+  # -- TFDS -------------------------------------------------------------------
+  def _info(self) -> tfds.core.DatasetInfo:
+    if self.task == "spotting":
+      return super()._info()
+    return self.dataset_info_from_configs(
+        description=(self.__doc__ or "").strip(),
+        features=rschema.features(self.image_size, self.channels),
+        disable_shuffling=True,
+        metadata=tfds.core.MetadataDict(),
+        homepage=getattr(self, "HOMEPAGE", None),
+    )
+
+  def download_and_prepare(self, *args, **kwargs):
+    """As `SpottingBuilder.download_and_prepare`; also removes what killed
+    builds left in the shared clip cache (when no other build uses it)."""
+    if self.task == "spotting":
+      return super().download_and_prepare(*args, **kwargs)
+    root = os.path.join(self._data_dir_root, CACHE_ROOT)
+    # pylint: disable-next=protected-access
+    clean = functools.partial(spotting_builder._remove_abandoned_builds, root)
+    with io_utils.shared_lock(root, clean):
+      return super().download_and_prepare(*args, **kwargs)
+
+  def _split_generators(self, dl_manager):
+    if self.task == "spotting":
+      return super()._split_generators(dl_manager)
+    self._policies = collections.Counter({n: 0 for n in BUILDER_POLICIES})
+    keep = bool(getattr(self.builder_config, "keep_unmapped", True))
+    kept = []
+    for clip in self._list_clips(dl_manager):
+      label = self.label_of(clip)
+      if label < 0:
+        self.count_policy("emotion_unmapped_kept" if keep
+                          else "emotion_unmapped_dropped")
+        if not keep:
+          continue
+      kept.append((clip, label))
+    if not kept:
+      raise errors.InputError(f"{self.name}: no clip with a label in "
+                              f"{self.classes} was found")
+    kept.sort(key=lambda cl: (natural_key(self.subject_of(cl[0])),
+                              natural_key(cl[0].clip)))
+    keys = [(self.subject_of(c), c.clip) for c, _ in kept]
+    dupes = {k for k, n in collections.Counter(keys).items() if n > 1}
+    if dupes:
+      raise errors.InputError(f"{self.name}: clips listed twice: "
+                              f"{sorted(dupes)}")
+    specs = [spotting_builder.VideoSpec(
+        video=_clip_key(c), subject=self.subject_of(c), fps=c.fps,
+        intervals=[], frames_fn=functools.partial(
+            video_io.iter_frames, c.frames_dir, grey=self.grey),
+        num_frames_hint=c.num_frames) for c, _ in kept]
+    cached = self._align_all(specs)
+    entries, offset = [], 0
+    aligner = collections.Counter()
+    for (clip, label), spec in zip(kept, specs):
+      c = cached[spec.video]
+      if int(c["num_frames"]) != clip.num_frames:
+        raise errors.InputError(
+            f"{clip.frames_dir}: {c['num_frames']} frames were decoded, "
+            f"{clip.num_frames} were listed; expected readable images")
+      aligner.update(c["stats"])
+      entries.append((clip, label, c["path"], offset))
+      offset += clip.num_frames
+    self.count_policy("no_face_frames", aligner["no_face"])
+    self._check_counts([(c, l) for c, l, _, _ in entries])
+    self._store_metadata(entries, aligner)
+    return {rschema.CLIPS: self._generate_examples(rschema.CLIPS, entries),
+            rschema.FRAMES: self._generate_examples(rschema.FRAMES, entries)}
+
+  def _store_metadata(self, entries, aligner) -> None:
+    counts = collections.defaultdict(collections.Counter)
+    subjects = collections.defaultdict(set)
+    for clip, label, _, _ in entries:
+      counts[clip.source][self.classes[label] if label >= 0
+                          else "unmapped"] += 1
+      subjects[clip.source].add(clip.subject)
+    meta = self.info.metadata
+    meta["policies"] = dict(sorted(self._policies.items()))
+    meta["label_set"] = self.label_set
+    meta["classes"] = list(self.classes)
+    meta["class_counts"] = {s: dict(sorted(c.items()))
+                            for s, c in sorted(counts.items())}
+    meta["subject_counts"] = {s: len(v) for s, v in sorted(subjects.items())}
+    meta["image_size"] = self.image_size
+    meta["channels"] = self.channels
+    meta["mask_face"] = bool(getattr(self.builder_config, "mask_face", False))
+    meta["aligner"] = dict(sorted(aligner.items()))
+    applied = {k: v for k, v in sorted(self._policies.items()) if v}
+    logging.info("%s: %d clips, %d frames, classes %s; quirk policies "
+                 "applied: %s", self.name, len(entries),
+                 sum(c.num_frames for c, *_ in entries),
+                 meta["class_counts"], applied or "none")
+
+  def _generate_examples(self, split: str, entries: list
+                         ) -> Iterator[tuple[int, dict[str, Any]]]:
+    if self.task == "spotting":
+      yield from super()._generate_examples(split, entries)
+      return
+    if split == rschema.CLIPS:
+      for i, (clip, label, _, offset) in enumerate(entries):
+        yield i, rschema.clip_record(
+            clip=clip.clip, subject=self.subject_of(clip),
+            source_subject=clip.subject, source=clip.source, fps=clip.fps,
+            first_frame=clip.first_frame, num_frames=clip.num_frames,
+            frame_offset=offset, onset=clip.onset, apex=clip.apex,
+            offset=clip.offset, apex_annotated=clip.apex_annotated,
+            emotion=clip.emotion, au=clip.au, label=label,
+            label_name=self.classes[label] if label >= 0 else "",
+            image_size=self.image_size, channels=self.channels)
+      return
+    mask = bool(getattr(self.builder_config, "mask_face", False))
+    for i, (clip, _, path, offset) in enumerate(entries):
+      with np.load(path) as z:
+        face_found, rois, landmarks = z["face_found"], z["rois"], z[
+            "landmarks"]
+      n = 0
+      for n, crop in enumerate(spotting_builder.iter_cache_crops(path)):
+        if mask:
+          crop = align.mask_crop(crop, landmarks[n])
+        yield offset + n, rschema.frame_record(
+            crop, i, clip.first_frame + n, face_found[n], rois[n],
+            landmarks[n])
+      if n + 1 != clip.num_frames:
+        raise errors.InputError(f"{path}: holds {n + 1} crops, expected "
+                                f"{clip.num_frames}; delete it and build "
+                                "again")
