@@ -36,6 +36,7 @@ import numpy as np
 
 from mespot_jax import experiment
 from mespot_jax import methods
+from mespot_jax.data import datasets
 from mespot_jax.data.frames import relabelled
 from mespot_jax.data.schema import Interval
 from mespot_jax.errors import InputError
@@ -142,7 +143,8 @@ def audit(config, workdir: str, fold_indices=(), perturbations=PERTURBATIONS,
           retrain: bool = True, store=None) -> dict:
   """Runs the audit (module docstring); returns the audit.json record."""
   method = methods.get(config)
-  store = store if store is not None else experiment.open_store(config)
+  store = (store if store is not None
+           else datasets.open_store(config, method.task))
   folds = experiment.make_folds(config, store)
   if fold_indices:
     bad = [k for k in fold_indices if not 0 <= k < len(folds)]

@@ -21,55 +21,10 @@ import jax
 import ml_collections
 
 from mespot_jax import methods
+from mespot_jax.data import datasets
 from mespot_jax.data import folds as folds_lib
-from mespot_jax.data.frames import FrameStore
-from mespot_jax.data.source import SpottingSource
-from mespot_jax.errors import InputError
 from mespot_jax.io_utils import atomic_write
 from mespot_jax.train import loop as loop_lib
-
-
-def default_data_dir(config) -> str:
-  return (config.dataset.data_dir or os.environ.get("TFDS_DATA_DIR")
-          or os.path.expanduser("~/tensorflow_datasets"))
-
-
-def builder_config(config):
-  """The builder config to open: a name, or a synthetic dataset rendered at
-  `dataset.seed` (its own config, cached like the others)."""
-  d = config.dataset
-  if d.seed < 0:
-    return d.config or None
-  if d.name != "synthetic_lv":
-    raise InputError(f"dataset.seed={d.seed} renders a synthetic dataset; "
-                     f"{d.name} is a recorded release (leave dataset.seed "
-                     "at -1)")
-  from data_builders.synthetic_lv import synthetic_lv_dataset_builder as syn  # pylint: disable=g-import-not-at-top
-  try:
-    return syn.seeded_config(d.config or "casme2", int(d.seed))
-  except ValueError as e:
-    raise InputError(f"dataset.config={d.config!r}: {e}") from None
-
-
-def open_dataset(config) -> SpottingSource:
-  """Opens the configured dataset, building it first when allowed."""
-  d = config.dataset
-  data_dir = default_data_dir(config)
-  cfg = builder_config(config)
-  if not d.prepare:
-    return SpottingSource.open(d.name, data_dir, cfg)
-  kwargs = {}
-  if d.manual_dir:
-    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
-    kwargs["download_config"] = tfds.download.DownloadConfig(
-        manual_dir=os.path.expanduser(d.manual_dir))
-  return SpottingSource.prepare(d.name, data_dir, cfg, **kwargs)
-
-
-def open_store(config) -> FrameStore:
-  return FrameStore.from_source(open_dataset(config),
-                                config.dataset.image_size,
-                                config.dataset.in_memory_max_gib)
 
 
 def make_folds(config, store) -> list[folds_lib.Fold]:
@@ -105,7 +60,7 @@ def evaluate_fold(method, store, fold, variables,
 
 
 def run(config: ml_collections.ConfigDict, workdir: str,
-        store: FrameStore | None = None) -> dict:
+        store=None) -> dict:
   """Trains and evaluates every LOSO fold; writes the report to `workdir`.
 
   Args:
@@ -121,7 +76,8 @@ def run(config: ml_collections.ConfigDict, workdir: str,
   os.makedirs(workdir, exist_ok=True)
   with atomic_write(os.path.join(workdir, "config.json")) as f:
     f.write(config.to_json_best_effort(indent=2))
-  store = store if store is not None else open_store(config)
+  store = (store if store is not None
+           else datasets.open_store(config, method.task))
   folds = make_folds(config, store)
   logging.info("%s with %s: %d videos, %d folds, %dx%dx%d crops",
                method.name, config.dataset.name, len(store.videos),

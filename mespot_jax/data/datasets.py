@@ -1,0 +1,70 @@
+"""Opening (and building when allowed) the dataset a config names.
+
+    store = datasets.open_store(config, task)
+
+`task` is the method's task; each task has its kind of store (`STORES`):
+spotting reads a built spotting dataset into a `FrameStore` (frames and
+per-frame labels of long videos). A synthetic dataset can be rendered at
+another seed (`dataset.seed`), built and cached under its own config name.
+"""
+import os
+
+from mespot_jax.data.frames import FrameStore
+from mespot_jax.data.source import SpottingSource
+from mespot_jax.errors import InputError
+
+
+def default_data_dir(config) -> str:
+  """`dataset.data_dir`, else $TFDS_DATA_DIR, else ~/tensorflow_datasets."""
+  return (config.dataset.data_dir or os.environ.get("TFDS_DATA_DIR")
+          or os.path.expanduser("~/tensorflow_datasets"))
+
+
+def builder_config(config):
+  """The builder config to open: a name, or a synthetic dataset rendered at
+  `dataset.seed` (its own config, cached like the others)."""
+  d = config.dataset
+  if d.seed < 0:
+    return d.config or None
+  if d.name != "synthetic_lv":
+    raise InputError(f"dataset.seed={d.seed} renders a synthetic dataset; "
+                     f"{d.name} is a recorded release (leave dataset.seed "
+                     "at -1)")
+  from data_builders.synthetic_lv import synthetic_lv_dataset_builder as syn  # pylint: disable=g-import-not-at-top
+  try:
+    return syn.seeded_config(d.config or "casme2", int(d.seed))
+  except ValueError as e:
+    raise InputError(f"dataset.config={d.config!r}: {e}") from None
+
+
+def open_spotting(config) -> SpottingSource:
+  """Opens the configured spotting dataset, building it first when
+  allowed (`dataset.prepare`)."""
+  d = config.dataset
+  data_dir = default_data_dir(config)
+  cfg = builder_config(config)
+  if not d.prepare:
+    return SpottingSource.open(d.name, data_dir, cfg)
+  kwargs = {}
+  if d.manual_dir:
+    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+    kwargs["download_config"] = tfds.download.DownloadConfig(
+        manual_dir=os.path.expanduser(d.manual_dir))
+  return SpottingSource.prepare(d.name, data_dir, cfg, **kwargs)
+
+
+def _spotting_store(config) -> FrameStore:
+  return FrameStore.from_source(open_spotting(config),
+                                config.dataset.image_size,
+                                config.dataset.in_memory_max_gib)
+
+
+STORES = {"spotting": _spotting_store}
+
+
+def open_store(config, task: str):
+  """The data of a task's experiment (`STORES[task]`)."""
+  if task not in STORES:
+    raise InputError(f"no dataset reader for task {task!r}; expected one of "
+                     f"{sorted(STORES)}")
+  return STORES[task](config)
