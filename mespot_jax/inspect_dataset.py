@@ -1,11 +1,16 @@
-"""Summarises a built spotting dataset: videos, frames, intervals, quirks.
+"""Summarises a built dataset: videos or clips, labels, quirk counts.
 
   python -m mespot_jax.inspect_dataset --dataset=synthetic_lv \
       --data_dir=~/tensorflow_datasets [--config=casme2] [--out=summary.json]
 
-Prints one row per subject (videos, frames, micro and macro intervals), the
-totals, and how often each quirk policy was applied while building. With
-`--out` it also writes the per-video labels as JSON (1-based frames).
+A spotting dataset: one row per subject (videos, frames, micro and macro
+intervals), the totals, and how often each quirk policy was applied while
+building; `--out` also writes the per-video labels as JSON (1-based
+frames). A recognition dataset (`casme_ii`, `samm_me`, `smic_e/hs`,
+`ck_plus`, `megc2019_composite`): one row per subject (clips, frames, clips
+per class), the totals, the quirk counts and the composite's published
+counts check; `--out` writes every clip (subject, clip, source dataset,
+onset, apex, offset, emotion as released, mapped label) and the counts.
 """
 import collections
 import json
@@ -17,10 +22,13 @@ from absl import flags
 
 from mespot_jax import errors
 from mespot_jax import io_utils
+from mespot_jax.data import clips
 from mespot_jax.data import source
+from mespot_jax.data.annotations.common import natural_key
 
 _DATASET = flags.DEFINE_string("dataset", None, "Builder name, e.g. "
-                               "synthetic_lv, samm_lv, cas_me2.")
+                               "synthetic_lv, samm_lv, cas_me2, casme_ii, "
+                               "samm_me, megc2019_composite.")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "TFDS data folder.")
 _CONFIG = flags.DEFINE_string("config", None, "Builder config (default: the "
                               "builder's default).")
@@ -76,18 +84,88 @@ def format_table(summary: dict) -> str:
   return "\n".join(lines)
 
 
+def summarize_clips(src: clips.ClipSource) -> dict:
+  """The JSON summary of a recognition dataset.
+
+  Args:
+    src: an open clip source.
+
+  Returns:
+    `{"clips": [{subject, clip, source, source_subject, fps, first_frame,
+    num_frames, onset, apex, offset, apex_annotated, emotion, label,
+    label_name}], "label_set", "classes", "policies", "class_counts",
+    "subject_counts"}` and `count_check` where the builder made one.
+  """
+  keys = ("subject", "clip", "source", "source_subject", "fps", "first_frame",
+          "num_frames", "onset", "apex", "offset", "apex_annotated",
+          "emotion", "label", "label_name")
+  out = dict(clips=[{k: getattr(c, k) for k in keys} for c in src.clips],
+             label_set=src.label_set, classes=list(src.classes),
+             policies=dict(src.policies))
+  for k in ("class_counts", "subject_counts", "count_check"):
+    if k in src.metadata:
+      out[k] = src.metadata[k]
+  return out
+
+
+def format_clip_table(summary: dict) -> str:
+  """A plain-text table of a recognition summary: one row per subject
+  (clips, frames, clips per class), the totals, policies, counts check."""
+  cols = ["clips", "frames"] + summary["classes"] + ["unmapped"]
+  rows = collections.defaultdict(collections.Counter)
+  for c in summary["clips"]:
+    r = rows[c["subject"]]
+    r["clips"] += 1
+    r["frames"] += c["num_frames"]
+    r[c["label_name"] or "unmapped"] += 1
+  total = sum(rows.values(), collections.Counter())
+  width = max([len("subject")] + [len(s) for s in rows])
+  wide = [max(8, len(c)) for c in cols]
+  line = lambda name, vals: f"{name:<{width}} " + " ".join(
+      f"{v:>{w}}" for v, w in zip(vals, wide))
+  lines = [line("subject", cols)]
+  for name in sorted(rows, key=natural_key):
+    lines.append(line(name, [rows[name][c] for c in cols]))
+  lines.append(line("total", [total[c] for c in cols]))
+  lines.append("policies applied:")
+  applied = {k: n for k, n in sorted(summary["policies"].items()) if n}
+  lines += [f"  {k}: {n}" for k, n in applied.items()] or ["  (none)"]
+  check = summary.get("count_check")
+  if check is not None:
+    lines.append("published counts: " + (
+        "match" if check["matches_published"] else "differ: " + "; ".join(
+            f"{s} {k} {v['built']} (published {v['published']})"
+            for s, d in check["differences"].items() for k, v in d.items())))
+  return "\n".join(lines)
+
+
+def _open(name: str, data_dir: str, config: str | None):
+  """A `ClipSource` for a recognition dataset, else a `SpottingSource`."""
+  try:
+    builder = clips.make_builder(name, data_dir, config)
+  except errors.InputError:
+    builder = None  # SpottingSource.open says what is wrong
+  if builder is not None and clips.is_recognition(builder):
+    return clips.ClipSource.open(name, data_dir, config)
+  return source.SpottingSource.open(name, data_dir, config)
+
+
 def main(argv):
   del argv
   if not _DATASET.value or not _DATA_DIR.value:
     raise app.UsageError("--dataset and --data_dir are required")
   try:
-    src = source.SpottingSource.open(
-        _DATASET.value, os.path.expanduser(_DATA_DIR.value), _CONFIG.value)
+    src = _open(_DATASET.value, os.path.expanduser(_DATA_DIR.value),
+                _CONFIG.value)
   except errors.InputError as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(1)
-  summary = summarize(src)
-  print(format_table(summary))
+  if isinstance(src, clips.ClipSource):
+    summary = summarize_clips(src)
+    print(format_clip_table(summary))
+  else:
+    summary = summarize(src)
+    print(format_table(summary))
   if _OUT.value:
     with io_utils.atomic_write(_OUT.value) as f:
       json.dump(summary, f, indent=1)
