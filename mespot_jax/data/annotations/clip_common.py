@@ -145,7 +145,8 @@ def read_table(path: str, columns: dict[str, Sequence[str]],
     policies["preamble_rows_skipped"] += at
   out = []
   for i in range(at + 1, len(rows)):
-    r = tuple(rows[i]) + (None,) * (max(col.values(), default=0) + 1)
+    r = tuple(rows[i]) + (None,) * (max(
+        (c for c in col.values() if c is not None), default=0) + 1)
     if _is_empty(r):
       continue
     out.append((_where(path, title, i + 1),
