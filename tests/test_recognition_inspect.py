@@ -28,8 +28,9 @@ def _cli(*args):
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
   d = str(tmp_path_factory.mktemp("tfds"))
-  casme_test._build(d)  # pylint: disable=protected-access
-  composite_test._build(d, composite_test.DUMMY)  # pylint: disable=protected-access
+  # pylint: disable=protected-access
+  casme_test._build(d)
+  composite_test._build(d, composite_test.DUMMY)
   return d
 
 

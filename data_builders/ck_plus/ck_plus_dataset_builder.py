@@ -20,10 +20,12 @@ class Builder(recognition_builder.RecognitionBuilder):
   HOMEPAGE = "https://www.jeffcohn.net/resources/"
   # Default: the 327 labelled sequences (all map to the 3 classes);
   # `all_112_grey` keeps the 593 sequences, unlabelled ones with label -1.
-  BUILDER_CONFIGS = recognition_builder.sized_configs(
-      label_set="3class", keep_unmapped=False) + recognition_builder.sized_configs(
+  BUILDER_CONFIGS = (
+      recognition_builder.sized_configs(label_set="3class",
+                                        keep_unmapped=False)
+      + recognition_builder.sized_configs(
           sizes=((112, True),), prefix="all_", label_set="3class",
-          keep_unmapped=True)
+          keep_unmapped=True))
   DEFAULT_CONFIG_NAME = "112_grey"
   MANUAL_DOWNLOAD_INSTRUCTIONS = """\
   CK+ is licensed: request it from its authors (see HOMEPAGE), unpack it,

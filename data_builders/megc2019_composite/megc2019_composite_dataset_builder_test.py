@@ -104,13 +104,14 @@ def _clips(counts):
 
 
 def test_published_counts_check(tmp_path):
+  # pylint: disable=protected-access
   builder = composite.Builder(data_dir=str(tmp_path))
-  builder._check_counts(_clips(composite.PUBLISHED))  # pylint: disable=protected-access
+  builder._check_counts(_clips(composite.PUBLISHED))
   assert builder.info.metadata["count_check"] == dict(
       matches_published=True, differences={})
   counts = {**composite.PUBLISHED, "samm": (
       {"negative": 90, "positive": 26, "surprise": 15}, 28)}
-  builder._check_counts(_clips(counts))  # pylint: disable=protected-access
+  builder._check_counts(_clips(counts))
   assert builder.info.metadata["count_check"]["differences"] == {
       "samm": {"negative": {"built": 90, "published": 92}}}
   total = sum(sum(c.values()) for c, _ in composite.PUBLISHED.values())

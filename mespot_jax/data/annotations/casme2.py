@@ -52,7 +52,8 @@ def parse_casme2(manual_dir: str) -> clip_common.ClipRelease:
   workbook = find_casme2_workbook(manual_dir)
   rows = clip_common.read_table(workbook, COLUMNS, optional=("au",),
                                 policies=policies)
-  root = clip_common.find_frames_root(manual_dir, _SUBJECT_DIR, ("selected", "raw"),
+  root = clip_common.find_frames_root(manual_dir, _SUBJECT_DIR,
+                                      ("selected", "raw"),
                           "CASME II (CASME2_RAW_selected/sub01/...)")
   on_disk = clip_common.clip_folders(root, _SUBJECT_DIR)
   used, clips = set(), []

@@ -8,7 +8,8 @@ from mespot_jax.errors import InputError
 SOURCE = "samm"
 FPS = 200.0
 WORKBOOK_PATTERNS = ("SAMM_Micro_FACS_Codes_v*.xlsx",
-                     "SAMM_*_Micro_FACS_Codes_v*.xlsx", "*SAMM*Micro*FACS*.xlsx",
+                     "SAMM_*_Micro_FACS_Codes_v*.xlsx",
+                     "*SAMM*Micro*FACS*.xlsx",
                      "*SAMM*FACS*Codes*.xlsx")
 COLUMNS = {
     "subject": ("Subject",),
