@@ -65,7 +65,20 @@ def test_frame_bad_input():
   with pytest.raises(InputError, match="frame index 1"):
     frame.frame_f1_auc([0, 2], [0.1, 0.2], 0.5)
   with pytest.raises(InputError, match="frame index 0"):
-    frame.roc_curve([0, 1], [np.nan, 0.2])
+    frame.roc_curve([0, 1], [np.inf, 0.2])
+
+
+def test_frames_without_a_score_are_left_out():
+  # NaN = no score (no face): the metrics are those of the scored frames,
+  # whatever the labels of the unscored ones.
+  labels = np.r_[LABELS, 1, 0, 1]
+  scores = np.r_[SCORES, np.nan, np.nan, np.nan]
+  assert frame.frame_f1_auc(labels, scores, 0.5) == frame.frame_f1_auc(
+      LABELS, SCORES, 0.5)
+  for got, want in zip(frame.roc_curve(labels, scores),
+                       frame.roc_curve(LABELS, SCORES)):
+    np.testing.assert_array_equal(got, want)
+  assert np.isnan(frame.roc_auc([1, 0], [np.nan, np.nan]))
 
 
 def test_confusion_and_uf1_uar_hand_values():

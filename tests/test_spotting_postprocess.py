@@ -57,7 +57,7 @@ def test_unknown_parameter_is_rejected():
     postprocess.automated(_trace(), FPS, 0.5, {"cutof_hz": 3.0})
   with pytest.raises(InputError, match="frame 4"):
     x = _trace()
-    x[3] = np.nan
+    x[3] = np.inf  # NaN is a frame without a score; inf is a bug
     postprocess.manual(x, FPS, 0.5)
 
 
@@ -123,9 +123,11 @@ def test_short_video_does_not_crash():
     y = postprocess.smooth(x, 200.0, "manual", {"window_s": 0.5})
     assert y.shape == (num,) and np.all(np.isfinite(y))
     postprocess.manual(x, 200.0, 0.5)
-  # A 10-frame ramp keeps its shape through the shortened pad.
-  y = postprocess.smooth(np.linspace(0, 1, 10), 200.0, "automated", p)
-  assert y[-1] > y[0]
+  # A 10-frame ramp is shorter than the pad: extended by its edge values it
+  # stays within its range and rising (scipy's odd extension, shortened to
+  # fit, turned it into a flat -0.9).
+  y = postprocess.butter_lowpass(np.linspace(0, 1, 10), 200.0, 2.0, 4)
+  assert np.all((y >= 0) & (y <= 1)) and np.all(np.diff(y) > 0)
 
 
 def test_savgol_window_is_odd_and_large_enough():
@@ -212,3 +214,41 @@ def test_min_width_widens_runs_after_duration_limits():
     postprocess.automated(x, FPS, 0.5, dict(p, min_width="train_median"))
   with pytest.raises(InputError, match="min_width"):
     postprocess.automated(x, FPS, 0.5, dict(p, min_width=-1.0))
+
+
+# -- frames without a score (NaN: no face) -----------------------------------
+def test_nan_frames_break_the_video_into_segments():
+  x = _trace([(41, 100)], num=200, seed=5)
+  x[60:80] = np.nan  # frames 61-80: no face, in the middle of the bump
+  for method in ("automated", "manual"):
+    got = postprocess.get(method)(x, FPS, 0.5, None)
+    # The bump is cut in two where the face is gone; nothing spans the gap.
+    assert _close(got, [(41, 60), (81, 100)]), (method, got)
+    # Merging, widening and duration limits stay inside a segment.
+    wide = postprocess.get(method)(x, FPS, 0.5, dict(merge_gap=2.0,
+                                                     min_width=3.0))
+    assert all(off <= 60 or on >= 81 for on, off in wide), (method, wide)
+    # (41-60 widened to 90 frames is its whole segment, 1-60; 81-100 is
+    # shifted to stay in its own, starting at 81.)
+    assert len(wide) == 2 and wide[0] == (1, 60) and wide[1][0] == 81
+    y = postprocess.smooth(x, FPS, method)
+    assert np.isnan(y[60:80]).all() and np.isfinite(np.delete(
+        y, np.s_[60:80])).all()
+  # Min-max over the scored frames; each segment is smoothed on its own.
+  z = postprocess.normalise(x)
+  assert np.nanmin(z) == 0 and np.nanmax(z) == 1 and np.isnan(z[60:80]).all()
+  y = postprocess.smooth(x, FPS, "automated", {"cutoff_hz": 5.0})
+  np.testing.assert_allclose(
+      y[:60], np.clip(postprocess.butter_lowpass(z[:60], FPS, 5.0, 3), 0, 1))
+  np.testing.assert_allclose(
+      y[80:], np.clip(postprocess.butter_lowpass(z[80:], FPS, 5.0, 3), 0, 1))
+
+
+def test_scores_to_intervals_with_no_scored_frame_or_a_short_segment():
+  x = np.full((50, 2), np.nan)
+  assert postprocess.scores_to_intervals(x, FPS) == []
+  x[10:13] = [0.2, 0.9]  # a 3-frame segment
+  for method in ("automated", "manual"):
+    rows = postprocess.scores_to_intervals(x, FPS, (0.5, 0.5), method)
+    assert all(11 <= on <= off <= 13 for _, on, off, _ in rows), rows
+    assert all(np.isfinite(score) for *_, score in rows)

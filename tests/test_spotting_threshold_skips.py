@@ -107,6 +107,30 @@ def test_fit_thresholds_without_positives_uses_fallback():
     threshold.fit_thresholds([(s, l[:, :1], f)])
 
 
+def test_frames_without_a_score_are_left_out_of_the_fit():
+  scores = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
+  labels = np.array([0, 0, 1, 0, 1, 1])
+  # Two unscored frames (no face), one of each label: same threshold.
+  assert threshold.from_roc(np.r_[labels, 1, 0],
+                            np.r_[scores, np.nan, np.nan]) == pytest.approx(
+                                threshold.from_roc(labels, scores))
+  *_, pos, neg = threshold.roc_points(np.r_[labels, 1], np.r_[scores, np.nan])
+  assert (pos, neg) == (3, 3)
+  with pytest.raises(InputError, match="finite"):
+    threshold.from_roc([0, 1], [np.inf, 0.3])
+  # A video with a faceless stretch inside its macro interval fits on the
+  # scored frames; the stretch breaks the interval in two.
+  s, l, f = _video([(41, 50), (101, 160)], 240, 0, 30.0)
+  s[121:131] = np.nan
+  thr = threshold.fit_thresholds([(s, l, f)])
+  assert all(np.isfinite(thr))
+  rows = postprocess.scores_to_intervals(s, f, thr)
+  assert [(t, on < 122) for t, on, _, _ in rows if t == "macro"] == [
+      ("macro", True), ("macro", False)]
+  thr_if1 = threshold.fit_thresholds_interval_f1([(s, [], f)])
+  assert thr_if1 == (threshold.NO_DETECTION, threshold.NO_DETECTION)
+
+
 # -------------------------------------------------------------------- skips
 
 

@@ -2,7 +2,10 @@
 
 Labels are binary per frame (1 = inside an expression); scores are any
 finite floats, higher = more likely an expression. A frame is predicted
-positive when its score >= threshold.
+positive when its score >= threshold. A NaN score marks a frame without a
+score (no face was found there, see `methods.spotting`): such frames are
+left out of every metric, as if the video did not have them. Infinite
+scores raise.
 
 ROC AUC is the Mann-Whitney statistic: the probability that a random
 positive frame scores above a random negative one, ties counting 1/2. It is
@@ -21,7 +24,8 @@ from mespot_jax.errors import InputError
 
 
 def _check(labels: Any, scores: Any) -> tuple[np.ndarray, np.ndarray]:
-  """Validates and converts to (bool labels, float64 scores), both 1-D."""
+  """Validates and converts to (bool labels, float64 scores), both 1-D,
+  without the NaN (unscored) frames."""
   labels = np.asarray(labels)
   scores = np.asarray(scores, dtype=np.float64)
   if labels.ndim != 1 or labels.shape != scores.shape:
@@ -32,12 +36,13 @@ def _check(labels: Any, scores: Any) -> tuple[np.ndarray, np.ndarray]:
   if bad.size:
     raise InputError(
         f"label {labels[bad[0]]!r} at frame index {bad[0]}; expected 0 or 1")
-  bad = np.flatnonzero(~np.isfinite(scores))
+  bad = np.flatnonzero(np.isinf(scores))
   if bad.size:
     raise InputError(
         f"score {scores[bad[0]]} at frame index {bad[0]}; expected a finite "
-        "number")
-  return labels.astype(bool), scores
+        "number (or NaN for a frame without a score)")
+  scored = ~np.isnan(scores)
+  return labels[scored].astype(bool), scores[scored]
 
 
 def roc_auc(labels: Any, scores: Any) -> float:
@@ -45,10 +50,10 @@ def roc_auc(labels: Any, scores: Any) -> float:
 
   Args:
     labels: (T,) 0/1 or bool.
-    scores: (T,) finite floats.
+    scores: (T,) finite floats; NaN frames are left out.
 
   Returns:
-    The AUC in [0, 1], or nan when labels hold only one class.
+    The AUC in [0, 1], or nan when the scored labels hold only one class.
   """
   labels, scores = _check(labels, scores)
   n_pos = int(labels.sum())
@@ -66,7 +71,7 @@ def frame_f1_auc(labels_T: Any, scores_T: Any,
 
   Args:
     labels_T: (T,) 0/1 or bool frame labels.
-    scores_T: (T,) finite frame scores.
+    scores_T: (T,) finite frame scores; NaN frames are left out.
     threshold: a frame is positive when its score >= threshold.
 
   Returns:
@@ -92,7 +97,7 @@ def roc_curve(labels: Any,
 
   Args:
     labels: (T,) 0/1 or bool.
-    scores: (T,) finite floats.
+    scores: (T,) finite floats; NaN frames are left out.
 
   Returns:
     (fpr, tpr, thresholds), each (K + 1,) for K distinct scores:

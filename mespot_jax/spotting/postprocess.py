@@ -58,9 +58,28 @@ Parameters (`params`, a dict or ConfigDict; unknown keys raise InputError):
 These defaults are this toolkit's choices (the paper gives no values); tune
 them on validation subjects only.
 
-Short videos: `sosfiltfilt` pads the signal by `padlen` samples on both sides
-and needs more samples than that; for shorter videos the pad is shortened to
-`T - 1` (edge transients grow but nothing fails). A Savitzky-Golay window
+Frames without a score: a NaN score marks a frame that has none (no face
+was found there, its pair partner has none, or it could not be decoded; see
+`methods.spotting.SpottingMethod.invalid_frames`). Such frames break the
+video into segments: min-max normalisation uses the scored frames only,
+each contiguous segment of scored frames is smoothed on its own (a filter
+would otherwise smear scores across the gap), and runs, merging, duration
+limits and widening stay inside one segment, so no interval spans a frame
+without a score. Their smoothed signal stays NaN. Infinite scores raise.
+
+"Never": a threshold at or above `NO_DETECTION` (what threshold fitting
+returns for a type it decided never to predict) yields no interval of that
+type whatever the signal does. With `normalise="minmax"` the smoothed signal
+is also clipped to [0, 1], as the low-pass filters overshoot the normalised
+scores near steep edges. With `normalise="none"` the scores are taken as
+they are (sigmoid outputs in [0, 1]; other units are allowed) and only the
+exact `NO_DETECTION` means never.
+
+Short videos and segments: `sosfiltfilt` pads the signal by `padlen`
+samples on both sides (odd extension) and needs more samples than that; a
+shorter signal is extended by its edge values instead (scipy's "constant"
+extension, which starts the filter in its steady state), so the output stays
+near the signal's range rather than being dominated by the pad. A Savitzky-Golay window
 longer than the video is shrunk to the largest odd length that fits; when it
 can no longer exceed `polyorder` the fit would be exact anyway and the signal
 is returned unsmoothed.
@@ -94,6 +113,11 @@ TYPE_DEFAULTS = {
 }
 
 Intervals = list[tuple[int, int]]
+
+# The threshold of a type that is never predicted: above every min-max
+# normalised (clipped to [0, 1]) or sigmoid signal. `threshold.fit_*`
+# return it; `predicts_nothing` honours it.
+NO_DETECTION = 1.0 + 1e-6
 
 
 def _as_dict(params: Any) -> dict:
@@ -161,26 +185,40 @@ def _check_scores(scores_T: np.ndarray, fps: float) -> np.ndarray:
   if scores_T.ndim != 1:
     raise InputError(
         f"scores of one type must be 1-D (T,), got shape {scores_T.shape}")
-  bad = np.flatnonzero(~np.isfinite(scores_T))
+  bad = np.flatnonzero(np.isinf(scores_T))
   if bad.size:
     raise InputError(
         f"score of frame {bad[0] + 1} is {scores_T[bad[0]]}; expected a "
-        "finite number")
+        "finite number (or NaN for a frame without a score)")
   if not fps or fps <= 0:
     raise InputError(f"fps={fps}; expected a positive frame rate")
   return scores_T
 
 
 def normalise(scores_T: np.ndarray, mode: str = "minmax") -> np.ndarray:
-  """Per-video min-max to [0, 1] (`"minmax"`) or unchanged (`"none"`)."""
+  """Per-video min-max to [0, 1] (`"minmax"`) or unchanged (`"none"`).
+
+  The minimum and maximum are those of the scored frames; NaN frames (no
+  score) stay NaN.
+  """
   if mode == "none":
     return scores_T
-  if scores_T.size == 0:
+  scored = ~np.isnan(scores_T)
+  if not scored.any():
     return scores_T
-  lo, hi = float(scores_T.min()), float(scores_T.max())
+  lo, hi = float(scores_T[scored].min()), float(scores_T[scored].max())
   if hi - lo <= 0:
-    return np.zeros_like(scores_T)  # nothing varies: nothing to spot
+    # nothing varies: nothing to spot
+    return np.where(scored, 0.0, np.nan).astype(scores_T.dtype)
   return (scores_T - lo) / (hi - lo)
+
+
+def scored_segments(x_T: np.ndarray) -> list[tuple[int, int]]:
+  """Contiguous runs of non-NaN frames as 0-based `(start, stop)` slices."""
+  mask = np.concatenate([[False], ~np.isnan(np.asarray(x_T, np.float64)),
+                         [False]])
+  edges = np.flatnonzero(np.diff(mask.astype(np.int8)))
+  return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
 
 
 def butter_lowpass(x_T: np.ndarray, fps: float, cutoff_hz: float,
@@ -197,7 +235,13 @@ def butter_lowpass(x_T: np.ndarray, fps: float, cutoff_hz: float,
   # scipy's own default pad length for sosfiltfilt (scipy/signal/_signaltools).
   zeros = min(int((sos[:, 2] == 0).sum()), int((sos[:, 5] == 0).sum()))
   padlen = 3 * (2 * len(sos) + 1 - zeros)
-  return signal.sosfiltfilt(sos, x_T, padlen=min(padlen, x_T.size - 1))
+  if x_T.size > padlen:
+    return signal.sosfiltfilt(sos, x_T, padlen=padlen)
+  # Too short for scipy's odd extension, which then dominates the output (a
+  # 0..1 ramp of 10 frames came out near -0.9): extend by the edge values
+  # instead, from which the filter starts in its steady state.
+  padded = np.pad(x_T, padlen, mode="edge")
+  return signal.sosfiltfilt(sos, padded, padtype=None)[padlen:-padlen]
 
 
 def savgol(x_T: np.ndarray, fps: float, window_s: float,
@@ -216,9 +260,16 @@ def savgol(x_T: np.ndarray, fps: float, window_s: float,
 
 def _smooth_resolved(scores_T, fps, method, p):
   x = normalise(scores_T, p["normalise"])
-  if method == "automated":
-    return butter_lowpass(x, fps, p["cutoff_hz"], p["order"])
-  return savgol(x, fps, p["window_s"], p["polyorder"])
+  out = np.full(x.shape, np.nan)
+  for a, b in scored_segments(x):  # each segment of scored frames alone
+    if method == "automated":
+      out[a:b] = butter_lowpass(x[a:b], fps, p["cutoff_hz"], p["order"])
+    else:
+      out[a:b] = savgol(x[a:b], fps, p["window_s"], p["polyorder"])
+  if p["normalise"] == "minmax":
+    # The filters overshoot the normalised scores near steep edges.
+    out = np.clip(out, 0.0, 1.0)
+  return out
 
 
 def smooth(scores_T: np.ndarray, fps: float, method: str = "automated",
@@ -232,7 +283,7 @@ def smooth(scores_T: np.ndarray, fps: float, method: str = "automated",
     params: parameters (see the module docstring); flat, one type.
 
   Returns:
-    (T,) float64 signal.
+    (T,) float64 signal; NaN where the score is NaN (no score).
   """
   p = resolve_params(method, params)
   return _smooth_resolved(_check_scores(scores_T, fps), fps, method, p)
@@ -300,11 +351,29 @@ def widen_short(intervals: Intervals, fps: float, min_width: float | None,
   return merge_close(sorted(widened), fps, 0.5 / fps)
 
 
+def predicts_nothing(threshold: float, normalise_mode: str = "minmax"
+                     ) -> bool:
+  """Whether a threshold means "never predict this type".
+
+  `NO_DETECTION` always does; with min-max normalisation (a signal in
+  [0, 1]) so does any threshold at or above it.
+  """
+  if normalise_mode == "minmax":
+    return threshold >= NO_DETECTION
+  return threshold == NO_DETECTION
+
+
 def _intervals_from_smoothed(x_T, fps, threshold, p) -> Intervals:
-  runs = runs_above(x_T, threshold)
-  runs = merge_close(runs, fps, p["merge_gap"])
-  runs = filter_durations(runs, fps, p["min_len"], p["max_len"])
-  return widen_short(runs, fps, p["min_width"], len(x_T))
+  if predicts_nothing(threshold, p["normalise"]):
+    return []
+  out = []
+  for a, b in scored_segments(x_T):  # nothing crosses an unscored frame
+    runs = runs_above(x_T[a:b], threshold)
+    runs = merge_close(runs, fps, p["merge_gap"])
+    runs = filter_durations(runs, fps, p["min_len"], p["max_len"])
+    out += [(on + a, off + a)
+            for on, off in widen_short(runs, fps, p["min_width"], b - a)]
+  return out
 
 
 def _split_args(threshold, params):
@@ -332,11 +401,13 @@ def automated(scores_T: np.ndarray, fps: float, threshold: Any = None,
     scores_T: (T,) scores of one type for one video.
     fps: frame rate of the video.
     threshold: threshold on the normalised, smoothed signal (from
-      `threshold.fit_thresholds`); None: `params["threshold"]`.
+      `threshold.fit_thresholds`); None: `params["threshold"]`;
+      `NO_DETECTION` or above: nothing.
     params: parameters of one type (module docstring).
 
   Returns:
-    [(onset, offset)] 1-based inclusive, in onset order.
+    [(onset, offset)] 1-based inclusive, in onset order; none spans a NaN
+    (unscored) frame.
   """
   return _run("automated", scores_T, fps, threshold, params)
 
@@ -349,11 +420,12 @@ def manual(scores_T: np.ndarray, fps: float, threshold: Any = None,
     scores_T: (T,) scores of one type for one video.
     fps: frame rate of the video.
     threshold: threshold on the normalised, smoothed signal; None:
-      `params["threshold"]`.
+      `params["threshold"]`; `NO_DETECTION` or above: nothing.
     params: parameters of one type (module docstring).
 
   Returns:
-    [(onset, offset)] 1-based inclusive, in onset order.
+    [(onset, offset)] 1-based inclusive, in onset order; none spans a NaN
+    (unscored) frame.
   """
   return _run("manual", scores_T, fps, threshold, params)
 
@@ -380,9 +452,11 @@ def scores_to_intervals(
   """Both columns of a video's scores -> typed, scored intervals.
 
   Args:
-    scores_T2: (T, 2) scores, column 0 micro, column 1 macro.
+    scores_T2: (T, 2) scores, column 0 micro, column 1 macro; NaN where a
+      frame has no score of that type (no face).
     fps: frame rate of the video.
-    thresholds: (threshold_micro, threshold_macro) on the smoothed signals.
+    thresholds: (threshold_micro, threshold_macro) on the smoothed signals;
+      a type whose threshold is `NO_DETECTION` (or above) gets nothing.
     method: post-processor name.
     params_by_type: None, a flat dict for both types, or
       `{"micro": {...}, "macro": {...}}`.

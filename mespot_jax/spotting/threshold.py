@@ -23,6 +23,9 @@ distinct score, so frames scoring exactly at a class boundary do not flip on
 rounding. Ties in the criterion go to the highest threshold (fewest
 positives).
 
+Frames without a score (NaN: no face, see `postprocess`) are left out of
+every count: they are neither positives nor negatives of any threshold.
+
 Degenerate data: with no positive frames (or, for Youden, no negative frames)
 the ROC is undefined; the function logs a warning and returns `fallback`
 (default 0.5, the middle of min-max normalised scores).
@@ -41,21 +44,24 @@ def roc_points(labels: np.ndarray, scores: np.ndarray):
 
   Args:
     labels: (N,) binary (bool or 0/1) frame labels.
-    scores: (N,) finite scores.
+    scores: (N,) scores; NaN frames (no score) are left out.
 
   Returns:
     (thresholds, tp, fp, num_pos, num_neg): `thresholds` (M,) distinct scores
     in descending order; `tp[i]`, `fp[i]` count positives / negatives with
-    `score >= thresholds[i]`.
+    `score >= thresholds[i]`; `num_pos`, `num_neg` count the scored frames.
   """
   labels = np.asarray(labels).reshape(-1)
   scores = np.asarray(scores, dtype=np.float64).reshape(-1)
   if labels.shape != scores.shape:
     raise InputError(f"{labels.size} labels but {scores.size} scores; "
                      "expected one label per scored frame")
-  if not np.all(np.isfinite(scores)):
-    bad = int(np.flatnonzero(~np.isfinite(scores))[0])
-    raise InputError(f"score {bad} is {scores[bad]}; expected a finite number")
+  if np.any(np.isinf(scores)):
+    bad = int(np.flatnonzero(np.isinf(scores))[0])
+    raise InputError(f"score {bad} is {scores[bad]}; expected a finite number "
+                     "(or NaN for a frame without a score)")
+  scored = ~np.isnan(scores)
+  labels, scores = labels[scored], scores[scored]
   if not np.all((labels == 0) | (labels == 1)):
     raise InputError("frame labels must be 0/1 (or bool)")
   labels = labels.astype(bool)
@@ -155,8 +161,9 @@ def fit_thresholds(
   return out[0], out[1]
 
 
-# Above every normalised ("minmax") or sigmoid ("none") smoothed score.
-NO_DETECTION = 1.0 + 1e-6
+# Above every normalised ("minmax", clipped to [0, 1]) or sigmoid ("none")
+# smoothed score; the post-processors predict nothing at this threshold.
+NO_DETECTION = postprocess.NO_DETECTION
 
 
 def _interval_counts(videos, method, params, iou_threshold, num_candidates,
@@ -175,6 +182,8 @@ def _interval_counts(videos, method, params, iou_threshold, num_candidates,
   pooled = np.concatenate([postprocess.smooth(np.asarray(sc)[:, k], fps,
                                               method, p)
                            for sc, _, fps in videos] or [np.zeros(1)])
+  pooled = pooled[~np.isnan(pooled)] if (~np.isnan(pooled)).any() else (
+      np.zeros(1))  # frames without a score are no candidates
   candidates = np.unique(np.quantile(
       pooled, np.linspace(0.5, 0.995, num_candidates)))
   rows = [(NO_DETECTION, 0, 0, len(gt))]
