@@ -90,6 +90,12 @@ class SpottingSource:
     self.policies = dict(meta.get("policies", {}))
     self.aligner = dict(meta.get("aligner", {}))
     sources = builder.as_data_source()
+    if schema.VIDEOS not in sources:
+      raise errors.InputError(
+          f"{builder.name}/{builder.builder_config.name if builder.builder_config else ''}"
+          f" has no {schema.VIDEOS!r} split: it is not a spotting dataset "
+          f"(splits {sorted(sources)}); open a recognition dataset with "
+          "mespot_jax.data.clips.ClipSource")
     self._frames = sources[schema.FRAMES]
     video_src = sources[schema.VIDEOS]
     records = _getitems(video_src, list(range(len(video_src))))
