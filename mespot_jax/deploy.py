@@ -181,11 +181,39 @@ def train_deploy_model(config, workdir: str, store, method=None) -> dict:
   return info
 
 
+def find_deploy_dir(workdir: str) -> str:
+  """The folder holding deploy.json: `workdir/deploy`, or `workdir` itself
+  when it is that folder. Cheap (reads nothing): callers check it before
+  anything slow.
+
+  Raises:
+    InputError: no such directory, or no deploy model in it.
+  """
+  if not os.path.isdir(workdir):
+    raise InputError(f"{workdir}: no such run directory")
+  for folder in (deploy_dir(workdir), workdir):
+    if os.path.isfile(os.path.join(folder, DEPLOY_JSON)):
+      return folder
+  parent = os.path.dirname(os.path.abspath(workdir))
+  if (os.path.basename(os.path.normpath(workdir)) == DEPLOY_DIR
+      and os.path.isdir(os.path.join(workdir, "checkpoints"))):
+    raise InputError(
+        f"{workdir}: this deploy folder has no {DEPLOY_JSON} (its training "
+        "was interrupted?); re-run python -m mespot_jax.main --config=<config>"
+        f" --workdir={parent} --config.train.deploy=True, which resumes it")
+  raise InputError(
+      f"{workdir}: no deploy model ({os.path.join(DEPLOY_DIR, DEPLOY_JSON)}"
+      " is missing); pass the run directory that holds deploy/, or train one"
+      " with python -m mespot_jax.main --config=<config> "
+      f"--workdir={workdir} --config.train.deploy=True")
+
+
 def load_deployment(workdir: str) -> Deployment:
   """Loads the deploy model of a run directory.
 
   Args:
-    workdir: a run directory trained with `--config.train.deploy=True`.
+    workdir: a run directory trained with `--config.train.deploy=True`, or
+      its `deploy/` folder.
 
   Returns:
     A `Deployment`.
@@ -193,20 +221,14 @@ def load_deployment(workdir: str) -> Deployment:
   Raises:
     InputError: no workdir, or no deploy model in it.
   """
-  if not os.path.isdir(workdir):
-    raise InputError(f"{workdir}: no such run directory")
-  path = os.path.join(deploy_dir(workdir), DEPLOY_JSON)
-  if not os.path.exists(path):
-    raise InputError(
-        f"{workdir}: no deploy model ({os.path.join(DEPLOY_DIR, DEPLOY_JSON)}"
-        " is missing); train one with python -m mespot_jax.main "
-        f"--config=<config> --workdir={workdir} --config.train.deploy=True")
+  folder = find_deploy_dir(workdir)
+  path = os.path.join(folder, DEPLOY_JSON)
   try:
     with open(path, encoding="utf-8") as f:
       info = json.load(f)
   except (OSError, json.JSONDecodeError) as e:
     raise InputError(f"{path}: cannot read the deploy record ({e})") from None
-  model_path = os.path.join(deploy_dir(workdir), info["model_dir"])
+  model_path = os.path.join(folder, info["model_dir"])
   if not os.path.isdir(model_path):
     raise InputError(f"{model_path}: deploy model variables are missing; "
                      "re-run main with --config.train.deploy=True")

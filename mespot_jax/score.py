@@ -8,22 +8,40 @@ Usage:
 RUN was trained with `python -m mespot_jax.main --config=... --workdir=RUN
 --config.train.deploy=True`. PATH is a video file (mp4/avi/...) or a folder
 of numbered frames (then --fps is required). The video is streamed: decode
--> face alignment -> the deploy model's method's scorer (e.g. the 3D-CNN's two-stream pairs),
-so memory stays bounded for any length; only the per-frame scores (T x 2
-floats) are kept. Any spotting method scores through the same interface. The scores are
-post-processed with the run's thresholds into intervals, written in the
+-> face alignment -> the deploy model's method's scorer (e.g. the 3D-CNN's
+two-stream pairs), so memory stays bounded for any length; only the
+per-frame scores (T x 2 floats) are kept. Any spotting method scores
+through the same interface. The scores are post-processed with the run's
+thresholds into intervals, written in the
 evaluate CLI's CSV format (video name = file stem, one score per interval).
 --gt evaluates this one video (one_to_one and megc2020); --annotate writes
 a copy of the video with the scores and spotted intervals drawn on it.
-Bad input prints one line and exits with status 2.
+
+What cannot be trusted is not scored, and is said so:
+* Frames without a face (the aligner found none: the person left, turned
+  away, was hidden) get no score (NaN), as do the frames whose score reads
+  one (the method's `invalid_frames`: for the 3D-CNN, a pair partner
+  without a face). No interval spans them; the plot and the annotated video
+  shade them; the JSON counts them (`frames_without_face`,
+  `frames_without_score`) and a warning says so when they are many.
+* A damaged file: frames are read with `video_io.FrameReader(on_error=
+  "repeat")`; frames that cannot be decoded in the middle are stand-ins
+  without a score, a file that ends before the frame count its container
+  lists is scored as far as it goes, and both are recorded in the JSON
+  (`frames_expected`, `frames_decoded`, `frames_missing`,
+  `undecodable_frames`) and warned about. Exit status 0; 2 if nothing
+  decodes.
+Warnings go to the JSON and the log; the command line prints them as
+`warning: ...` lines at the end. Bad input (checked before the model is
+loaded) prints one line and exits with status 2.
 """
+import dataclasses
 import json
 import logging
 import os
 import sys
 import time
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
@@ -35,10 +53,13 @@ from mespot_jax.face import align, track
 from mespot_jax.io_utils import atomic_write
 from mespot_jax.metrics import intervals as interval_metrics
 from mespot_jax.metrics import io as metrics_io
+from mespot_jax.spotting import postprocess
 from mespot_jax.train import inference
 
 PROTOCOLS = ("one_to_one", "megc2020")
-_COLOURS_BGR = {"micro": (0, 140, 255), "macro": (255, 120, 0)}
+TYPES = ("micro", "macro")
+# Warn when at least this fraction of the frames has no face.
+MANY_FACELESS = 0.05
 
 
 def video_name(path: str) -> str:
@@ -65,21 +86,67 @@ def _video_fps(path: str, fps: float | None) -> tuple[float, int]:
   return float(fps), int(info["num_frames"])
 
 
+def _runs(mask_T) -> list[list[int]]:
+  """1-based inclusive [first, last] runs of True frames."""
+  return [list(r) for r in postprocess.runs_above(
+      np.asarray(mask_T, np.float64), 0.5)]
+
+
+def _runs_text(runs, most: int = 5) -> str:
+  text = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs[:most])
+  return text + (f" and {len(runs) - most} more" if len(runs) > most else "")
+
+
+@dataclasses.dataclass
+class ScoredVideo:
+  """The scores of one video and which frames could be trusted.
+
+  Attributes:
+    scores_T2: float32 [micro, macro] scores; NaN where a frame has no score
+      (`invalid_frames` of frames without a face or not decoded).
+    face_found_T: bool, the aligner found the face.
+    decoded_T: bool, the frame was decoded (False: a stand-in, the previous
+      good frame, for a frame that could not be decoded).
+  """
+  scores_T2: np.ndarray
+  face_found_T: np.ndarray
+  decoded_T: np.ndarray
+
+  @property
+  def frames(self) -> int:
+    return len(self.scores_T2)
+
+  @property
+  def with_face(self) -> int:
+    return int(self.face_found_T.sum())
+
+  @property
+  def usable_T(self) -> np.ndarray:
+    """Frames decoded and with a face."""
+    return self.face_found_T & self.decoded_T
+
+
 class _FaceCounter:
   """Prepares aligned crops as the training data was (mask, resize) while
-  counting frames with a face."""
+  recording which frames have a face."""
 
   def __init__(self, aligned, bar, dep):
     self._aligned = aligned
     self._bar = bar
     self._dep = dep
-    self.frames = 0
-    self.with_face = 0
+    self.face_found = []
+
+  @property
+  def frames(self) -> int:
+    return len(self.face_found)
+
+  @property
+  def with_face(self) -> int:
+    return int(sum(self.face_found))
 
   def __iter__(self):
     for a in self._aligned:
-      self.frames += 1
-      self.with_face += bool(a.face_found)
+      self.face_found.append(bool(a.face_found))
       self._bar.update(1)
       crop = align.mask_crop(a.crop, a.landmarks) if self._dep.mask_face \
           else a.crop
@@ -92,7 +159,8 @@ def score_frames(dep, frames, fps: float, batch_size: int, total=None,
 
   Args:
     dep: a `deploy.Deployment`.
-    frames: iterator of `uint8` video frames (RGB or grey).
+    frames: iterable of `uint8` video frames (RGB or grey); a
+      `video_io.FrameReader` also tells which frames were not decoded.
     fps: frame rate of the video.
     batch_size: frames per jitted scorer call.
     total: expected frame count (progress bar only).
@@ -100,17 +168,25 @@ def score_frames(dep, frames, fps: float, batch_size: int, total=None,
     progress: show a tqdm bar (frames per second).
 
   Returns:
-    (scores_T2 float32, frames, frames with a face).
+    A `ScoredVideo`: NaN scores on the frames the method's `invalid_frames`
+    names for the frames without a face or not decoded.
   """
   aligner = aligner or track.VideoAligner(dep.align_size or dep.image_size,
                                          dep.grey)
   bar = tqdm(total=total or None, unit="frame", desc="scoring",
              dynamic_ncols=True, disable=None if progress else True)
-  counter = _FaceCounter(aligner.align_stream(frames), bar, dep)
-  scores = dep.method.score_stream(dep.variables, iter(counter), fps,
-                                   dep.choices, batch_size)
+  counter = _FaceCounter(aligner.align_stream(iter(frames)), bar, dep)
+  scores = np.asarray(dep.method.score_stream(
+      dep.variables, iter(counter), fps, dep.choices, batch_size), np.float32)
   bar.close()
-  return scores, counter.frames, counter.with_face
+  face = np.asarray(counter.face_found, bool)
+  decoded = np.ones(len(face), bool)
+  stats = getattr(frames, "stats", None)  # a FrameReader's, when it is one
+  if stats is not None and stats.read_errors:
+    decoded[np.asarray(stats.read_errors, np.int64) - 1] = False
+  bad_T2 = dep.method.invalid_frames(face & decoded, fps, dep.choices)
+  return ScoredVideo(np.where(bad_T2, np.nan, scores).astype(np.float32),
+                     face, decoded)
 
 
 def _read_gt(path: str, name: str) -> list:
@@ -123,40 +199,40 @@ def _read_gt(path: str, name: str) -> list:
   return mine
 
 
-def _annotate(path: str, out: str, fps: float, scores_T2, rows) -> int:
-  """Second streaming pass: draws scores and spotted intervals on frames."""
-  active = np.zeros((len(scores_T2), 2), bool)
-  for r in rows:
-    active[r.onset - 1:r.offset, 0 if r.type == "micro" else 1] = True
+def _check_outputs(**paths) -> None:
+  """Output files must go to existing folders (checked before scoring)."""
+  for flag, path in paths.items():
+    folder = os.path.dirname(os.path.abspath(path)) if path else None
+    if folder and not os.path.isdir(folder):
+      raise InputError(f"--{flag}={path}: folder {folder} does not exist")
 
-  def frames():
-    for i, frame in enumerate(video_io.iter_frames(path)):
-      if i >= len(scores_T2):
-        break
-      img = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2BGR)
-      h, w = img.shape[:2]
-      for k, typ in enumerate(("micro", "macro")):
-        colour = _COLOURS_BGR[typ]
-        y = 18 + 20 * k
-        cv2.putText(img, f"{typ} {scores_T2[i, k]:.2f}", (6, y),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)
-        bar_w = int(round(float(scores_T2[i, k]) * min(100, w // 3)))
-        cv2.rectangle(img, (110, y - 10), (110 + bar_w, y - 2), colour, -1)
-        if active[i, k]:
-          pad = 2 + 4 * k
-          cv2.rectangle(img, (pad, pad), (w - 1 - pad, h - 1 - pad), colour, 3)
-          cv2.putText(img, typ.upper(), (6, h - 10 - 20 * k),
-                      cv2.FONT_HERSHEY_SIMPLEX, 0.6, colour, 2, cv2.LINE_AA)
-      yield cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
-  return video_io.write_video(out, frames(), fps)
+def _input_warnings(video: str, stats, scored: ScoredVideo) -> list[str]:
+  """Warnings about a damaged file and frames without a face."""
+  out = []
+  if not stats.complete:
+    what = []
+    if stats.frames_missing:
+      what.append(f"frames {scored.frames + 1}-{stats.frames_expected} are "
+                  "not scored")
+    if stats.read_errors:
+      what.append("the frames that could not be decoded have no score")
+    out.append(f"{stats.describe()}; {'; '.join(what)}")
+  faceless = ~scored.face_found_T & scored.decoded_T
+  if faceless.any() and faceless.mean() >= MANY_FACELESS:
+    out.append(
+        f"{video}: no face found in {int(faceless.sum())} of its "
+        f"{scored.frames} frames ({100 * faceless.mean():.0f}%; frames "
+        f"{_runs_text(_runs(faceless))}); they have no score and no interval "
+        "spans them")
+  return out
 
 
 def run(workdir: str, video: str, out: str | None = None,
         plot: str | None = None, json_path: str | None = None,
         fps: float | None = None, gt: str | None = None,
         annotate: str | None = None, batch_size: int | None = None,
-        progress: bool = True) -> dict:
+        progress: bool = True, log_warnings: bool = True) -> dict:
   """Scores one video with the deploy model of `workdir`.
 
   Args:
@@ -171,49 +247,78 @@ def run(workdir: str, video: str, out: str | None = None,
     batch_size: frames per scorer call (default: the run's
       `eval.score_batch_size`).
     progress: show a progress bar.
+    log_warnings: log the summary's warnings (the command line prints
+      them itself, last).
 
   Returns:
     The summary dict (also written to `json_path`).
 
   Raises:
-    InputError: a missing or unreadable video, no face in any frame, no
-      deploy model in `workdir`, a frame folder without `fps`, a bad GT.
+    InputError: a missing or unreadable video (or one where no frame
+      decodes), no face in any frame, no deploy model in `workdir`, a frame
+      folder without `fps`, a bad GT, an output folder that does not exist.
   """
-  dep = deploy_lib.load_deployment(workdir)
+  # Every input is checked before the model loads (its INFO lines would
+  # bury a one-line error).
+  deploy_lib.find_deploy_dir(workdir)
   fps, container_frames = _video_fps(video, fps)
+  reader = video_io.FrameReader(video, on_error="repeat")
   name = video_name(video)
   gt_rows = _read_gt(gt, name) if gt else None
+  if batch_size is not None and batch_size < 0:
+    raise InputError(f"--batch_size={batch_size}; expected >= 1")
+  _check_outputs(out=out, plot=plot, json=json_path, annotate=annotate)
+
+  dep = deploy_lib.load_deployment(workdir)
   warnings = []
   if not _fps_match(fps, dep.train_fps):
-    msg = (f"{video}: {fps:g} fps is not a frame rate the model was trained "
-           f"on ({', '.join(f'{f:g}' for f in dep.train_fps)} fps); skips and "
-           "post-processing durations are rescaled by seconds")
-    logging.warning(msg)
-    warnings.append(msg)
+    warnings.append(
+        f"{video}: {fps:g} fps is not a frame rate the model was trained "
+        f"on ({', '.join(f'{f:g}' for f in dep.train_fps)} fps); skips and "
+        "post-processing durations are rescaled by seconds")
   batch_size = inference.resolve_batch_size(
       batch_size or dep.config.eval.score_batch_size)
   if batch_size < 1:
     raise InputError(f"--batch_size={batch_size}; expected >= 1")
 
   start = time.perf_counter()
-  scores, num_frames, with_face = score_frames(
-      dep, video_io.iter_frames(video), fps, batch_size, container_frames,
-      progress=progress)
+  scored = score_frames(dep, reader, fps, batch_size, container_frames,
+                        progress=progress)
   seconds = time.perf_counter() - start
-  if num_frames == 0:
-    raise InputError(f"{video}: no frame could be read")
-  if with_face == 0:
+  num_frames, stats = scored.frames, reader.stats
+  if scored.with_face == 0:
     raise InputError(f"{video}: no face found in any of its {num_frames} "
                      "frames; expected a video of one frontal face")
+  warnings += _input_warnings(video, stats, scored)
+  if log_warnings:
+    for w in warnings:
+      logging.warning("%s", w)
 
+  scores = scored.scores_T2
   rows = dep.method.predict_video(scores, fps, name, dep.choices, dep.fitted)
   post = dep.config.eval.postprocess
+  thresholds = list(dep.fitted["thresholds"])
+  never = [typ for typ, thr in zip(TYPES, thresholds)
+           if postprocess.predicts_nothing(
+               float(thr), postprocess.params_for_type(
+                   post, dep.choices["post"], typ)["normalise"])]
+  decoded = stats.as_dict()
   summary = {
       "video": video, "name": name, "method": dep.method.name, "fps": fps,
       "num_frames": num_frames,
-      "frames_without_face": num_frames - with_face,
+      "frames_expected": decoded["frames_expected"],
+      "frames_decoded": decoded["frames_decoded"],
+      "frames_missing": decoded["frames_missing"],
+      "undecodable_frames": decoded["gaps"],
+      "frames_without_face": num_frames - scored.with_face,
+      "frames_without_face_runs": _runs(~scored.face_found_T),
+      "frames_without_score": {
+          typ: {"frames": int(np.isnan(scores[:, k]).sum()),
+                "runs": _runs(np.isnan(scores[:, k]))}
+          for k, typ in enumerate(TYPES)},
       **dep.method.video_choices(dep.choices, fps),
-      "thresholds": list(dep.fitted["thresholds"]), "postprocess": post,
+      "thresholds": thresholds, "never_predicted": never,
+      "postprocess": post,
       "intervals": [{"type": r.type, "onset": r.onset, "offset": r.offset,
                      "score": r.score, "onset_s": (r.onset - 1) / fps,
                      "offset_s": r.offset / fps} for r in rows],
@@ -245,7 +350,10 @@ def run(workdir: str, video: str, out: str | None = None,
     plots.plot_video(plot, meta, scores, dep.fitted["thresholds"], rows, post,
                      dep.choices["post"])
   if annotate:
-    summary["annotated_frames"] = _annotate(video, annotate, fps, scores, rows)
+    from mespot_jax.report import plots  # pylint: disable=g-import-not-at-top
+    summary["annotated_frames"] = plots.annotate_video(
+        video, annotate, fps, scored.scores_T2, rows, scored.face_found_T,
+        scored.decoded_T)
   if json_path:
     with atomic_write(json_path) as f:
       json.dump(summary, f, indent=2)
@@ -265,12 +373,20 @@ def main(argv):
   from absl import flags  # pylint: disable=g-import-not-at-top
   del argv
   f = flags.FLAGS
+  # FFmpeg's own messages ("moov atom not found", "error while decoding MB
+  # ...") say less than the warnings below; OPENCV_FFMPEG_LOGLEVEL=16 (or
+  # any level) shows them again. Read when the first video is opened.
+  os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
   try:
-    run(f.workdir, f.video, out=f.out, plot=f.plot, json_path=f.json,
-        fps=f.fps, gt=f.gt, annotate=f.annotate, batch_size=f.batch_size)
+    summary = run(f.workdir, f.video, out=f.out, plot=f.plot,
+                  json_path=f.json, fps=f.fps, gt=f.gt, annotate=f.annotate,
+                  batch_size=f.batch_size, log_warnings=False)
   except InputError as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(2)
+  # Last on stderr, after the progress bar and any decoder messages.
+  for w in summary["warnings"]:
+    print(f"warning: {w}", file=sys.stderr)
 
 
 def _define_flags():

@@ -96,7 +96,7 @@ class FrameMethod(spotting.SpottingMethod):
     predict = steps_lib.make_predict_fn(self.step_fns)
     return np.asarray(predict(variables, {"x": frames}), np.float32)
 
-  def score(self, variables, store, indices, choices):
+  def score_videos(self, variables, store, indices, choices):
     return {"model": {v: self.score_stream(variables, iter(store.video(v)),
                                            store.videos[v].fps, choices)
                       for v in indices}}

@@ -3,12 +3,15 @@
 The report's CSVs must reproduce its metrics through the evaluate CLI's
 library functions, and a run interrupted in the middle of training must,
 when called again on the same workdir, resume from its last checkpoint and
-end with the same metrics as the uninterrupted run.
+end with the same metrics as the uninterrupted run. Frames a builder
+flagged as faceless get no score in the held-out videos and no interval
+spans them.
 """
 import functools
 import json
 import os
 
+import numpy as np
 import pytest
 
 from configs import tiny
@@ -95,3 +98,33 @@ def test_interrupted_run_resumes_mid_training_and_matches(run, tmp_path,
   for kind in ("model", "baseline"):
     assert again[kind] == metrics[kind]
   assert again["folds"] == metrics["folds"]
+
+
+def test_frames_without_a_face_are_not_scored(tmp_path):
+  config = tiny.get_config()
+  config.eval.plots = True
+  first, last = 40, 70  # video s01_0 (index 1) loses its face there
+  store = fake_spotting.make_store(num_subjects=4, num_frames=120,
+                                   faceless={1: (first, last)})
+  workdir = str(tmp_path / "faceless")
+  metrics = experiment.run(config, workdir, store=store)
+  (fold,) = [f for f in metrics["folds"] if f["test_subject"] == "s01"]
+  scores = np.load(os.path.join(workdir, "scores", "s01_0.npy"))
+  t = np.arange(120)
+  bad = (t >= first - 1) & (t < last)
+  for k, skip in enumerate(fold["skips"]["skips"]):  # 30 fps: as fitted
+    want = bad | bad[np.minimum(t + skip, 119)]
+    np.testing.assert_array_equal(np.isnan(scores[:, k]), want)
+  counts = metrics["frames_without_score"]
+  assert (counts["micro"], counts["macro"]) == tuple(
+      int(np.isnan(scores[:, k]).sum()) for k in range(2))
+  assert counts["frames"] == 4 * 120
+  assert metrics["model"]["frame"]["macro"]["frames_without_score"] == (
+      counts["macro"])
+  for name in ("predictions.csv", "baseline_predictions.csv"):
+    rows = metrics_io.read_intervals_csv(os.path.join(workdir, name))
+    for r in rows:
+      if r.video == "s01_0":
+        k = 0 if r.type == "micro" else 1
+        assert np.isfinite(scores[r.onset - 1:r.offset, k]).all(), (name, r)
+  assert os.path.exists(os.path.join(workdir, "plots", "s01_0.png"))

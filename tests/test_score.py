@@ -5,9 +5,16 @@ synthetic renderer, with planted expressions) are aligned into an in-memory
 store, the tiny config is trained with `train.deploy=True`, and a held-out
 face video with a planted macro-expression is written to mp4 and scored
 through `score.run` and once through `python -m mespot_jax.score`.
+
+What a user's recordings bring is tested on the same model: a face that
+leaves the frame (frames replaced by the empty background), a truncated
+copy of the mp4, a frame folder with undecodable frames in the middle, a
+deploy record whose thresholds say "never", the deploy folder passed as
+the workdir, and inputs checked before the model loads.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -23,7 +30,9 @@ from mespot_jax.data.source import VideoMeta
 from mespot_jax.errors import InputError
 from mespot_jax.face import track
 from mespot_jax.metrics import intervals, io as metrics_io
+from mespot_jax.spotting import threshold
 from mespot_jax.synthetic import render
+from tests.test_video_io import _faststart
 
 pytestmark = pytest.mark.slow  # whole pipeline on tiny data
 
@@ -37,11 +46,13 @@ def _params(subject, num_frames):
                             num_frames=num_frames, nuisance=False)
 
 
-def _face_video(subject, num_frames, planted):
+def _face_video(subject, num_frames, planted, faceless=None):
   """Frames of a still synthetic face with brightened-brow expressions.
 
   The renderer's own (subtle) expressions are removed so the planted ones
   are the only motion: a tiny model learns them in a few dozen steps.
+  `faceless=(first, last)`: those frames (1-based) show the background
+  only, as when the person leaves the frame.
 
   Returns:
     (frames list, intervals).
@@ -61,6 +72,10 @@ def _face_video(subject, num_frames, planted):
     intervals.append(Interval(typ, onset, onset + length - 1,
                               apex=onset + length // 2))
   frames = [np.clip(f, 0, 255).astype(np.uint8) for f in frames]
+  if faceless:
+    empty = r._background  # pylint: disable=protected-access
+    for i in range(faceless[0] - 1, faceless[1]):
+      frames[i] = empty.reshape(frames[i].shape).copy()
   return frames, tuple(intervals)
 
 
@@ -165,9 +180,11 @@ def test_score_finds_planted_macro(trained, tmp_path):
 
 def _scores(trained, tmp_path):
   dep = deploy.load_deployment(trained["workdir"])
-  s, n, faces = score.score_frames(
+  scored = score.score_frames(
       dep, video_io.iter_frames(trained["video"]), FPS, 32, progress=False)
-  assert n == faces == len(s) == 180
+  s = scored.scores_T2
+  assert scored.frames == scored.with_face == len(s) == 180
+  assert np.isfinite(s).all()  # a face in every frame: every frame scored
   # Same fps: skips unchanged.
   assert dep.method.video_skips(dep.choices, FPS) == tuple(
       dep.choices["skips"]["skips"])
@@ -234,3 +251,164 @@ def test_bad_input_cli_exit_code(trained, tmp_path):
         timeout=120)
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert message in proc.stderr and "Traceback" not in proc.stderr
+    # Checked before the model loads: the error is all the user sees.
+    assert proc.stderr.strip().splitlines() == [
+        l for l in proc.stderr.strip().splitlines() if l.startswith("error:")
+    ] and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_inputs_are_checked_before_the_model_loads(trained, tmp_path,
+                                                   monkeypatch):
+  def load(workdir):
+    raise AssertionError(f"model of {workdir} loaded before the inputs "
+                         "were checked")
+  monkeypatch.setattr(deploy, "load_deployment", load)
+  w, video = trained["workdir"], trained["video"]
+  cases = [c for c in _bad_inputs(trained, tmp_path)
+           if c[2] != "no face found"]  # known only once scored
+  cases += [(w, video, "no ground-truth row", dict(gt=_other_gt(tmp_path))),
+            (w, video, "does not exist",
+             dict(json_path=str(tmp_path / "nowhere" / "s.json"))),
+            (w, video, "batch_size", dict(batch_size=-1))]
+  for workdir, video, message, *kwargs in cases:
+    with pytest.raises(InputError, match=message.replace(".", r"\.")):
+      score.run(workdir, video, progress=False, **(kwargs[0] if kwargs
+                                                   else {}))
+
+
+def _other_gt(root):
+  path = str(root / "other_gt.csv")
+  metrics_io.write_intervals_csv(
+      path, [metrics_io.IntervalRow("another_video", "macro", 1, 10)])
+  return path
+
+
+# -- a user's recordings -----------------------------------------------------
+FACELESS = (70, 130)  # the person leaves the frame
+
+
+def _unscored(first, last, skip, num_frames=180):
+  """Runs of frames t (1-based) without a score when frames first..last
+  are unusable: t itself, or its partner min(t + skip, T), is one of them."""
+  t = np.arange(1, num_frames + 1)
+  bad = lambda n: (n >= first) & (n <= last)
+  mask = bad(t) | bad(np.minimum(t + skip, num_frames))
+  edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(int), 0]))
+  return [[int(a) + 1, int(b)] for a, b in zip(edges[::2], edges[1::2])]
+
+
+@pytest.fixture(scope="module")
+def faceless_video(trained):
+  """A held-out face that leaves the frame between two macro-expressions."""
+  frames, _ = _face_video(7, 180, (("macro", 25, 30, 70.0),
+                                   ("macro", 140, 30, 70.0)),
+                          faceless=FACELESS)
+  path = str(trained["root"] / "leaves.mp4")
+  video_io.write_video(path, frames, FPS)
+  return path
+
+
+def test_frames_without_a_face_get_no_score_and_no_interval(
+    trained, faceless_video, tmp_path):
+  js, png, ann = (str(tmp_path / n) for n in ("s.json", "s.png", "a.mp4"))
+  summary = score.run(trained["workdir"], faceless_video, json_path=js,
+                      plot=png, annotate=ann, progress=False)
+  assert json.load(open(js)) == json.loads(json.dumps(summary))
+  first, last = FACELESS
+  assert summary["num_frames"] == 180
+  assert summary["frames_without_face"] == last - first + 1
+  assert summary["frames_without_face_runs"] == [[first, last]]
+  # A frame whose pair partner has no face has no score either.
+  for typ in ("micro", "macro"):
+    unscored = summary["frames_without_score"][typ]
+    assert unscored["runs"] == _unscored(first, last, summary["skips"][typ]
+                                         ), typ
+    assert unscored["frames"] == last - first + 1 + summary["skips"][typ]
+  # No interval touches an unscored frame of its type (before the fix one
+  # macro interval spanned nearly the whole video).
+  for iv in summary["intervals"]:
+    for a, b in summary["frames_without_score"][iv["type"]]["runs"]:
+      assert iv["offset"] < a or iv["onset"] > b, iv
+  (warning,) = [w for w in summary["warnings"] if "no face" in w]
+  assert f"no face found in {last - first + 1} of its 180 frames" in warning
+  assert f"frames {first}-{last}" in warning
+  assert summary["annotated_frames"] == 180 and os.path.getsize(png) > 0
+
+
+def test_a_truncated_file_is_scored_as_far_as_it_goes(trained, tmp_path):
+  data = _faststart(open(trained["video"], "rb").read())
+  cut = tmp_path / "cut.mp4"  # the first 30% of a streamable mp4
+  cut.write_bytes(data[:int(0.3 * len(data))])
+  js = tmp_path / "cut.json"
+  proc = subprocess.run(
+      [sys.executable, "-m", "mespot_jax.score",
+       f"--workdir={trained['workdir']}", f"--video={cut}", f"--json={js}",
+       f"--out={tmp_path / 'cut.csv'}"],
+      cwd=ROOT, capture_output=True, text=True, timeout=120)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  summary = json.load(open(js))
+  decoded = summary["frames_decoded"]
+  assert summary["frames_expected"] == 180 and 0 < decoded < 180
+  assert summary["num_frames"] == decoded
+  assert summary["frames_missing"] == 180 - decoded
+  assert summary["undecodable_frames"] == []
+  # The last lines of stderr say it, after the decoder's own messages.
+  last = proc.stderr.strip().splitlines()[-1]
+  assert last.startswith("warning: ") and "truncated" in last, proc.stderr
+  assert f"frames {decoded + 1}-180 are not scored" in last
+
+
+def test_undecodable_frames_get_no_score(trained, tmp_path):
+  import cv2  # pylint: disable=g-import-not-at-top
+  folder = tmp_path / "frames"
+  folder.mkdir()
+  for n, frame in enumerate(video_io.iter_frames(trained["video"]), 1):
+    cv2.imwrite(str(folder / f"img{n}.png"),
+                cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+  for n in range(90, 96):  # a corrupt stretch in the middle
+    (folder / f"img{n}.png").write_bytes(b"broken")
+  summary = score.run(trained["workdir"], str(folder), fps=FPS,
+                      annotate=str(tmp_path / "a.mp4"), progress=False)
+  assert summary["num_frames"] == summary["frames_expected"] == 180
+  assert summary["frames_decoded"] == 174
+  assert summary["undecodable_frames"] == [[90, 95]]
+  for typ in ("micro", "macro"):
+    assert summary["frames_without_score"][typ]["runs"] == _unscored(
+        90, 95, summary["skips"][typ])
+  (warning,) = [w for w in summary["warnings"] if "decode" in w]
+  assert "6 could not be decoded (frames 90-95)" in warning
+  assert summary["annotated_frames"] == 180
+  # Nothing decodes: one line, before the model loads.
+  for n in range(1, 181):
+    (folder / f"img{n}.png").write_bytes(b"broken")
+  with pytest.raises(InputError, match="cannot decode"):
+    score.run(trained["workdir"], str(folder), fps=FPS, progress=False)
+
+
+def test_a_never_threshold_is_never_predicted(trained, tmp_path):
+  # The deploy folder itself as --workdir, with thresholds that say "never".
+  folder = tmp_path / "deploy"
+  shutil.copytree(os.path.join(trained["workdir"], "deploy"), folder,
+                  ignore=shutil.ignore_patterns("checkpoints"))
+  info = json.load(open(folder / "deploy.json"))
+  normal = score.run(str(folder), trained["video"], progress=False)
+  assert normal["never_predicted"] == [
+      t for t, thr in zip(("micro", "macro"), info["fitted"]["thresholds"])
+      if thr >= threshold.NO_DETECTION]
+  assert "macro" in {iv["type"] for iv in normal["intervals"]}
+  macro = info["fitted"]["thresholds"][1]
+  for thresholds, never in (([threshold.NO_DETECTION, macro], ["micro"]),
+                            ([threshold.NO_DETECTION] * 2,
+                             ["micro", "macro"])):
+    info["fitted"]["thresholds"] = thresholds
+    with open(folder / "deploy.json", "w") as f:
+      json.dump(info, f)
+    summary = score.run(str(folder), trained["video"], progress=False)
+    assert summary["never_predicted"] == never
+    assert {iv["type"] for iv in summary["intervals"]} == (
+        {"micro", "macro"} - set(never))
+  # A deploy folder without its record (interrupted training) says so.
+  (folder / "deploy.json").unlink()
+  (folder / "checkpoints").mkdir()
+  with pytest.raises(InputError, match="resumes it"):
+    score.run(str(folder), trained["video"], progress=False)

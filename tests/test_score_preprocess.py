@@ -55,6 +55,10 @@ class _RecordingMethod:
     self.crops = [np.array(c) for c in crops]
     return np.zeros((len(self.crops), 2), np.float32)
 
+  def invalid_frames(self, face_found_T, fps, choices):
+    del fps, choices
+    return np.stack([~face_found_T, ~face_found_T], axis=1)
+
 
 def _score(folder, align_size, image_size, mask_face):
   """Scores the frame folder; returns (crops given to the method, frames,
@@ -63,10 +67,10 @@ def _score(folder, align_size, image_size, mask_face):
   dep = types.SimpleNamespace(
       align_size=align_size, image_size=image_size, grey=True,
       mask_face=mask_face, method=method, choices={}, variables={})
-  scores, frames, with_face = score.score_frames(
+  scored = score.score_frames(
       dep, video_io.iter_frames(folder), FPS, batch_size=1, progress=False)
-  assert len(scores) == frames
-  return np.stack(method.crops), frames, with_face
+  assert len(scored.scores_T2) == scored.frames == len(method.crops)
+  return np.stack(method.crops), scored.frames, scored.with_face
 
 
 def test_dataset_as_built(built):

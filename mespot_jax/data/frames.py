@@ -4,6 +4,11 @@
 dataset is small enough (the synthetic default), else read on demand from
 the builder's array_record shards. Crops can be resized on the fly to the
 configured model input size.
+
+Frames in which the builder found no face keep a crop (the last face
+position, or a centred fallback) but are flagged: `face_found(v)` gives the
+builder's per-frame flag, and training and evaluation honour it (no sample
+is drawn on such a frame and it gets no score; see `methods.spotting`).
 """
 import logging
 from typing import Sequence
@@ -40,11 +45,15 @@ class FrameStore:
   """
 
   def __init__(self, videos: Sequence, source=None, arrays=None,
-               image_size: int = 0, mask_face: bool = False):
+               image_size: int = 0, mask_face: bool = False,
+               face_found=None):
     """Use `from_source` or `from_arrays` instead."""
     self.videos = list(videos)
     self._source = source
     self._arrays = arrays
+    # Per video (T,) bool, or None: read from `source` when first asked.
+    self._face_found = (list(face_found) if face_found is not None
+                        else [None] * len(self.videos))
     self.labels = [labels_lib.frame_labels(v.num_frames, v.intervals)
                    for v in self.videos]
     if arrays is not None:
@@ -62,15 +71,20 @@ class FrameStore:
 
   @classmethod
   def from_arrays(cls, videos: Sequence, arrays: Sequence[np.ndarray],
-                  image_size: int = 0, mask_face: bool = False
+                  image_size: int = 0, mask_face: bool = False,
+                  face_found: Sequence[np.ndarray] | None = None
                   ) -> "FrameStore":
-    """A store over in-memory videos, `arrays[i]` of shape (T, S, S, C)."""
-    for v, a in zip(videos, arrays):
-      if len(a) != v.num_frames:
-        raise ValueError(f"video {v.video}: {len(a)} frames given, "
-                         f"metadata says {v.num_frames}")
+    """A store over in-memory videos, `arrays[i]` of shape (T, S, S, C);
+    `face_found[i]` (T,) bool, default: a face in every frame."""
+    if face_found is None:
+      face_found = [np.ones(len(a), bool) for a in arrays]
+    face_found = [np.asarray(f, bool) for f in face_found]
+    for v, a, f in zip(videos, arrays, face_found):
+      if len(a) != v.num_frames or len(f) != v.num_frames:
+        raise ValueError(f"video {v.video}: {len(a)} frames and {len(f)} "
+                         f"face flags given, metadata says {v.num_frames}")
     return cls(videos, arrays=list(arrays), image_size=image_size,
-               mask_face=mask_face)
+               mask_face=mask_face, face_found=face_found)
 
   @classmethod
   def from_source(cls, source, image_size: int = 0,
@@ -81,9 +95,14 @@ class FrameStore:
     if nbytes <= in_memory_max_gib * 2 ** 30:
       logging.info("loading %d frames (%.2f GiB) into memory", total,
                    nbytes / 2 ** 30)
-      arrays = [source.load_video(v.index) for v in source.videos]
+      arrays, faces = [], []
+      for v in source.videos:  # one read per video: pixels and face flags
+        recs = source.records(v.index, range(1, v.num_frames + 1))
+        arrays.append(np.stack([np.asarray(r["frame"]) for r in recs])
+                      if recs else source.load_video(v.index))
+        faces.append(np.array([bool(r["face_found"]) for r in recs]))
       return cls(source.videos, arrays=arrays, image_size=image_size,
-                 mask_face=source.mask_face)
+                 mask_face=source.mask_face, face_found=faces)
     logging.info("%d frames (%.1f GiB) exceed dataset.in_memory_max_gib: "
                  "reading frames on demand", total, nbytes / 2 ** 30)
     return cls(source.videos, source=source, image_size=image_size)
@@ -101,6 +120,12 @@ class FrameStore:
     if self._arrays is not None:
       return self._arrays[video_index]
     return resize_crops(self._source.load_video(video_index), self.image_size)
+
+  def face_found(self, video_index: int) -> np.ndarray:
+    """(T,) bool: whether the builder found the face in each frame."""
+    if self._face_found[video_index] is None:  # on demand: read once
+      self._face_found[video_index] = self._source.face_found(video_index)
+    return self._face_found[video_index]
 
   def video_indices(self, subjects) -> list[int]:
     """Indices of the videos of the given subjects."""

@@ -10,6 +10,13 @@ stream, and a geometric augmentation (flip, rotation) applied identically to
 all frames of a sample so that it never fakes motion; intensity
 augmentation parameters travel with the batch and are applied on device.
 
+Frames without a face (`FrameStore.face_found`, the builder's flag) are
+never drawn: not as a reference frame, and not as a partner. A reference
+frame is a candidate when it has a face and, in each stream, some skip of
+the range reaches a partner with one; a draw whose partner has no face is
+drawn again (the reference frame and the skips; the class stays). Videos
+with a face in every frame are drawn exactly as before.
+
 Every sample is a pure function of (seed, fold, step), so the data stream can
 be resumed exactly from a step number and chunking folds changes nothing.
 """
@@ -25,6 +32,8 @@ from mespot_jax.data.frames import FrameStore
 from mespot_jax.data import timing
 
 NEUTRAL, MICRO, MACRO = 0, 1, 2
+# Draws of one sample before giving up on finding partners with a face.
+_MAX_DRAWS = 1000
 
 
 def pair_frame_numbers(t, skips, num_frames):
@@ -64,15 +73,35 @@ class PairSampler:
     self.class_probs = np.asarray(class_probs, np.float64)
     self.augment = augment
     self.seed = seed
-    # Reference-frame candidates per video and class (0-based indices).
+    # Reference-frame candidates per video and class (0-based indices):
+    # frames with a face whose partners can have one.
+    self._faces = [np.asarray(store.face_found(v), bool)
+                   for v in range(len(store.videos))]
     self._cands = []
-    for lab in store.labels:
-      self._cands.append((np.flatnonzero(lab.sum(1) == 0),
-                          np.flatnonzero(lab[:, 0]), np.flatnonzero(lab[:, 1])))
+    for lab, face, meta in zip(store.labels, self._faces, store.videos):
+      ok = self._reaches_faces(face, meta.fps)
+      self._cands.append((np.flatnonzero((lab.sum(1) == 0) & ok),
+                          np.flatnonzero(lab[:, 0] & ok),
+                          np.flatnonzero(lab[:, 1] & ok)))
     self._train_pools = [self._pool(store.video_indices(f.train_subjects))
                          for f in self.folds]
     self._val_pools = [self._pool(store.video_indices(f.val_subjects))
                        for f in self.folds]
+
+  def _reaches_faces(self, face_T, fps) -> np.ndarray:
+    """(T,) bool: frame t has a face and, per stream, a skip of the range
+    whose partner min(t + s, T) has one."""
+    if face_T.all():
+      return face_T
+    t = np.arange(len(face_T))
+    ok = face_T.copy()
+    for lo, hi in self.random_skips:
+      reach = np.zeros_like(face_T)
+      for s in set(timing.rescale_skips(range(lo, hi + 1), self.skip_fps,
+                                        fps)):
+        reach |= face_T[np.minimum(t + s, len(face_T) - 1)]
+      ok &= reach
+    return ok
 
   def _pool(self, video_indices):
     """Per class: videos, cumulative candidate counts, class probability."""
@@ -87,20 +116,31 @@ class PairSampler:
       raise ValueError("no frames to sample from (no videos in the pool)")
     return pool, probs / probs.sum()
 
+  def _draw_frames(self, rng, classes, c):
+    """(video, reference frame, frame numbers (S, F)) of one draw of class
+    `c`, every frame with a face."""
+    vids, cum = classes[c]
+    for _ in range(_MAX_DRAWS):
+      j = rng.integers(cum[-1])
+      k = int(np.searchsorted(cum, j, side="right"))
+      before = cum[k - 1] if k else 0
+      v = int(vids[k])
+      t = int(self._cands[v][c][j - before]) + 1
+      meta = self.store.videos[v]
+      skips = timing.rescale_skips(
+          [rng.integers(lo, hi + 1) for lo, hi in self.random_skips],
+          self.skip_fps, meta.fps)
+      nums = pair_frame_numbers(t, skips, meta.num_frames)  # (S, F)
+      if self._faces[v][nums - 1].all():
+        return v, t, nums
+    raise ValueError(  # all but impossible: some skip reaches a face
+        f"no {('neutral', 'micro', 'macro')[c]} sample with a face in every "
+        f"frame in {_MAX_DRAWS} draws")
+
   def _draw(self, rng, pool, augment: bool):
     (classes, probs) = pool
     c = rng.choice(3, p=probs)
-    vids, cum = classes[c]
-    j = rng.integers(cum[-1])
-    k = int(np.searchsorted(cum, j, side="right"))
-    before = cum[k - 1] if k else 0
-    v = int(vids[k])
-    t = int(self._cands[v][c][j - before]) + 1
-    meta = self.store.videos[v]
-    skips = timing.rescale_skips(
-        [rng.integers(lo, hi + 1) for lo, hi in self.random_skips],
-        self.skip_fps, meta.fps)
-    nums = pair_frame_numbers(t, skips, meta.num_frames)  # (S, F)
+    v, t, nums = self._draw_frames(rng, classes, c)
     uniq, inv = np.unique(nums, return_inverse=True)
     frames = self.store.get(v, uniq)
     aug = np.ones(3, np.float32)

@@ -7,10 +7,23 @@ widths from the fold's training and validation subjects), thresholds fitted
 on the validation videos (`eval.threshold_criterion`), intervals, the MEGC
 protocols and frame-level metrics, the interval CSVs and per-video plots.
 A subclass supplies training (`step_fns`, `make_sampler`, ...), its own
-test-time choices (`fold_choices`, extending this one) and `score_stream`.
+test-time choices (`fold_choices`, extending this one), `score_videos` and
+`score_stream`.
 
 Every kind of score (`"model"` and any reference such as the 3D-CNN's
 frame-difference baseline) goes through the same post-processing.
+
+Frames without a face get no score. The crop of such a frame is only the
+last face position (or a centred guess), so a score there would be noise:
+`score` sets NaN wherever `invalid_frames` says so (by default the frames
+the builder flagged `face_found=False`; a method whose score of frame t
+also reads other frames extends it, e.g. the 3D-CNN's pair partners), and
+offline scoring does the same with the frames where its aligner found no
+face or that could not be decoded. Post-processing treats NaN frames as
+breaks (no interval spans one), threshold fitting and frame metrics leave
+them out, and the report counts them (`frames_without_score`). True
+intervals inside such frames stay in the ground truth: an expression the
+spotter could not see is a miss.
 """
 import logging
 import os
@@ -71,6 +84,7 @@ def gt_rows(meta) -> list[IntervalRow]:
 def frame_level(val, test) -> dict:
   """Frame F1/AUC per type (Yap et al. Table 4); the threshold is the
   validation frames' Youden point. `val`, `test`: [(scores_T2, labels_T2)].
+  Frames without a score (NaN) are left out and counted.
   """
   out = {}
   for k, typ in enumerate(TYPES):
@@ -78,7 +92,8 @@ def frame_level(val, test) -> dict:
                             if pairs else np.zeros(0))
     thr = threshold_lib.from_roc(cat(val, 1), cat(val, 0), "youden", 0.5)
     out[typ] = dict(frame_metrics.frame_f1_auc(cat(test, 1), cat(test, 0),
-                                               thr), threshold=float(thr))
+                                               thr), threshold=float(thr),
+                    frames_without_score=int(np.isnan(cat(test, 0)).sum()))
   return out
 
 
@@ -130,10 +145,56 @@ class SpottingMethod(base.Method):
       out[kind] = {"thresholds": [float(t) for t in thr]}
     return out
 
+  # ---------------------------------------------------------------- scoring
+  def invalid_frames(self, face_found_T, fps, choices) -> np.ndarray:
+    """Frames that get no score: (T, 2) bool [micro, macro].
+
+    Args:
+      face_found_T: (T,) bool, frames whose face was found (offline
+        scoring: found and decoded).
+      fps: the video's frame rate.
+      choices: the fold's `fold_choices`.
+
+    Returns:
+      True where a type's score must be NaN. Here: the frames without a
+      face; a method whose score of frame t reads other frames extends it.
+    """
+    del fps, choices
+    bad = ~np.asarray(face_found_T, bool)
+    return np.stack([bad, bad], axis=1)
+
+  def score_videos(self, variables, store, indices, choices) -> dict:
+    """{kind: {index: scores_T2}} of the videos `indices`, every frame
+    scored (`score` then blanks the invalid ones)."""
+    raise NotImplementedError(f"method {self.name!r} scores no video")
+
+  def score(self, variables, store, indices, choices) -> dict:
+    """`score_videos` with NaN on every frame `invalid_frames` names (no
+    face), in every kind; logs how many frames that was."""
+    scores = self.score_videos(variables, store, indices, choices)
+    blank, total = np.zeros(2, np.int64), 0
+    for v in indices:
+      meta = store.videos[v]
+      bad_T2 = self.invalid_frames(store.face_found(v), meta.fps, choices)
+      total += meta.num_frames
+      if not bad_T2.any():
+        continue
+      blank += bad_T2.sum(0)
+      for by_video in scores.values():
+        by_video[v] = np.where(bad_T2, np.nan, by_video[v]).astype(
+            np.float32)
+    if blank.any():
+      logging.info("frames without a face (or reading one) get no score: "
+                   "micro %d, macro %d of the %d frames of %d video(s)",
+                   blank[0], blank[1], total, len(indices))
+    return scores
+
   # ------------------------------------------------------------- prediction
   def predict_video(self, scores_T2, fps, video, choices, fitted,
                     subject="") -> list[IntervalRow]:
-    """Intervals of one video's scores (also what offline scoring uses)."""
+    """Intervals of one video's scores (also what offline scoring uses);
+    none spans a frame without a score (NaN), and a type whose threshold is
+    `threshold.NO_DETECTION` gets none."""
     return [IntervalRow(video, typ, on, off, subject=subject, score=score)
             for typ, on, off, score in postprocess.scores_to_intervals(
                 scores_T2, fps, fitted["thresholds"],
@@ -177,6 +238,13 @@ class SpottingMethod(base.Method):
                              for o in outputs for v in ids_of(o)]
       metrics[kind]["frame"] = frame_level(pool(lambda o: o.val_ids),
                                            pool(lambda o: o.test_ids))
+    held_out = [o.scores["model"][v] for o in outputs for v in o.test_ids]
+    metrics["frames_without_score"] = {
+        "note": "held-out frames without a face (or whose score reads one): "
+                "no score, no interval across them",
+        "frames": int(sum(len(s) for s in held_out)),
+        **{typ: int(sum(np.isnan(s[:, k]).sum() for s in held_out))
+           for k, typ in enumerate(TYPES)}}
     return metrics
 
   def oracle_metrics(self, store, outputs) -> dict:

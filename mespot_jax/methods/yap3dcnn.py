@@ -12,9 +12,12 @@ kind ("baseline"), through the same post-processing.
 
 Scoring a video: frame t (1-based) is scored on the pairs
 (t, min(t + s_k, T)) for the two test-time skips, the same convention as
-training. Frames arrive from an iterator (a decoded video, an aligner, an
-in-memory array) and only a window of `max(skips) + batch_size` frames is
-held, so any video length runs in bounded memory. Batches have a fixed
+training. Its stream-k score needs a face in both frames of its pair: a
+frame whose partner has no face gets no score of that type either
+(`invalid_frames`), as training never draws such a pair. Frames arrive
+from an iterator (a decoded video, an aligner, an in-memory array) and
+only a window of `max(skips) + batch_size` frames is held, so any video
+length runs in bounded memory. Batches have a fixed
 shape (the last one padded), so the jitted scorer compiles once.
 """
 import functools
@@ -233,13 +236,24 @@ class Yap3DCNN(spotting.SpottingMethod):
     info = choices["skips"]
     return timing.rescale_skips(info["skips"], info["fps"], fps)
 
+  def invalid_frames(self, face_found_T, fps, choices) -> np.ndarray:
+    """Frames without a face, and per stream the frames whose partner
+    min(t + s_k, T) has none: (T, 2) bool [micro, macro]."""
+    bad = ~np.asarray(face_found_T, bool)
+    t = np.arange(len(bad))
+    last = max(len(bad) - 1, 0)
+    return np.stack([bad | bad[np.minimum(t + s, last)]
+                     for s in self.video_skips(choices, fps)[:2]], axis=1)
+
   def video_choices(self, choices, fps) -> dict:
     s = self.video_skips(choices, fps)
     return {"skips": {"micro": s[0], "macro": s[1],
                       "model_skips": list(choices["skips"]["skips"]),
                       "model_fps": choices["skips"]["fps"]}}
 
-  def score(self, variables, store, indices, choices) -> dict:
+  def score_videos(self, variables, store, indices, choices) -> dict:
+    """Model scores and, if configured, the frame-difference baseline's of
+    the videos `indices` (`score` blanks the frames without a face)."""
     bs = self.config.eval.score_batch_size
     out = {"model": {}}
     if self.block.baseline:
