@@ -369,10 +369,20 @@ class _PlotMeta:
     self.video, self.fps, self.intervals = video, fps, intervals
 
 
+class _QuietLibraries(logging.Filter):
+  """Drops orbax's INFO chatter about restoring the model (as main.py)."""
+
+  def filter(self, record):
+    return record.levelno >= logging.WARNING or "/orbax/" not in (
+        record.pathname)
+
+
 def main(argv):
   from absl import flags  # pylint: disable=g-import-not-at-top
+  from absl import logging as absl_logging  # pylint: disable=g-import-not-at-top
   del argv
   f = flags.FLAGS
+  absl_logging.get_absl_handler().addFilter(_QuietLibraries())
   # FFmpeg's own messages ("moov atom not found", "error while decoding MB
   # ...") say less than the warnings below; OPENCV_FFMPEG_LOGLEVEL=16 (or
   # any level) shows them again. Read when the first video is opened.
