@@ -1,6 +1,8 @@
 """Per-frame spotting scores -> expression intervals (Yap et al. 2021, sec. 4).
 
-Two post-processors, chosen by name from `POSTPROCESSORS`:
+Two post-processors, registry entries of `POSTPROCESSORS` chosen by name
+(`get`); each entry (`PostProcessor`) owns its smoothing and its defaults,
+and nothing here branches on a name:
 
 * `automated` ("Automated IoU method", sec. 4.1): normalise the video's
   scores, smooth them with a zero-phase Butterworth low-pass
@@ -12,8 +14,8 @@ Two post-processors, chosen by name from `POSTPROCESSORS`:
   threshold, merge intervals whose gap is below a merge distance, then
   duration limits.
 
-Every post-processor has the signature
-`fn(scores_T, fps, threshold=None, params=None) -> [(onset, offset), ...]`
+Every post-processor is called as
+`pp(scores_T, fps, threshold=None, params=None) -> [(onset, offset), ...]`
 with 1-based inclusive frame numbers of that video, in onset order. One
 column (type) is processed at a time; `scores_to_intervals` does both columns
 of a `scores_T2` array (column 0 micro, column 1 macro).
@@ -25,7 +27,11 @@ Parameters (`params`, a dict or ConfigDict; unknown keys raise InputError):
   scores. Min-max always stretches the video's highest score to 1, so every
   non-constant video yields at least one run even when the model saw
   nothing; "none" avoids that when the scores are calibrated. A constant
-  video normalises to zeros.
+  video normalises to zeros. "fixed" maps the raw range [`norm_lo`,
+  `norm_hi`] to [0, 1] for every video: statistics fitted on the training
+  and validation subjects' raw scores (the absolute mode), so a flat curve
+  stays where it is instead of being stretched to 1.
+* `norm_lo`, `norm_hi` (None): the raw range of "fixed".
 * `order` (3): Butterworth order (`automated`). `sosfiltfilt` runs the filter
   forward and backward, so the magnitude response is squared.
 * `cutoff_hz` (micro 5.0, macro 2.0; 2.0 without a type): Butterworth cut-off
@@ -84,6 +90,7 @@ longer than the video is shrunk to the largest odd length that fits; when it
 can no longer exceed `polyorder` the fit would be exact anyway and the signal
 is returned unsmoothed.
 """
+import dataclasses
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -93,24 +100,14 @@ from mespot_jax.errors import InputError
 
 TYPES = ("micro", "macro")
 
-DEFAULTS = {
-    "automated": {
-        "normalise": "minmax", "order": 3, "cutoff_hz": 2.0,
-        "merge_gap": None, "min_len": None, "max_len": None,
-        "min_width": None, "threshold": 0.5,
-    },
-    "manual": {
-        "normalise": "minmax", "window_s": 0.3, "polyorder": 2,
-        "merge_gap": 0.2, "min_len": None, "max_len": None,
-        "min_width": None, "threshold": 0.5,
-    },
+# Parameters every post-processor takes (module docstring), and their
+# defaults; each registry entry adds its smoother's own.
+COMMON_DEFAULTS = {
+    "normalise": "minmax", "norm_lo": None, "norm_hi": None,
+    "merge_gap": None, "min_len": None, "max_len": None, "min_width": None,
+    "threshold": 0.5,
 }
-
-# Per-type defaults over DEFAULTS, used by `params_for_type`.
-TYPE_DEFAULTS = {
-    "automated": {"micro": {"cutoff_hz": 5.0}, "macro": {"cutoff_hz": 2.0}},
-    "manual": {"micro": {"window_s": 0.2}, "macro": {"window_s": 0.5}},
-}
+NORMALISE = ("minmax", "none", "fixed")
 
 Intervals = list[tuple[int, int]]
 
@@ -132,22 +129,27 @@ def _is_mapping(x: Any) -> bool:
   return isinstance(x, Mapping) or hasattr(x, "to_dict")
 
 
-def resolve_params(method: str, params: Any = None) -> dict:
-  """Returns DEFAULTS[method] updated with `params`; unknown keys raise."""
-  if method not in DEFAULTS:
-    raise InputError(f"unknown post-processor {method!r}; expected one of "
-                     f"{sorted(DEFAULTS)}")
-  merged = dict(DEFAULTS[method])
+def resolve_params(method, params: Any = None) -> dict:
+  """The post-processor's defaults updated with `params`; unknown keys
+  raise. `method`: a registry name or entry."""
+  pp = get(method)
+  merged = dict(pp.defaults)
   given = _as_dict(params)
   unknown = sorted(set(given) - set(merged))
   if unknown:
     raise InputError(
-        f"unknown {method} post-processing parameter(s) {unknown}; "
+        f"unknown {pp.name} post-processing parameter(s) {unknown}; "
         f"expected some of {sorted(merged)}")
   merged.update(given)
-  if merged["normalise"] not in ("minmax", "none"):
+  if merged["normalise"] not in NORMALISE:
     raise InputError(
-        f"normalise={merged['normalise']!r}; expected 'minmax' or 'none'")
+        f"normalise={merged['normalise']!r}; expected one of {NORMALISE}")
+  if merged["normalise"] == "fixed" and not all(
+      isinstance(merged[k], (int, float)) for k in ("norm_lo", "norm_hi")):
+    raise InputError(
+        "normalise='fixed' needs numbers norm_lo and norm_hi (the raw score "
+        f"range it maps to [0, 1]), got {merged['norm_lo']!r}, "
+        f"{merged['norm_hi']!r}")
   width = merged["min_width"]
   if width is not None and (isinstance(width, (str, bool)) or
                             not np.isfinite(width) or width < 0):
@@ -168,14 +170,15 @@ def params_for_type(method: str, params: Any, type_name: str) -> dict:
     type_name: `"micro"` or `"macro"`.
 
   Returns:
-    DEFAULTS[method], then TYPE_DEFAULTS[method][type_name], then the user's.
+    The post-processor's defaults, then its per-type defaults, then the
+    user's.
   """
   if type_name not in TYPES:
     raise InputError(f"interval type {type_name!r}; expected one of {TYPES}")
   given = _as_dict(params)
   if any(t in given for t in TYPES):
     given = _as_dict(given.get(type_name))
-  merged = dict(TYPE_DEFAULTS.get(method, {}).get(type_name, {}))
+  merged = dict(get(method).type_defaults.get(type_name, {}))
   merged.update(given)
   return resolve_params(method, merged)
 
@@ -195,14 +198,20 @@ def _check_scores(scores_T: np.ndarray, fps: float) -> np.ndarray:
   return scores_T
 
 
-def normalise(scores_T: np.ndarray, mode: str = "minmax") -> np.ndarray:
-  """Per-video min-max to [0, 1] (`"minmax"`) or unchanged (`"none"`).
+def normalise(scores_T: np.ndarray, mode: str = "minmax", lo=None,
+              hi=None) -> np.ndarray:
+  """Per-video min-max to [0, 1] (`"minmax"`), unchanged (`"none"`), or a
+  fixed raw range [lo, hi] mapped to [0, 1] for every video (`"fixed"`:
+  statistics fitted on training subjects, so a flat curve stays low).
 
   The minimum and maximum are those of the scored frames; NaN frames (no
   score) stay NaN.
   """
   if mode == "none":
     return scores_T
+  if mode == "fixed":
+    span = float(hi) - float(lo)
+    return (scores_T - float(lo)) / span if span > 0 else scores_T * 0.0
   scored = ~np.isnan(scores_T)
   if not scored.any():
     return scores_T
@@ -259,14 +268,12 @@ def savgol(x_T: np.ndarray, fps: float, window_s: float,
 
 
 def _smooth_resolved(scores_T, fps, method, p):
-  x = normalise(scores_T, p["normalise"])
+  x = normalise(scores_T, p["normalise"], p["norm_lo"], p["norm_hi"])
+  smoother = get(method).smooth
   out = np.full(x.shape, np.nan)
   for a, b in scored_segments(x):  # each segment of scored frames alone
-    if method == "automated":
-      out[a:b] = butter_lowpass(x[a:b], fps, p["cutoff_hz"], p["order"])
-    else:
-      out[a:b] = savgol(x[a:b], fps, p["window_s"], p["polyorder"])
-  if p["normalise"] == "minmax":
+    out[a:b] = smoother(x[a:b], fps, p)
+  if p["normalise"] in ("minmax", "fixed"):
     # The filters overshoot the normalised scores near steep edges.
     out = np.clip(out, 0.0, 1.0)
   return out
@@ -355,10 +362,10 @@ def predicts_nothing(threshold: float, normalise_mode: str = "minmax"
                      ) -> bool:
   """Whether a threshold means "never predict this type".
 
-  `NO_DETECTION` always does; with min-max normalisation (a signal in
-  [0, 1]) so does any threshold at or above it.
+  `NO_DETECTION` always does; with min-max or fixed normalisation (a
+  signal clipped to [0, 1]) so does any threshold at or above it.
   """
-  if normalise_mode == "minmax":
+  if normalise_mode in ("minmax", "fixed"):
     return threshold >= NO_DETECTION
   return threshold == NO_DETECTION
 
@@ -384,60 +391,61 @@ def _split_args(threshold, params):
   return threshold, params
 
 
-def _run(method, scores_T, fps, threshold, params) -> Intervals:
-  threshold, params = _split_args(threshold, params)
-  p = resolve_params(method, params)
-  if threshold is None:
-    threshold = p["threshold"]
-  x = _smooth_resolved(_check_scores(scores_T, fps), fps, method, p)
-  return _intervals_from_smoothed(x, fps, float(threshold), p)
+@dataclasses.dataclass(frozen=True)
+class PostProcessor:
+  """A registry entry: a post-processor that owns its smoothing and its
+  defaults. Called as `pp(scores_T, fps, threshold=None, params=None) ->
+  [(onset, offset)]` (1-based inclusive, in onset order; none spans a NaN,
+  i.e. unscored, frame).
 
-
-def automated(scores_T: np.ndarray, fps: float, threshold: Any = None,
-              params: Any = None) -> Intervals:
-  """Automated IoU method: normalise, Butterworth, threshold, runs.
-
-  Args:
-    scores_T: (T,) scores of one type for one video.
-    fps: frame rate of the video.
-    threshold: threshold on the normalised, smoothed signal (from
-      `threshold.fit_thresholds`); None: `params["threshold"]`;
-      `NO_DETECTION` or above: nothing.
-    params: parameters of one type (module docstring).
-
-  Returns:
-    [(onset, offset)] 1-based inclusive, in onset order; none spans a NaN
-    (unscored) frame.
+  Attributes:
+    name: registry name.
+    defaults: every parameter and its default (`COMMON_DEFAULTS` plus the
+      smoother's own).
+    type_defaults: per-type defaults over `defaults` (`params_for_type`).
+    smooth: `(x_T, fps, params) -> x_T`, applied to each segment of scored
+      frames of the normalised signal.
+    doc: one line for listings.
   """
-  return _run("automated", scores_T, fps, threshold, params)
+  name: str
+  defaults: dict
+  type_defaults: dict
+  smooth: Callable[[np.ndarray, float, dict], np.ndarray]
+  doc: str = ""
+
+  def __call__(self, scores_T: np.ndarray, fps: float, threshold: Any = None,
+               params: Any = None) -> Intervals:
+    threshold, params = _split_args(threshold, params)
+    p = resolve_params(self, params)
+    if threshold is None:
+      threshold = p["threshold"]
+    x = _smooth_resolved(_check_scores(scores_T, fps), fps, self, p)
+    return _intervals_from_smoothed(x, fps, float(threshold), p)
 
 
-def manual(scores_T: np.ndarray, fps: float, threshold: Any = None,
-           params: Any = None) -> Intervals:
-  """Manual IoU method (Zhang et al. 2020): Savitzky-Golay, threshold, merge.
+automated = PostProcessor(
+    "automated", {**COMMON_DEFAULTS, "order": 3, "cutoff_hz": 2.0},
+    {"micro": {"cutoff_hz": 5.0}, "macro": {"cutoff_hz": 2.0}},
+    lambda x, fps, p: butter_lowpass(x, fps, p["cutoff_hz"], p["order"]),
+    "Automated IoU method (sec. 4.1): normalise, Butterworth, threshold, runs")
+manual = PostProcessor(
+    "manual", {**COMMON_DEFAULTS, "merge_gap": 0.2, "window_s": 0.3,
+               "polyorder": 2},
+    {"micro": {"window_s": 0.2}, "macro": {"window_s": 0.5}},
+    lambda x, fps, p: savgol(x, fps, p["window_s"], p["polyorder"]),
+    "Manual IoU method (Zhang et al. 2020): Savitzky-Golay, threshold, merge")
 
-  Args:
-    scores_T: (T,) scores of one type for one video.
-    fps: frame rate of the video.
-    threshold: threshold on the normalised, smoothed signal; None:
-      `params["threshold"]`; `NO_DETECTION` or above: nothing.
-    params: parameters of one type (module docstring).
-
-  Returns:
-    [(onset, offset)] 1-based inclusive, in onset order; none spans a NaN
-    (unscored) frame.
-  """
-  return _run("manual", scores_T, fps, threshold, params)
-
-
-POSTPROCESSORS: dict[str, Callable[..., Intervals]] = {
+POSTPROCESSORS: dict[str, PostProcessor] = {
     "automated": automated,
     "manual": manual,
 }
 
 
-def get(name: str) -> Callable[..., Intervals]:
-  """Returns the post-processor registered under `name`."""
+def get(name) -> PostProcessor:
+  """The post-processor registered under `name` (an entry is returned as
+  it is)."""
+  if isinstance(name, PostProcessor):
+    return name
   try:
     return POSTPROCESSORS[name]
   except KeyError:
