@@ -48,7 +48,11 @@ class Deployment:
     variables: {"params", "batch_stats"} host arrays.
     choices: the method's test-time choices (`fold_choices`: skips,
       post-processing parameters, ...), made from the training subjects.
-    fitted: the choices fitted on the validation subjects (thresholds).
+    fitted: the choices fitted on the validation subjects (thresholds),
+      in the config's normalisation (per video: the paper's).
+    fitted_absolute: the same in the absolute mode (each type normalised
+      by the validation videos' raw score range, `norm`); None in records
+      written before it existed.
     image_size: side of the crop the model was trained on.
     channels: channels of the crop (1 grey, 3 RGB).
     grey: whether crops are grey.
@@ -63,6 +67,7 @@ class Deployment:
   variables: dict
   choices: dict
   fitted: dict
+  fitted_absolute: dict | None
   image_size: int
   channels: int
   grey: bool
@@ -159,6 +164,10 @@ def train_deploy_model(config, workdir: str, store, method=None) -> dict:
   val_ids = store.video_indices(fold.val_subjects)
   scores = method.score(variables, store, val_ids, choices)
   fitted = method.fit(store, val_ids, {"model": scores["model"]}, choices)
+  # The absolute mode of offline scoring: every type normalised with the
+  # validation videos' raw score range, its thresholds fitted that way.
+  absolute = method.fit(store, val_ids, {"model": scores["model"]}, choices,
+                        absolute=True)
 
   save_variables(os.path.join(out_dir, MODEL_DIR), variables)
   info = {
@@ -168,6 +177,7 @@ def train_deploy_model(config, workdir: str, store, method=None) -> dict:
       "model_dir": MODEL_DIR,
       "choices": _json_safe(choices),
       "fitted": _json_safe(fitted["model"]),
+      "fitted_absolute": _json_safe(absolute["model"]),
       **method.deploy_record(store),
       "train_subjects": list(fold.train_subjects),
       "val_subjects": list(fold.val_subjects),
@@ -242,6 +252,7 @@ def load_deployment(workdir: str) -> Deployment:
   return Deployment(
       config=config, method=method, variables=load_variables(model_path),
       choices=info["choices"], fitted=info["fitted"],
+      fitted_absolute=info.get("fitted_absolute"),
       image_size=int(info["image_size"]), channels=int(info["channels"]),
       grey=bool(info["grey"]), align_size=int(info["align_size"]),
       mask_face=bool(info["mask_face"]),

@@ -93,7 +93,8 @@ def test_audit_passes_on_the_tiny_config_and_the_plugged_method(store,
   assert record["passed"], record["moved"]
   checked = {r["choice"] for r in record["checked"]}
   assert checked == {"epoch", "weights", "validation", "skips", "min_width",
-                     "thresholds[model]", "thresholds[baseline]"}
+                     "thresholds[model]", "thresholds[baseline]",
+                     "norm[model]", "norm[baseline]"}
   assert {r["perturbation"] for r in record["checked"]} == set(
       audit.PERTURBATIONS)
   plugged = audit.audit(frame_method.config(tiny.get_config()),

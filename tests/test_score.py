@@ -412,3 +412,27 @@ def test_a_never_threshold_is_never_predicted(trained, tmp_path):
   (folder / "checkpoints").mkdir()
   with pytest.raises(InputError, match="resumes it"):
     score.run(str(folder), trained["video"], progress=False)
+
+
+def test_absolute_mode_uses_the_training_range(trained, tmp_path):
+  info = json.load(open(os.path.join(trained["workdir"], "deploy",
+                                     "deploy.json")))
+  norm = info["fitted_absolute"]["norm"]
+  assert all(lo < hi for lo, hi in norm.values())
+  assert info["fitted"]["norm"] == {"micro": None, "macro": None}
+  per_video = score.run(trained["workdir"], trained["video"],
+                        progress=False)
+  absolute = score.run(trained["workdir"], trained["video"], progress=False,
+                       normalise="absolute")
+  assert (per_video["normalise"], absolute["normalise"]) == (
+      "per_video", "absolute")
+  assert absolute["norm"] == norm and per_video["norm"] == info["fitted"][
+      "norm"]
+  assert absolute["thresholds"] == info["fitted_absolute"]["thresholds"]
+  # Same video, same scores: the raw range does not depend on the mode.
+  assert absolute["raw_score_range"] == per_video["raw_score_range"]
+  lo, hi = per_video["raw_score_range"]["macro"]
+  assert 0.0 <= lo < hi <= 1.0
+  with pytest.raises(InputError, match="normalise"):
+    score.run(trained["workdir"], trained["video"], progress=False,
+              normalise="zscore")

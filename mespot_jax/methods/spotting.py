@@ -57,6 +57,11 @@ def post_params(config, store=None, known_ids=()) -> dict:
   out = {}
   for t in TYPES:
     p = dict(config.eval[name][t].items())
+    if p.get("normalise") not in (*postprocess.NORMALISE, "train_range"):
+      raise ValueError(f"eval.{name}.{t}.normalise={p.get('normalise')!r}; "
+                       "expected minmax (each video's own range, the paper), "
+                       "train_range (the validation videos' raw range), or "
+                       "none")
     widen_to = p.pop("widen_to", "none")
     if widen_to not in WIDEN_TO:
       raise ValueError(f"eval.{name}.{t}.widen_to={widen_to!r}; expected "
@@ -100,7 +105,7 @@ def frame_level(val, test) -> dict:
 class SpottingMethod(base.Method):
   """Base of the spotting methods: post-processing, thresholds, metrics."""
   task = "spotting"
-  CHOICES = ("min_width", "thresholds")
+  CHOICES = ("min_width", "thresholds", "norm")
 
   # ---------------------------------------------------------------- choices
   def fold_choices(self, store, fold) -> dict:
@@ -115,7 +120,8 @@ class SpottingMethod(base.Method):
     their overall interval F1, as code that tunes on the test set does."""
     return self.fit(store, indices, scores, choices, "overall_f1")
 
-  def fit(self, store, indices, scores, choices, criterion=None) -> dict:
+  def fit(self, store, indices, scores, choices, criterion=None,
+          absolute: bool = False) -> dict:
     """Thresholds per kind on the videos `indices` (validation subjects).
 
     `eval.threshold_criterion`: `youden` / `f1` pick a point of the frame
@@ -124,14 +130,34 @@ class SpottingMethod(base.Method):
     the pair of thresholds that maximises the F1 of micro and macro
     intervals counted together (the overall score reported). `criterion`
     overrides the config's.
+
+    A type whose `normalise` is "train_range" (or every type, with
+    `absolute`: the absolute mode of offline scoring) is normalised with
+    the raw score range of these videos (`norm`: [min, max] of their scored
+    frames) instead of each video's own, before its threshold is fitted.
+
+    Returns:
+      {kind: {"thresholds": [micro, macro], "norm": {type: [lo, hi] or
+      None}}}.
     """
     ev = self.config.eval
     criterion = criterion or ev.threshold_criterion
-    name, params = ev.postprocess, choices["post"]
+    name = ev.postprocess
     metas = [store.videos[v] for v in indices]
     out = {}
     for kind, by_video in scores.items():
       sc = [by_video[v] for v in indices]
+      norm = {}
+      for k, t in enumerate(TYPES):
+        mode = choices["post"][t].get("normalise", "minmax")
+        if absolute or mode == "train_range":
+          pooled = np.concatenate([np.asarray(x)[:, k] for x in sc])
+          pooled = pooled[np.isfinite(pooled)]
+          norm[t] = ([float(pooled.min()), float(pooled.max())]
+                     if pooled.size else [0.0, 1.0])
+        else:
+          norm[t] = None
+      params = self.post_for(choices, {"norm": norm})
       if criterion in ("interval_f1", "overall_f1"):
         thr = threshold_lib.fit_thresholds_interval_f1(
             [(s, m.intervals, m.fps) for s, m in zip(sc, metas)], name,
@@ -142,7 +168,23 @@ class SpottingMethod(base.Method):
             [(s, store.labels[v], m.fps)
              for s, v, m in zip(sc, indices, metas)],
             name, params, criterion)
-      out[kind] = {"thresholds": [float(t) for t in thr]}
+      out[kind] = {"thresholds": [float(t) for t in thr], "norm": norm}
+    return out
+
+  @staticmethod
+  def post_for(choices, fitted) -> dict:
+    """The per-type post-processing parameters a fold applies: its
+    `choices["post"]` with the fitted normalisation range of each type
+    that has one (`normalise="fixed"`, `norm_lo`, `norm_hi`)."""
+    out = {}
+    for t in TYPES:
+      p = dict(choices["post"][t])
+      rng = (fitted.get("norm") or {}).get(t)
+      if rng is not None:
+        p.update(normalise="fixed", norm_lo=rng[0], norm_hi=rng[1])
+      elif p.get("normalise") == "train_range":
+        raise ValueError(f"{t}: normalise='train_range' needs a fitted range")
+      out[t] = p
     return out
 
   # ---------------------------------------------------------------- scoring
@@ -198,7 +240,7 @@ class SpottingMethod(base.Method):
     return [IntervalRow(video, typ, on, off, subject=subject, score=score)
             for typ, on, off, score in postprocess.scores_to_intervals(
                 scores_T2, fps, fitted["thresholds"],
-                self.config.eval.postprocess, choices["post"])]
+                self.config.eval.postprocess, self.post_for(choices, fitted))]
 
   def predict(self, store, indices, scores, choices, fitted) -> dict:
     out = {}
@@ -216,6 +258,8 @@ class SpottingMethod(base.Method):
     gt = [r for v in out.test_ids for r in gt_rows(store.videos[v])]
     for kind, fitted in out.fitted.items():
       row[f"{kind}_thresholds"] = fitted["thresholds"]
+      if any(fitted.get("norm", {}).values()):
+        row[f"{kind}_norm"] = fitted["norm"]
       res = interval_metrics.evaluate(gt, out.predictions[kind], "one_to_one",
                                       self.config.eval.iou_threshold)
       row[f"{kind}_one_to_one_f1"] = res["overall"]["f1"]
@@ -283,7 +327,8 @@ class SpottingMethod(base.Method):
             os.path.join(workdir, "plots", f"{meta.video}.png"), meta,
             o.scores["model"][v], o.fitted["model"]["thresholds"],
             [r for r in o.predictions["model"] if r.video == meta.video],
-            self.config.eval.postprocess, o.choices["post"])
+            self.config.eval.postprocess,
+            self.post_for(o.choices, o.fitted["model"]))
 
   def save_scores(self, workdir, store, out) -> None:
     """Raw per-frame model scores of the fold's test videos
