@@ -1,0 +1,1 @@
+"""`synthetic_me`: synthetic micro-expression clips for recognition."""

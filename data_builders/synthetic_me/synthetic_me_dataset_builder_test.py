@@ -1,0 +1,93 @@
+"""Builder test of `synthetic_me` on its tiny config, TensorFlow-free.
+
+As `synthetic_lv`'s test (`tfds.testing.DatasetBuilderTestCase` needs
+TensorFlow): the builder is registered, it builds with downloads mocked
+out, the splits have the expected sizes, the labels match the planted
+expressions and are balanced per subject, and frames show the face and its
+motion.
+"""
+import collections
+import os
+import tempfile
+import unittest
+from unittest import mock
+
+import numpy as np
+import tensorflow_datasets as tfds
+
+import data_builders  # pylint: disable=unused-import
+from data_builders.synthetic_me import synthetic_me_dataset_builder
+from mespot_jax.data.clips import ClipSource
+from mespot_jax.synthetic import clips as clips_lib
+
+_DUMMY = os.path.join(os.path.dirname(__file__), "dummy_data")
+
+
+def _no_download(*args, **kwargs):
+  raise AssertionError(f"synthetic_me must not download: {args} {kwargs}")
+
+
+class SyntheticMeBuilderTest(unittest.TestCase):
+  """Builds `synthetic_me/tiny` and checks its clips."""
+
+  @classmethod
+  def setUpClass(cls):
+    cls._tmp = tempfile.TemporaryDirectory()
+    cls.builder = synthetic_me_dataset_builder.Builder(
+        data_dir=cls._tmp.name, config="tiny", workers=1)
+    with mock.patch.multiple(
+        "tensorflow_datasets.core.download.DownloadManager",
+        download_and_extract=_no_download, download=_no_download,
+        download_dir=_DUMMY):
+      cls.builder.download_and_prepare(
+          download_config=tfds.download.DownloadConfig(
+              compute_stats=tfds.download.ComputeStatsMode.SKIP))
+    cls.source = ClipSource.open("synthetic_me", cls._tmp.name, "tiny")
+
+  @classmethod
+  def tearDownClass(cls):
+    cls._tmp.cleanup()
+
+  def test_registered_with_configs(self):
+    self.assertIn("synthetic_me",
+                  tfds.list_builders(with_community_datasets=False))
+    names = [c.name for c in synthetic_me_dataset_builder.Builder
+             .BUILDER_CONFIGS]
+    self.assertEqual(names, ["default", "tiny"])
+    self.assertEqual(self.builder.info.file_format.value, "array_record")
+
+  def test_splits_and_labels(self):
+    s = self.source
+    self.assertEqual(len(s.clips), 24)
+    self.assertEqual(self.builder.info.splits["frames"].num_examples, 480)
+    self.assertEqual(s.subjects, ["s01", "s02", "s03", "s04"])
+    self.assertEqual(s.classes, clips_lib.CLASSES)
+    per = collections.Counter((c.subject, c.label) for c in s.clips)
+    self.assertEqual(set(per.values()), {2})  # 2 per class per subject
+    for c in s.clips:
+      self.assertEqual(c.label_name, c.emotion)
+      self.assertEqual(s.classes[c.label], c.emotion)
+      self.assertTrue(1 < c.onset < c.apex < c.offset <= c.num_frames)
+      kinds = clips_lib.KINDS_OF_CLASS[c.emotion]
+      self.assertIn(c.au, {clips_lib.expressions.KINDS[k][0] for k in kinds})
+
+  def test_frames_show_a_moving_face(self):
+    s = self.source
+    c = s.clips[0]
+    clip = s.load_clip(0).astype(np.float32)
+    self.assertEqual(clip.shape, (20, 32, 32, 1))
+    self.assertGreater(float(clip.std()), 5.0)
+    on, apex = s.key_frames(0)[:2].astype(np.float32)
+    # The expression moves the face between onset and apex.
+    self.assertGreater(float(np.abs(apex - on).mean()), 0.5)
+    self.assertTrue(s.face_found(0, c.frame_numbers).all())
+
+  def test_deterministic(self):
+    p = self.builder.clip_params()[3][2]
+    a = next(clips_lib.iter_clip_frames(p))
+    b = next(clips_lib.iter_clip_frames(p))
+    np.testing.assert_array_equal(a, b)
+
+
+if __name__ == "__main__":
+  unittest.main()
