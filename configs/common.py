@@ -24,7 +24,8 @@ def get_config(method: str = "yap3dcnn") -> ml_collections.ConfigDict:
   c.method = method
   c[method] = cls.default_config()
 
-  # Data: a TFDS spotting builder (`synthetic_lv`, `samm_lv`, `cas_me2`).
+  # Data: a TFDS builder of the method's task: spotting (`synthetic_lv`,
+  # `samm_lv`, `cas_me2`) or recognition (`synthetic_me`, `samm_me`, ...).
   c.dataset = ml_collections.ConfigDict()
   c.dataset.name = "samm_lv"
   c.dataset.config = ""  # builder config name; "" = the builder's default
@@ -82,7 +83,37 @@ def get_config(method: str = "yap3dcnn") -> ml_collections.ConfigDict:
   c.eval.plots = True
   if cls.task == "spotting":
     _spotting_eval(c.eval)
+  else:
+    _recognition(c)
   return c
+
+
+def _recognition(c: ml_collections.ConfigDict) -> None:
+  """Fields of every recognition method."""
+  c.dataset.name = "synthetic_me"
+  # Frames per clip: onset, apex, offset and the rest sampled uniformly
+  # between onset and offset; resized to dataset.image_size.
+  c.dataset.clip_frames = 9
+  c.dataset.grey = True  # False: three channels
+  c.dataset.num_classes = 3  # must match the dataset's label set
+  # Folds: "loso" (one per subject) or "kfold": `num_folds` subject-
+  # exclusive groups with the dataset's class proportions (Shukla et al.).
+  c.train.folds = "loso"
+  c.train.num_folds = 5
+  # Draw training clips class-balanced; minority-class clips are then
+  # augmented at random (flip, brightness, salt-and-pepper noise).
+  c.train.balance_classes = True
+  c.train.early_stopping_metric = "uf1"
+  c.augment.brightness = (0.7, 1.3)
+  c.augment.salt_pepper = (0.005, 0.03)
+  # "none": argmax of the probabilities; "prior": a per-class bias fitted
+  # on the validation clips so their mean prediction is uniform.
+  c.eval.calibration = "none"
+
+
+# The tiny synthetic dataset of each task (`smoke`).
+SMOKE_DATASETS = {"spotting": ("synthetic_lv", "tiny"),
+                  "recognition": ("synthetic_me", "tiny")}
 
 
 def _spotting_eval(e: ml_collections.ConfigDict) -> None:
@@ -116,15 +147,18 @@ def _spotting_eval(e: ml_collections.ConfigDict) -> None:
 
 def smoke(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   """A config's `:smoke` variant: the same method and settings on the tiny
-  synthetic dataset, with a tiny model and a few steps (about a minute on
+  synthetic dataset of the method's task (`SMOKE_DATASETS`), with a tiny model and a few steps (about a minute on
   a 2-core CPU)."""
   from mespot_jax import methods  # pylint: disable=g-import-not-at-top
-  c.dataset.name = "synthetic_lv"
-  c.dataset.config = "tiny"
+  cls = methods.get_class(c.method)
+  c.dataset.name, c.dataset.config = SMOKE_DATASETS[cls.task]
   c.dataset.manual_dir = ""
   c.dataset.image_size = 0
   c.dataset.loader_threads = 1
-  methods.get_class(c.method).smoke(c[c.method])
+  cls.smoke(c[c.method])
+  if cls.task == "recognition":
+    c.dataset.num_classes = 3
+    c.train.num_folds = min(c.train.num_folds, 2)  # 4 subjects
   c.train.batch_size = 4
   c.train.num_epochs = 3
   c.train.steps_per_epoch = 3

@@ -16,6 +16,11 @@ TEST subject's labels altered, once per perturbation:
   permute  the test subject's intervals moved to other places: swapped
            between its videos, and mirrored in time within each video
 
+A recognition method's clips (`PERTURBERS["recognition"]`): shift moves
+every held-out clip to the next class, drop unlabels them (-1: no longer
+units of the fold), permute rotates the labels among them. A k-fold fold
+perturbs every subject of its held-out group.
+
 Everything the method declares (`Method.CHOICES`) plus the kept epoch, a
 digest of the kept weights and one of the validation metrics that early
 stopping read must be identical. It prints a table of the
@@ -82,6 +87,34 @@ def perturb(store, subject: str, how: str):
   return relabelled(store, new)
 
 
+def perturb_subjects(store, subjects, how: str):
+  """`perturb` applied to each of `subjects` (a spotting store)."""
+  for s in subjects:
+    store = perturb(store, s, how)
+  return store
+
+
+def perturb_clips(store, subjects, how: str):
+  """A `ClipStore` with the labels of `subjects`' clips altered (module
+  doc)."""
+  if how not in PERTURBATIONS:
+    raise InputError(f"perturbation {how!r}; expected one of {PERTURBATIONS}")
+  ids = store.video_indices(subjects)
+  labels = store.labels.copy()
+  old = labels[ids]
+  if how == "shift":
+    labels[ids] = (old + 1) % store.num_classes
+  elif how == "drop":
+    labels[ids] = -1
+  else:
+    labels[ids] = np.roll(old, 1)
+  return store.with_labels(labels)
+
+
+# How each task's store has its held-out labels altered.
+PERTURBERS = {"spotting": perturb_subjects, "recognition": perturb_clips}
+
+
 def digest(tree) -> str:
   """A digest of the bytes of every leaf of a variables tree."""
   import jax  # pylint: disable=g-import-not-at-top
@@ -145,7 +178,7 @@ def audit(config, workdir: str, fold_indices=(), perturbations=PERTURBATIONS,
   method = methods.get(config)
   store = (store if store is not None
            else datasets.open_store(config, method.task))
-  folds = experiment.make_folds(config, store)
+  folds = experiment.make_folds(config, store, method)
   if fold_indices:
     bad = [k for k in fold_indices if not 0 <= k < len(folds)]
     if bad:
@@ -162,8 +195,8 @@ def audit(config, workdir: str, fold_indices=(), perturbations=PERTURBATIONS,
       trained = _train(config, method, store, fold,
                        os.path.join(base, "true_labels_weights"))
     for how in perturbations:
-      got = fold_choices(config, method, perturb(store, fold.test_subject,
-                                                 how), fold,
+      altered = PERTURBERS[method.task](store, fold.test_subjects, how)
+      got = fold_choices(config, method, altered, fold,
                          os.path.join(base, how), trained)
       for name in sorted(got):
         same = got[name] == ref[name]

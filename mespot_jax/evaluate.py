@@ -1,9 +1,19 @@
-r"""Scores predicted expression intervals against ground truth.
+r"""Scores predicted expression intervals (or clip labels) against the truth.
 
 Usage:
   python -m mespot_jax.evaluate --gt=GT.csv --pred=PRED.csv \
       [--protocol=megc2020|megc2020_pairs|one_to_one|str] [--iou=0.5] \
       [--out=result.json]
+  python -m mespot_jax.evaluate --task=recognition --gt=GT.csv \
+      --pred=PRED.csv [--out=result.json]
+
+Recognition (`--task=recognition`): CSVs `clip,label[,subject,dataset]`
+(a run's `predictions.csv` with its `pred` column serves as either file;
+see mespot_jax/metrics/recognition_io.py); prints UF1, UAR and accuracy
+(UF1 and UAR from the counts of all clips) and the per-class F1; the JSON
+adds the confusion matrix.
+
+Spotting (the default task):
 
 Both CSVs have the columns `video,type,onset,offset` (type `micro` or
 `macro`, any case; frames 1-based and inclusive) and optionally `subject`,
@@ -44,7 +54,10 @@ from mespot_jax import io_utils
 from mespot_jax.errors import InputError
 from mespot_jax.metrics import intervals
 from mespot_jax.metrics import io
+from mespot_jax.metrics import recognition_io
 
+_TASK = flags.DEFINE_string("task", "spotting",
+                            "spotting (intervals) or recognition (clips).")
 _GT = flags.DEFINE_string("gt", None, "Ground-truth interval CSV.")
 _PRED = flags.DEFINE_string("pred", None, "Predicted interval CSV.")
 # A string checked in `run`, not DEFINE_enum: a bad value must give the
@@ -135,11 +148,47 @@ def run(gt_path: str, pred_path: str, protocol: str, iou_threshold: float,
   return summary
 
 
+def run_recognition(gt_path: str, pred_path: str,
+                    out_path: str | None) -> dict:
+  """Scores two recognition CSVs; prints UF1/UAR/accuracy, writes JSON.
+
+  Raises:
+    InputError: a bad CSV, unmatched clips, or an unwritable `out_path`.
+  """
+  res = recognition_io.evaluate_files(gt_path, pred_path)
+  print(f"recognition: {res['num_samples']} clips, classes "
+        f"{', '.join(res['classes'])}")
+  print(f"UF1 {res['uf1']:.4f}  UAR {res['uar']:.4f}  "
+        f"accuracy {res['accuracy']:.4f}")
+  print("per-class F1: " + ", ".join(
+      f"{c} {'-' if f is None else format(f, '.4f')}"
+      for c, f in res["per_class_f1"].items()))
+  if out_path:
+    try:
+      with io_utils.atomic_write(out_path) as f:
+        json.dump(res, f, indent=2, sort_keys=True)
+        f.write("\n")
+    except OSError as e:
+      raise InputError(f"{out_path}: cannot write ({e.strerror})") from None
+  return res
+
+
+_TASKS = {
+    "spotting": lambda: run(_GT.value, _PRED.value, _PROTOCOL.value,
+                            _IOU.value, _OUT.value),
+    "recognition": lambda: run_recognition(_GT.value, _PRED.value,
+                                           _OUT.value),
+}
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
   try:
-    run(_GT.value, _PRED.value, _PROTOCOL.value, _IOU.value, _OUT.value)
+    if _TASK.value not in _TASKS:
+      raise InputError(f"--task={_TASK.value!r}; expected one of "
+                       f"{', '.join(_TASKS)}")
+    _TASKS[_TASK.value]()
   except InputError as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(2)

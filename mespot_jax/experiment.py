@@ -4,7 +4,7 @@
 no method by name; `config.method` picks a plug-in (`mespot_jax.methods`)
 that supplies what differs. The steps:
 
-    dataset -> leave-one-subject-out folds -> train every fold (stacked,
+    dataset -> subject-exclusive folds (LOSO, or the task's) -> train every fold (stacked,
     vmapped, sharded, checkpointed, resumed from `workdir`) -> per fold:
     choices from the training and validation subjects, scores of the
     validation and held-out units, choices fitted on the validation units,
@@ -27,10 +27,10 @@ from mespot_jax.io_utils import atomic_write
 from mespot_jax.train import loop as loop_lib
 
 
-def make_folds(config, store) -> list[folds_lib.Fold]:
-  subjects = sorted({v.subject for v in store.videos})
-  return folds_lib.make_folds(subjects, config.train.num_val_subjects,
-                              config.seed, tuple(config.train.test_folds))
+def make_folds(config, store, method=None) -> list[folds_lib.Fold]:
+  """The folds of a run: the method's (`Method.make_folds`; LOSO unless
+  its task makes others)."""
+  return (method or methods.get(config)).make_folds(store)
 
 
 def evaluate_fold(method, store, fold, variables,
@@ -49,7 +49,7 @@ def evaluate_fold(method, store, fold, variables,
   """
   choices = method.fold_choices(store, fold)
   val_ids = store.video_indices(fold.val_subjects)
-  test_ids = store.video_indices([fold.test_subject])
+  test_ids = store.video_indices(fold.test_subjects)
   scored = test_ids if fit_on_test else val_ids + test_ids
   scores = method.score(variables, store, scored, choices)
   fit = method.oracle_fit if fit_on_test else method.fit
@@ -61,7 +61,7 @@ def evaluate_fold(method, store, fold, variables,
 
 def run(config: ml_collections.ConfigDict, workdir: str,
         store=None) -> dict:
-  """Trains and evaluates every LOSO fold; writes the report to `workdir`.
+  """Trains and evaluates every fold; writes the report to `workdir`.
 
   Args:
     config: the experiment config.
@@ -78,7 +78,7 @@ def run(config: ml_collections.ConfigDict, workdir: str,
     f.write(config.to_json_best_effort(indent=2))
   store = (store if store is not None
            else datasets.open_store(config, method.task))
-  folds = make_folds(config, store)
+  folds = make_folds(config, store, method)
   logging.info("%s with %s: %d videos, %d folds, %dx%dx%d crops",
                method.name, config.dataset.name, len(store.videos),
                len(folds), store.image_size, store.image_size, store.channels)
@@ -97,7 +97,7 @@ def run(config: ml_collections.ConfigDict, workdir: str,
            **method.fold_row(store, out)}
     logging.info("fold %d (test %s): %s", fold.index, fold.test_subject,
                  ", ".join(f"{k} {v:.3f}" for k, v in row.items()
-                           if k.endswith("_f1")))
+                           if k.endswith(("_f1", "_uf1"))))
     outputs.append(out)
     rows.append(row)
   metrics = {"method": method.name, "dataset": config.dataset.name,
@@ -108,7 +108,7 @@ def run(config: ml_collections.ConfigDict, workdir: str,
   if result.oracle_variables is not None:
     metrics["oracle"] = oracle_block(method, store, folds, result)
   metrics["history"] = result.history
-  report_lib.write_report(workdir, metrics, writer)
+  method.write_metrics(workdir, metrics, writer)
   method.write_report(workdir, metrics, store, outputs, writer)
   if config.train.deploy:
     from mespot_jax import deploy  # pylint: disable=g-import-not-at-top

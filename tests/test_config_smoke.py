@@ -16,8 +16,10 @@ import sys
 
 import pytest
 
+from configs import common
 from data_builders.synthetic_lv import synthetic_lv_dataset_builder as syn
 from mespot_jax import experiment
+from mespot_jax import methods
 from mespot_jax.data.source import SpottingSource
 
 pytestmark = pytest.mark.slow  # a tiny run per config
@@ -35,7 +37,8 @@ def data_dir(tmp_path_factory):
 
 
 def test_every_config_is_listed():
-  assert {"synthetic_3dcnn", "samm_3dcnn", "casme2_3dcnn"} <= set(CONFIGS)
+  assert {"synthetic_3dcnn", "samm_3dcnn", "casme2_3dcnn", "synthetic_convlstm",
+          "samm_convlstm", "megc2019_convlstm"} <= set(CONFIGS)
 
 
 @pytest.mark.parametrize("name", CONFIGS)
@@ -43,7 +46,10 @@ def test_smoke_variant_runs_the_same_method(name, data_dir, tmp_path):
   module = importlib.import_module(f"configs.{name}")
   full, smoke = module.get_config(), module.get_config("smoke")
   assert smoke.method == full.method
-  assert (smoke.dataset.name, smoke.dataset.config) == ("synthetic_lv", "tiny")
+  # The tiny synthetic dataset of the method's task.
+  task = methods.get_class(smoke.method).task
+  assert (smoke.dataset.name,
+          smoke.dataset.config) == common.SMOKE_DATASETS[task]
   # The method's own settings that do not set sizes are kept.
   block, own = smoke[smoke.method], full[full.method]
   for key in ("loss", "sampler"):

@@ -4,11 +4,15 @@
 
 `task` is the method's task; each task has its kind of store (`STORES`):
 spotting reads a built spotting dataset into a `FrameStore` (frames and
-per-frame labels of long videos). A synthetic dataset can be rendered at
+per-frame labels of long videos); recognition reads a built recognition
+dataset into a `ClipStore` (each clip's onset, apex, offset and frames
+between, `dataset.clip_frames` of them, grey with `dataset.grey`). A synthetic dataset can be rendered at
 another seed (`dataset.seed`), built and cached under its own config name.
 """
 import os
 
+from mespot_jax.data.clip_store import ClipStore
+from mespot_jax.data.clips import ClipSource
 from mespot_jax.data.frames import FrameStore
 from mespot_jax.data.source import SpottingSource
 from mespot_jax.errors import InputError
@@ -37,20 +41,30 @@ def builder_config(config):
     raise InputError(f"dataset.config={d.config!r}: {e}") from None
 
 
-def open_spotting(config) -> SpottingSource:
-  """Opens the configured spotting dataset, building it first when
-  allowed (`dataset.prepare`)."""
+def _open(source_cls, config):
+  """Opens the configured dataset with `source_cls`, building it first
+  when allowed (`dataset.prepare`)."""
   d = config.dataset
   data_dir = default_data_dir(config)
   cfg = builder_config(config)
   if not d.prepare:
-    return SpottingSource.open(d.name, data_dir, cfg)
+    return source_cls.open(d.name, data_dir, cfg)
   kwargs = {}
   if d.manual_dir:
     import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
     kwargs["download_config"] = tfds.download.DownloadConfig(
         manual_dir=os.path.expanduser(d.manual_dir))
-  return SpottingSource.prepare(d.name, data_dir, cfg, **kwargs)
+  return source_cls.prepare(d.name, data_dir, cfg, **kwargs)
+
+
+def open_spotting(config) -> SpottingSource:
+  """Opens the configured spotting dataset (built first when allowed)."""
+  return _open(SpottingSource, config)
+
+
+def open_recognition(config) -> ClipSource:
+  """Opens the configured recognition dataset (built first when allowed)."""
+  return _open(ClipSource, config)
 
 
 def _spotting_store(config) -> FrameStore:
@@ -59,7 +73,13 @@ def _spotting_store(config) -> FrameStore:
                                 config.dataset.in_memory_max_gib)
 
 
-STORES = {"spotting": _spotting_store}
+def _recognition_store(config) -> ClipStore:
+  d = config.dataset
+  return ClipStore.from_source(open_recognition(config), d.clip_frames,
+                               d.image_size, d.grey)
+
+
+STORES = {"spotting": _spotting_store, "recognition": _recognition_store}
 
 
 def open_store(config, task: str):

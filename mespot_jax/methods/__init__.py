@@ -3,15 +3,18 @@
     method = methods.get(config)
 
 A new method is one module (a subclass of a task base such as
-`methods.spotting.SpottingMethod`) and one line in `METHODS`. Tests may
+`methods.spotting.SpottingMethod`, `methods.recognition.RecognitionMethod`)
+and one line in `METHODS`. Tests may
 `register` methods of their own.
 """
 from mespot_jax.errors import InputError
 from mespot_jax.methods.base import FoldOutput, Method  # pylint: disable=unused-import
+from mespot_jax.methods.convlstm import ConvLSTM
 from mespot_jax.methods.yap3dcnn import Yap3DCNN
 
 METHODS: dict[str, type[Method]] = {
     "yap3dcnn": Yap3DCNN,
+    "convlstm": ConvLSTM,
 }
 
 

@@ -4,6 +4,8 @@ The generic runner (`mespot_jax.experiment.run`), the trainer
 (`train.loop.train_folds`), deploy, offline scoring and the leakage audit
 know no method by name. They call a `Method`:
 
+folds
+  `make_folds`          the run's subject-exclusive folds (LOSO by default)
 training
   `step_fns`            model, batch -> model input, loss, output activation
   `make_sampler`        training / validation / oracle batches of the folds
@@ -19,7 +21,8 @@ per fold, after training (never the test subject's labels)
                         (thresholds, ...)
   `predict`             scores -> predictions (intervals, labels)
 evaluation and report
-  `evaluate`, `write_report`
+  `evaluate`, `write_metrics` (metrics.json, scalars, the printed table),
+  `write_report` (CSVs, plots)
 deploy and offline scoring
   `deploy_record`, `score_stream`, `predict_video`
 
@@ -36,6 +39,7 @@ from typing import Any, ClassVar
 
 import ml_collections
 
+from mespot_jax.data import folds as folds_lib
 from mespot_jax.train.steps import StepFns
 
 
@@ -92,6 +96,16 @@ class Method(abc.ABC):
   @classmethod
   def smoke(cls, block: ml_collections.ConfigDict) -> None:
     """Shrinks the block in place for a config's `:smoke` variant."""
+
+  # ------------------------------------------------------------------ folds
+  def make_folds(self, store) -> list:
+    """Leave-one-subject-out folds (`train.num_val_subjects` validation
+    subjects drawn from each fold's training subjects; `train.test_folds`
+    limits the held-out subjects)."""
+    t = self.config.train
+    subjects = sorted({v.subject for v in store.videos})
+    return folds_lib.make_folds(subjects, t.num_val_subjects,
+                                self.config.seed, tuple(t.test_folds))
 
   # --------------------------------------------------------------- training
   @property
@@ -150,6 +164,12 @@ class Method(abc.ABC):
   def oracle_metrics(self, store, outputs: list[FoldOutput]) -> dict:
     """The headline metrics of oracle outputs (epoch and fitted choices
     picked on the test subject)."""
+
+  def write_metrics(self, workdir, metrics, writer=None) -> None:
+    """metrics.json, TensorBoard scalars and the printed summary (the
+    spotting report by default)."""
+    from mespot_jax.report import report as report_lib  # pylint: disable=g-import-not-at-top
+    report_lib.write_report(workdir, metrics, writer)
 
   @abc.abstractmethod
   def write_report(self, workdir, metrics, store, outputs, writer=None):

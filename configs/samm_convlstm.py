@@ -1,0 +1,35 @@
+"""Shukla et al.'s shallow ConvLSTM on SAMM, 3 or 5 classes (section 3).
+
+SAMM clips (`samm_me`, licensed: `--config.dataset.manual_dir=DIR`), 9
+frames per clip at 90x90 grey, 5-fold subject-exclusive stratified folds
+(no subject in two folds, each fold with the dataset's class
+proportions), Adam at 1e-4, batch 16, 50 epochs with early stopping on the
+validation UF1 of validation subjects drawn from each fold's training
+subjects (the paper validates on its test fold, which we do not do), and
+minority-class augmentation.
+
+Classes: `--config.dataset.config=5class --config.dataset.num_classes=5`
+for samm_5class (happiness, other, anger, contempt, surprise); the default
+is samm_3class (negative, positive, surprise).
+The learning rate is not halved on a plateau (see methods/convlstm.py).
+"""
+from configs import common
+
+
+def get_config(variant: str = ""):
+  """The config; `variant="smoke"` for the smoke run."""
+  c = common.get_config("convlstm")
+  c.dataset.name = "samm_me"
+  c.dataset.config = "3class"
+  c.dataset.num_classes = 3
+  c.dataset.image_size = 90
+  c.dataset.clip_frames = 9
+  c.train.folds = "kfold"
+  c.train.num_folds = 5
+  c.train.learning_rate = 1e-4
+  c.train.batch_size = 16
+  c.train.num_epochs = 50
+  c.train.steps_per_epoch = 10
+  c.train.patience = 10
+  c.train.num_val_subjects = 2
+  return common.smoke(c) if variant == "smoke" else c

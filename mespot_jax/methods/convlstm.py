@@ -1,0 +1,70 @@
+"""Shukla, Rai and Verlekar: a shallow ConvLSTM micro-expression recogniser.
+
+The method plug-in (`config.method = "convlstm"`; its fields in
+`config.convlstm`): the `ShallowConvLSTM` of `models/convlstm.py`
+(ConvLSTM(32, 3x3) scanned over the clip's t = 9 frames, 2x2 max-pool,
+Dense(48) + sigmoid, dropout 0.3, logits), softmax cross-entropy, Adam at
+1e-4 with batch 16 (set in the experiment configs: `train.*`). Everything
+else, from the clip pipeline (onset, apex, offset and frames sampled
+between them, 90x90 grey), the folds (5-fold subject-exclusive stratified on
+SAMM), minority-class augmentation, to UF1/UAR, is the recognition task's
+(`methods.recognition`).
+
+Not reproduced: the paper halves the learning rate when the validation
+metric plateaus (Keras' ReduceLROnPlateau). The generic trainer's
+optimizer has a fixed schedule per run (`train.lr_schedule`: constant or
+cosine), and a plateau rule needs the validation metric fed back into each
+fold's optimizer state, which the shared loop does not do yet; runs use a
+constant rate with early stopping on the validation UF1.
+"""
+import ml_collections
+
+from mespot_jax.methods import recognition
+from mespot_jax.models.convlstm import ShallowConvLSTM
+
+
+def default_config() -> ml_collections.ConfigDict:
+  """The ConvLSTM's block: the paper's SAMM settings (section 3)."""
+  b = ml_collections.ConfigDict()
+  b.model = ml_collections.ConfigDict()
+  b.model.filters = 32
+  b.model.kernel_size = 3
+  b.model.dense_features = 48
+  b.model.dropout_rate = 0.3
+  b.model.peephole = False  # Keras' ConvLSTM2D has none
+  b.model.padding = "VALID"  # Keras' default
+  b.model.gate_activation = "sigmoid"  # the paper's sigma
+  # The number of classes comes from the dataset (3 or 5 on SAMM).
+  return b
+
+
+class ConvLSTM(recognition.RecognitionMethod):
+  """The shallow ConvLSTM recogniser."""
+  name = "convlstm"
+
+  @classmethod
+  def default_config(cls):
+    return default_config()
+
+  @classmethod
+  def smoke(cls, block):
+    block.model.filters = 4
+    block.model.dense_features = 8
+
+  @property
+  def step_fns(self):
+    # One StepFns per class count (the model's output size), so compiled
+    # steps are shared by every run of the same shape in a process.
+    n = int(self.config.dataset.num_classes)
+    return _step_fns(n, tuple(sorted(self.block.model.items())))
+
+
+_CACHE = {}
+
+
+def _step_fns(num_classes: int, model_items: tuple):
+  key = (num_classes, model_items)
+  if key not in _CACHE:
+    _CACHE[key] = recognition.clip_step_fns(
+        ShallowConvLSTM(num_classes=num_classes, **dict(model_items)))
+  return _CACHE[key]
