@@ -15,6 +15,8 @@ clips come from several), the predictions CSV and a confusion plot.
 A subclass supplies its model (`step_fns` via `clip_step_fns`), its
 config block and `smoke`.
 """
+import csv
+import json
 import logging
 import os
 
@@ -226,7 +228,6 @@ class RecognitionMethod(base.Method):
   def write_metrics(self, workdir, metrics, writer=None) -> None:
     """metrics.json, TensorBoard scalars and a printed summary."""
     from mespot_jax.report import report as report_lib  # pylint: disable=g-import-not-at-top
-    import json  # pylint: disable=g-import-not-at-top
     with io_utils.atomic_write(os.path.join(workdir, "metrics.json")) as f:
       json.dump(metrics, f, indent=2,
                 default=report_lib._json_default)  # pylint: disable=protected-access
@@ -244,7 +245,6 @@ class RecognitionMethod(base.Method):
   def write_report(self, workdir, metrics, store, outputs, writer=None):
     """`predictions.csv` (`CSV_FIELDS`, the held-out clips of every fold)
     and `confusion.png` (model, summed over folds)."""
-    import csv  # pylint: disable=g-import-not-at-top
     for kind in outputs[0].predictions:
       name = "predictions.csv" if kind == "model" else f"{kind}_predictions.csv"
       with io_utils.atomic_write(os.path.join(workdir, name)) as f:
