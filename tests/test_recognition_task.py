@@ -170,3 +170,24 @@ def test_perturb_clips():
   permuted = audit.perturb_clips(store, ("a",), "permute")
   assert permuted.labels.tolist() == [2, 0, 1, 2, 2]
   assert store.labels.tolist() == [0, 1, 2, 2, 2]  # untouched
+
+
+def test_evaluate_sums_counts_over_folds_and_splits_datasets():
+  from mespot_jax.methods import base
+  store = _store({"a": [0, 1], "b": [2, 0]})
+  row = lambda i, y, p, d: {"index": i, "clip": str(i), "label": "",
+                            "pred": "", "subject": "", "dataset": d,
+                            "label_id": y, "pred_id": p}
+  outs = [base.FoldOutput(None, {}, {}, {}, {"model": rows}, [], [])
+          for rows in ([row(0, 0, 0, "x"), row(1, 1, 0, "x")],
+                       [row(2, 2, 2, "y"), row(3, 0, 0, "y")])]
+  m = _method()
+  m.config.train = {"folds": "loso"}
+  res = m.evaluate(store, outs)
+  # Summed: class 0 TP2 FP1; class 1 FN1; class 2 TP1.
+  assert res["model"]["confusion"] == [[2, 0, 0], [1, 0, 0], [0, 0, 1]]
+  assert res["model"]["uf1"] == pytest.approx((0.8 + 0 + 1) / 3)
+  assert res["model"]["accuracy"] == pytest.approx(0.75)
+  per = res["model"]["per_dataset"]
+  assert per["x"]["accuracy"] == 0.5 and per["y"]["accuracy"] == 1.0
+  assert per["y"]["per_class_f1"]["positive"] is None  # absent in y
