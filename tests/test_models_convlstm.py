@@ -203,8 +203,10 @@ def test_dropout_only_in_train_mode():
   eval_a = apply(jax.random.key(1), False)
   eval_b = apply(jax.random.key(2), False)
   np.testing.assert_array_equal(eval_a, eval_b)
-  np.testing.assert_array_equal(
-      eval_a, model.apply({"params": params}, x, train=False))  # no rng
+  # No rng needed either; jitted and eager agree to float rounding.
+  np.testing.assert_allclose(
+      eval_a, model.apply({"params": params}, x, train=False), rtol=1e-5,
+      atol=1e-6)
   train_a = apply(jax.random.key(1), True)
   train_b = apply(jax.random.key(2), True)
   assert not np.allclose(train_a, train_b)
