@@ -6,14 +6,12 @@ frames per clip (onset, apex, offset and frames between), the paper's Adam
 at 1e-4 and batch 16, early stopping on the validation UF1 (validation
 subjects drawn from each fold's training subjects).
 
-Sized for an accelerator. On CPU one training step of the paper-sized model
-is slow: measured on the 2-core development machine (shared), batch 16 x 9
-frames, the gradient of `ShallowConvLSTM` took 86 s at 32x32 with 32
-filters (2 s with 8 filters) while the forward pass took 0.16 s; the
-backward pass of `nn.scan` over the ConvLSTM cell is what is slow on
-XLA:CPU (the same cell unrolled, or `nn.scan(..., unroll=9)`, takes 1.4 s).
-For a CPU run shrink it: `--config.dataset.image_size=32
---config.convlstm.model.filters=8 --config.train.num_epochs=10`.
+Sized for an accelerator: on the 2-core development CPU one training step
+of batch 16 x 9 frames at 32x32 took about 1.4 s with the scan unrolled
+(`models/convlstm.py`; 86 s rolled), measured once, so the full run here
+would take hours. For a CPU run shrink it:
+`--config.dataset.image_size=32 --config.convlstm.model.filters=8
+--config.train.num_epochs=10`.
 
 The `:smoke` variant (`--config=configs/synthetic_convlstm.py:smoke`) runs
 the same settings on `synthetic_me/tiny` for a few steps.
