@@ -20,7 +20,6 @@ build removes the `incomplete.*` folder of a build that was killed outright.
 """
 import collections
 import concurrent.futures
-import ctypes
 import dataclasses
 import glob
 import json
@@ -28,9 +27,6 @@ import multiprocessing
 import os
 import re
 import shutil
-import signal
-import sys
-import time
 import zipfile
 from typing import Any, Callable, Iterable, Iterator
 
@@ -42,6 +38,7 @@ import tqdm
 from mespot_jax import errors
 from mespot_jax import io_utils
 from mespot_jax.data import schema
+from mespot_jax.data import workers as workers_lib
 from mespot_jax.face import align
 from mespot_jax.data.schema import Interval
 
@@ -49,7 +46,6 @@ _CACHE_FORMAT = 1
 # TFDS builds into `<config dir>/incomplete.XXXXXX_<version>/` and renames
 # it at the end (`tfds.core.utils.file_utils.incomplete_dir`).
 _INCOMPLETE_RE = re.compile(r"^incomplete\.[A-Z0-9]+_")
-_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,62 +150,13 @@ def align_to_cache(frames_fn, cache_path: str, video: str, image_size: int,
   return dict(num_frames=t, stats=stats)
 
 
-class _Terminated(SystemExit):
-  """SIGTERM in an align worker."""
-
-
-def _worker_terminated(signum, frame):
-  del frame
-  signal.signal(signum, signal.SIG_IGN)  # clean up once, uninterrupted
-  if hasattr(signal, "alarm"):
-    signal.alarm(10)  # SIGALRM ends the process should the clean-up hang
-  raise _Terminated(128 + signum)
-
-
-def _init_worker(parent_pid: int) -> None:
-  """Runs first in each align worker so that it cannot outlive the build.
-
-  Ctrl-C is left to the parent, which stops the pool; SIGTERM removes the
-  worker's temporary files and exits; on Linux the kernel sends SIGTERM
-  when the parent dies, however it dies (PR_SET_PDEATHSIG).
-
-  Args:
-    parent_pid: the building process.
-  """
-  signal.signal(signal.SIGINT, signal.SIG_IGN)
-  signal.signal(signal.SIGTERM, _worker_terminated)
-  if sys.platform.startswith("linux"):
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) != 0:
-      logging.warning("align worker: prctl(PR_SET_PDEATHSIG) failed: %s",
-                      os.strerror(ctypes.get_errno()))
-  if os.getppid() != parent_pid:
-    os._exit(1)  # the parent died before the request took effect
-
-
 def _align_in_worker(*args) -> dict:
   """`align_to_cache` in a worker; on SIGTERM it cleans up and exits."""
   try:
     return align_to_cache(*args)
-  except _Terminated as e:
+  except workers_lib.Terminated as e:
     # The pool would wait for more work that no parent may ever send.
     os._exit(e.code)
-
-
-def _stop_workers(pool: concurrent.futures.ProcessPoolExecutor) -> None:
-  """Stops a pool's workers now: SIGTERM, then SIGKILL after 10 s."""
-  # The executor can only wait for running work (until Python 3.14's
-  # `terminate_workers`), so its processes are stopped directly.
-  procs = list((pool._processes or {}).values())  # pylint: disable=protected-access
-  pool.shutdown(wait=False, cancel_futures=True)
-  for p in procs:
-    p.terminate()
-  deadline = time.monotonic() + 10
-  for p in procs:
-    p.join(max(0.0, deadline - time.monotonic()))
-    if p.is_alive():
-      p.kill()
-      p.join(1)
 
 
 def _remove_abandoned_builds(folder: str) -> None:
@@ -395,7 +342,8 @@ class SpottingBuilder(tfds.core.GeneratorBasedBuilder):
       # spawn: the parent may hold JAX threads, which fork would break.
       ctx = multiprocessing.get_context("spawn")
       pool = concurrent.futures.ProcessPoolExecutor(
-          workers, ctx, initializer=_init_worker, initargs=(os.getpid(),))
+          workers, ctx, initializer=workers_lib.init_worker,
+          initargs=(os.getpid(),))
       try:
         futures = {pool.submit(_align_in_worker, *args(s, p)): (s, p)
                    for s, p in todo}
@@ -404,7 +352,7 @@ class SpottingBuilder(tfds.core.GeneratorBasedBuilder):
           results[spec.video] = dict(path=path, **fut.result())
           bar.update()
       except BaseException:
-        _stop_workers(pool)  # a failed video, Ctrl-C, SIGTERM
+        workers_lib.stop_workers(pool)  # a failed video, Ctrl-C, SIGTERM
         raise
       pool.shutdown()
     bar.close()
