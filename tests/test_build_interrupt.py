@@ -187,4 +187,9 @@ def test_a_failing_video_stops_the_other_workers(tmp_path):
       video_io.iter_frames, str(tmp_path / "missing.mp4")))
   with pytest.raises(errors.InputError, match="missing.mp4"):
     builder._align_all([bad, good])  # pylint: disable=protected-access
+  # Every worker is gone within seconds (one the executor was still
+  # starting exits as soon as it sees the shutdown).
+  deadline = time.monotonic() + 15
+  while multiprocessing.active_children() and time.monotonic() < deadline:
+    time.sleep(0.1)
   assert multiprocessing.active_children() == []

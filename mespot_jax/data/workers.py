@@ -65,3 +65,10 @@ def stop_workers(pool: concurrent.futures.ProcessPoolExecutor) -> None:
     if p.is_alive():
       p.kill()
       p.join(1)
+  # A worker the executor was still starting when it was read above gets no
+  # work and exits when the executor's shutdown completes; wait for that.
+  pool.shutdown(wait=True)
+  for p in list((pool._processes or {}).values()):  # pylint: disable=protected-access
+    if p.is_alive():
+      p.kill()
+      p.join(1)
