@@ -378,3 +378,49 @@ def clip_folders(root: str, pattern: re.Pattern) -> dict[tuple[int, str],
           for n, path in subject_dirs(root, pattern).items()
           for d in sorted(os.listdir(path))
           if os.path.isdir(os.path.join(path, d))}
+
+
+def release_from_rows(workbook: str, rows, on_disk: dict, *, source: str,
+                      fps: float, subject_id, check_name, frame_columns,
+                      policies: collections.Counter) -> ClipRelease:
+  """The clips of a workbook whose rows name a subject and a clip folder.
+
+  Shared by the parsers whose table has `subject`, `clip`, `onset`, `apex`,
+  `offset`, `emotion` and `au` columns and whose frames are in
+  `<subject folder>/<clip name>/` (CASME II, SAMM): a row whose folder is
+  not on disk is dropped, a folder no row names is ignored (both counted),
+  and each clip goes through `finish_clip`.
+
+  Args:
+    workbook: the table's path (kept in the release).
+    rows: `read_table` rows, (where, {column: cell}).
+    on_disk: `clip_folders` of the frames root.
+    source: source dataset name.
+    fps: the release's frame rate.
+    subject_id: subject number -> subject id as released ("sub01", "006").
+    check_name: `(clip name, where)`; raises InputError for a bad name.
+    frame_columns: the workbook's names of the onset, apex and offset
+      columns (for messages).
+    policies: the release's counter.
+
+  Returns:
+    The release, clips de-duplicated and sorted.
+  """
+  used, clips = set(), []
+  for where, r in rows:
+    number = subject_number(r["subject"], "Subject", where)
+    name = _text_cell(r["clip"])
+    check_name(name, where)
+    folder = on_disk.get((number, name.lower()))
+    if folder is None:
+      policies["clip_folder_missing_dropped"] += 1
+      continue
+    used.add((number, name.lower()))
+    onset, apex, offset = (
+        frame_or_none(r[k], col, where, policies)
+        for k, col in zip(("onset", "apex", "offset"), frame_columns))
+    clips.append(finish_clip(
+        source, subject_id(number), name, folder, fps, onset, apex, offset,
+        _text_cell(r["emotion"]), _text_cell(r["au"]), where, policies))
+  policies["clip_folder_unlabelled_ignored"] += len(set(on_disk) - used)
+  return ClipRelease(workbook, dedupe_and_sort(clips, policies), policies)

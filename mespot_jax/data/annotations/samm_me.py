@@ -2,7 +2,7 @@
 import re
 
 from mespot_jax.data.annotations import clip_common
-from mespot_jax.data.annotations.common import _find_file, _text_cell
+from mespot_jax.data.annotations.common import _find_file
 from mespot_jax.errors import InputError
 
 SOURCE = "samm"
@@ -59,25 +59,14 @@ def parse_samm_me(manual_dir: str) -> clip_common.ClipRelease:
   root = clip_common.find_frames_root(manual_dir, _SUBJECT_DIR, ("samm",),
                           "SAMM (SAMM/006/006_1_2/...)")
   on_disk = clip_common.clip_folders(root, _SUBJECT_DIR)
-  used, clips = set(), []
-  for where, r in rows:
-    number = clip_common.subject_number(r["subject"], "Subject", where)
-    name = _text_cell(r["clip"])
+
+  def check_name(name, where):
     if not re.fullmatch(r"\d+_\d+_\d+", name):
       raise InputError(f"{where}: column 'Filename' is {name!r}, expected "
                        "subject_video_clip such as '006_1_2'")
-    folder = on_disk.get((number, name.lower()))
-    if folder is None:
-      policies["clip_folder_missing_dropped"] += 1
-      continue
-    used.add((number, name.lower()))
-    frame = lambda k, col: clip_common.frame_or_none(r[k], col, where,
-                                                     policies)
-    clips.append(clip_common.finish_clip(
-        SOURCE, f"{number:03d}", name, folder, FPS,
-        frame("onset", "Onset Frame"), frame("apex", "Apex Frame"),
-        frame("offset", "Offset Frame"), _text_cell(r["emotion"]),
-        _text_cell(r["au"]), where, policies))
-  policies["clip_folder_unlabelled_ignored"] += len(set(on_disk) - used)
-  return clip_common.ClipRelease(
-      workbook, clip_common.dedupe_and_sort(clips, policies), policies)
+
+  return clip_common.release_from_rows(
+      workbook, rows, on_disk, source=SOURCE, fps=FPS,
+      subject_id=lambda n: f"{n:03d}", check_name=check_name,
+      frame_columns=("Onset Frame", "Apex Frame", "Offset Frame"),
+      policies=policies)
