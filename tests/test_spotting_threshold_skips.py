@@ -6,6 +6,7 @@ import pytest
 
 from mespot_jax.errors import InputError
 from mespot_jax.spotting import postprocess
+from mespot_jax.data import timing
 from mespot_jax.spotting import skips
 from mespot_jax.spotting import threshold
 
@@ -179,12 +180,12 @@ def test_table3_random_skip_ranges():
 
 def test_rescale_skip():
   # SAMM-LV's k-th frame skips (200 fps) at CAS(ME)^2's 30 fps.
-  assert skips.rescale_skip(37, 200, 30) == 6    # 5.55
-  assert skips.rescale_skip(217, 200, 30) == 33  # 32.55
-  assert skips.rescale_skip(6, 30, 200) == 40
-  assert skips.rescale_skip(1, 200, 30) == 1     # never 0
+  assert timing.rescale_skip(37, 200, 30) == 6    # 5.55
+  assert timing.rescale_skip(217, 200, 30) == 33  # 32.55
+  assert timing.rescale_skip(6, 30, 200) == 40
+  assert timing.rescale_skip(1, 200, 30) == 1     # never 0
   with pytest.raises(InputError):
-    skips.rescale_skip(5, 0, 30)
+    timing.rescale_skip(5, 0, 30)
 
 
 # ------------------------------------------------ per-fold interval widths

@@ -28,7 +28,6 @@ passes those intervals), so the test subject never shapes its own skip.
 """
 from typing import Any, Iterable, Sequence
 
-from mespot_jax.data.timing import rescale_skip, rescale_skips  # pylint: disable=unused-import
 from mespot_jax.data.timing import round_half_up as _round_half_up
 from mespot_jax.data.timing import seconds_to_frames
 from mespot_jax.errors import InputError
