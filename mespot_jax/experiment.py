@@ -52,11 +52,24 @@ def evaluate_fold(method, store, fold, variables,
   test_ids = store.video_indices(fold.test_subjects)
   scored = test_ids if fit_on_test else val_ids + test_ids
   scores = method.score(variables, store, scored, choices)
-  fit = method.oracle_fit if fit_on_test else method.fit
-  fitted = fit(store, test_ids if fit_on_test else val_ids, scores, choices)
+  if fit_on_test:
+    return fit_on_test_units(method, store, methods.FoldOutput(
+        fold, choices, {}, scores, {}, [], test_ids))
+  fitted = method.fit(store, val_ids, scores, choices)
   predictions = method.predict(store, test_ids, scores, choices, fitted)
   return methods.FoldOutput(fold, choices, fitted, scores, predictions,
-                            [] if fit_on_test else val_ids, test_ids)
+                            val_ids, test_ids)
+
+
+def fit_on_test_units(method, store, out) -> methods.FoldOutput:
+  """The oracle's fit of a scored fold: its fitted choices fitted on its
+  test units (`Method.oracle_fit`, leaky by design), and their
+  predictions. Reuses the fold's test scores."""
+  fitted = method.oracle_fit(store, out.test_ids, out.scores, out.choices)
+  predictions = method.predict(store, out.test_ids, out.scores, out.choices,
+                               fitted)
+  return methods.FoldOutput(out.fold, out.choices, fitted, out.scores,
+                            predictions, [], out.test_ids)
 
 
 def run(config: ml_collections.ConfigDict, workdir: str,
@@ -106,7 +119,7 @@ def run(config: ml_collections.ConfigDict, workdir: str,
              "backend": jax.default_backend(), "folds": rows,
              **method.evaluate(store, outputs)}
   if result.oracle_variables is not None:
-    metrics["oracle"] = oracle_block(method, store, folds, result)
+    metrics["oracle"] = oracle_block(method, store, folds, result, outputs)
   metrics["history"] = result.history
   method.write_metrics(workdir, metrics, writer)
   method.write_report(workdir, metrics, store, outputs, writer)
@@ -116,12 +129,12 @@ def run(config: ml_collections.ConfigDict, workdir: str,
   return metrics
 
 
-def oracle_block(method, store, folds, result) -> dict:
+def oracle_block(method, store, folds, result, outputs) -> dict:
   """What leaky code would report: each fold's epoch picked by its test
   subject's metric (`history[*]["oracle_<metric>"]`) and its fitted
-  choices fitted on its test subject; plus the thresholds alone."""
-  thresholds_only = [evaluate_fold(method, store, f, v, fit_on_test=True)
-                     for f, v in zip(folds, result.best_variables)]
+  choices fitted on its test subject; plus the thresholds alone (on the
+  honest weights, whose test scores `outputs` already hold)."""
+  thresholds_only = [fit_on_test_units(method, store, o) for o in outputs]
   both = [evaluate_fold(method, store, f, v, fit_on_test=True)
           for f, v in zip(folds, result.oracle_variables)]
   return {
