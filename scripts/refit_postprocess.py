@@ -5,9 +5,9 @@ r"""Re-fits a finished run's post-processing on its saved scores, no training.
 
 A run saves the raw per-frame scores of every held-out video
 (`scores/<video>.npy`) and of every fold's validation videos
-(`scores/val/fold_<k>/<video>.npy`). This script rebuilds each fold from
-`metrics.json`, makes the method's test-time choices again from the
-fold's training and validation subjects, fits the thresholds on the saved
+(`scores/val/fold_<k>/<video>.npy`). This script makes the run's folds
+again (checked against `metrics.json`), and the method's test-time
+choices from each fold's training and validation subjects, fits the thresholds on the saved
 validation scores, predicts the held-out videos and evaluates them, with
 the run's config (`config.json`) changed by `--set` overrides (e.g.
 `--set=eval.automated.macro.normalise=none`). With no override it must
@@ -23,9 +23,9 @@ from absl import flags
 import ml_collections
 import numpy as np
 
+from mespot_jax import experiment
 from mespot_jax import methods
 from mespot_jax.data import datasets
-from mespot_jax.data.folds import Fold
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A finished run.")
 _SET = flags.DEFINE_multi_string("set", [], "Config overrides a.b.c=value "
@@ -67,12 +67,16 @@ def refit(workdir: str, overrides=()) -> dict:
   with open(os.path.join(workdir, "metrics.json"), encoding="utf-8") as f:
     run = json.load(f)
   store = datasets.open_store(config, method.task)
+  folds = experiment.make_folds(config, store, method)
   outputs = []
   for row in run["folds"]:
-    fold = Fold(row["fold"], row["test_subject"], tuple(row["val_subjects"]),
-                tuple(s for s in sorted({v.subject for v in store.videos})
-                      if s != row["test_subject"]
-                      and s not in row["val_subjects"]))
+    fold = folds[row["fold"]]
+    if (fold.test_subject, list(fold.val_subjects)) != (
+        row["test_subject"], row["val_subjects"]):
+      raise ValueError(f"fold {fold.index} of {workdir} held out "
+                       f"{row['test_subject']} (validation "
+                       f"{row['val_subjects']}); this config makes another "
+                       "fold: pass the run's own config")
     val_ids = store.video_indices(fold.val_subjects)
     test_ids = store.video_indices([fold.test_subject])
     load = lambda folder, v: np.load(os.path.join(
