@@ -7,8 +7,9 @@ A run saves the raw per-frame scores of every held-out video
 (`scores/<video>.npy`) and of every fold's validation videos
 (`scores/val/fold_<k>/<video>.npy`). This script makes the run's folds
 again (checked against `metrics.json`), and the method's test-time
-choices from each fold's training and validation subjects, fits the thresholds on the saved
-validation scores, predicts the held-out videos and evaluates them, with
+choices from each fold's training and validation subjects, fits the
+thresholds on the saved validation scores, predicts the held-out videos
+and evaluates them, with
 the run's config (`config.json`) changed by `--set` overrides (e.g.
 `--set=eval.automated.macro.normalise=none`). With no override it must
 reproduce the run's metrics (`reproduced` in the output): that checks the
