@@ -52,8 +52,14 @@ def get_config(method: str = "yap3dcnn") -> ml_collections.ConfigDict:
   c.train.batch_size = 16
   c.train.learning_rate = 0.007
   c.train.optimizer = "adam"
-  # constant (the papers) | cosine: decay to 5% over num_epochs x steps
+  # constant (the papers) | cosine: decay to 5% over num_epochs x steps |
+  # plateau: each fold's rate x lr_plateau_factor after lr_plateau_patience
+  # epochs without improvement of the early-stopping metric (Keras'
+  # ReduceLROnPlateau), never below lr_plateau_min_scale x learning_rate.
   c.train.lr_schedule = "constant"
+  c.train.lr_plateau_patience = 5
+  c.train.lr_plateau_factor = 0.5
+  c.train.lr_plateau_min_scale = 0.01
   c.train.num_epochs = 100
   c.train.steps_per_epoch = 200
   c.train.patience = 5  # early stopping on validation loss (epochs)

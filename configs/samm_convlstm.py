@@ -27,6 +27,10 @@ def get_config(variant: str = ""):
   c.train.folds = "kfold"
   c.train.num_folds = 5
   c.train.learning_rate = 1e-4
+  # Halved on a validation plateau (the paper; its patience is not given,
+  # and Keras' default of 10 would never act before early stopping).
+  c.train.lr_schedule = "plateau"
+  c.train.lr_plateau_patience = 5
   c.train.batch_size = 16
   c.train.num_epochs = 50
   c.train.steps_per_epoch = 10

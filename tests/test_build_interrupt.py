@@ -163,7 +163,8 @@ def test_sigkill_workers_die_and_the_next_build_cleans_up(tmp_path):
   finally:
     _kill_session(proc)
   # What a killed in-process align (workers=1) leaves in the cache.
-  cache = tmp_path / "data" / "synthetic_lv" / "tiny" / "cache" / "1.1.0"
+  version = str(synth.Builder.VERSION)
+  cache = tmp_path / "data" / "synthetic_lv" / "tiny" / "cache" / version
   stale = [cache / ".s01_1.npz.raw.x1y2.tmp.raw", cache / "s02_1.npz.raw"]
   for path in stale:
     path.write_bytes(b"half")
@@ -177,7 +178,7 @@ def test_sigkill_workers_die_and_the_next_build_cleans_up(tmp_path):
   assert _incomplete(tmp_path) == []
   assert not any(path.exists() for path in stale)
   assert f"removing {stale[0]}" in log
-  assert os.path.isdir(tmp_path / "data" / "synthetic_lv" / "tiny" / "1.1.0")
+  assert os.path.isdir(tmp_path / "data" / "synthetic_lv" / "tiny" / version)
 
 
 def test_a_failing_video_stops_the_other_workers(tmp_path):

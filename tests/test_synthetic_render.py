@@ -115,3 +115,35 @@ def test_expression_is_local():
   lms = r.style.landmarks
   far = lms[8] if expressions.REGION[e.kind] == "brow" else lms[19]
   assert mag[int(far[1]), int(far[0])] < 0.05 * mag.max()
+
+
+def test_first_eight_subjects_are_eight_people_and_faces_are_found():
+  """LOSO meets a new face: eight subjects, eight photographs."""
+  from mespot_jax import face  # pylint: disable=g-import-not-at-top
+  detector = face.FaceDetector()
+  for seed in (0, 5):
+    people = [render.person_of(seed, s) for s in range(8)]
+    assert sorted(people) == sorted(render.FACES)
+    assert render.person_of(seed, 8) == people[0]  # then they cycle
+  assert ([render.person_of(0, s) for s in range(8)]
+          != [render.person_of(5, s) for s in range(8)])
+  for s in range(8):
+    r = render.Renderer(_params(seed=0, subject=s, num_frames=10,
+                                frame_hw=(180, 240), face_size=110))
+    boxes = detector.detect(r.frame(5))
+    assert len(boxes) == 1, (render.person_of(0, s), boxes)
+    # The face is where the renderer put it (pose centre within 0.2 face).
+    centre = (boxes[0][:2] + boxes[0][2:]) / 2
+    assert np.abs(centre - r.plan.pose_T4[4, :2]).max() < 0.25 * 110
+
+
+def test_face_patches_carry_their_source_and_licence():
+  index = render._face_index()  # pylint: disable=protected-access
+  assert set(index) == set(render.FACES)
+  people = {v["person"] for v in index.values()}
+  assert len(people) == len(render.FACES)
+  for name, v in index.items():
+    assert v["package"] and v["package_licence"] and v["path"], name
+    patch, lms = render.source_face(name)
+    assert patch.shape == (200, 200, 3) and lms.shape == (68, 2)
+    assert np.all((lms > 0) & (lms < 200)), name

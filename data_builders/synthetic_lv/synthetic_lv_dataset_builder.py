@@ -1,8 +1,8 @@
 """`synthetic_lv`: long face videos with known micro- and macro-expressions.
 
 Rendered deterministically from a seed (no download) by
-`mespot_jax.synthetic.render` from the face photograph bundled with
-scikit-image, then aligned by the same face tracker as the real datasets
+`mespot_jax.synthetic.render` from photographs of eight real people
+(shipped in PyPI packages, listed in README.md), then aligned by the same face tracker as the real datasets
 (`SpottingBuilder`). Configs copy the frame rate and expression durations of
 CAS(ME)^2 (`casme2`, 30 fps, the default the README's main command trains
 on) and SAMM-LV (`samm`, 200 fps); `tiny` is for tests.
@@ -73,9 +73,11 @@ def seeded_config(base: str, seed: int) -> SyntheticConfig:
 class Builder(spotting_builder.SpottingBuilder):
   """Synthetic long videos with planted micro/macro-expressions."""
 
-  VERSION = tfds.core.Version("1.1.0")
+  VERSION = tfds.core.Version("1.2.0")
   RELEASE_NOTES = {"1.0.0": "First release.",
-                   "1.1.0": "Faces masked as OpenFace does (config mask_face)."}
+                   "1.1.0": "Faces masked as OpenFace does (config mask_face).",
+                   "1.2.0": "Subjects drawn from eight real people's "
+                            "photographs (render.FACES), not one."}
   BUILDER_CONFIGS = [
       SyntheticConfig(
           name="casme2", description=(

@@ -1,8 +1,8 @@
 """`synthetic_me`: short face clips, each around one planted expression.
 
 Rendered deterministically from a seed (no download) by
-`mespot_jax.synthetic.clips` with the renderer of `synthetic_lv` (the face
-photograph bundled with scikit-image, one identity per subject), written
+`mespot_jax.synthetic.clips` with the renderer of `synthetic_lv` (eight
+real people's photographs, one identity per subject), written
 once as numbered PNG frame folders under `<data_dir>/_synthetic_me_frames/`
 and then built by the shared `RecognitionBuilder` (the same face tracker,
 clip cache and schema as CASME II or SAMM). Each clip's label is one of the
@@ -46,8 +46,10 @@ class SyntheticMeConfig(recognition_builder.RecognitionBuilderConfig):
 class Builder(recognition_builder.RecognitionBuilder):
   """Synthetic micro-expression clips labelled negative/positive/surprise."""
 
-  VERSION = tfds.core.Version("1.0.0")
-  RELEASE_NOTES = {"1.0.0": "First release."}
+  VERSION = tfds.core.Version("1.1.0")
+  RELEASE_NOTES = {"1.0.0": "First release.",
+                   "1.1.0": "Subjects drawn from eight real people's "
+                            "photographs (render.FACES), not one."}
   BUILDER_CONFIGS = [
       SyntheticMeConfig(
           name="default", description=(

@@ -10,12 +10,11 @@ between them, 90x90 grey), the folds (5-fold subject-exclusive stratified on
 SAMM), minority-class augmentation, to UF1/UAR, is the recognition task's
 (`methods.recognition`).
 
-Not reproduced: the paper halves the learning rate when the validation
-metric plateaus (Keras' ReduceLROnPlateau). The generic trainer's
-optimizer has a fixed schedule per run (`train.lr_schedule`: constant or
-cosine), and a plateau rule needs the validation metric fed back into each
-fold's optimizer state, which the shared loop does not do yet; runs use a
-constant rate with early stopping on the validation UF1.
+The learning rate is halved when the validation metric plateaus, as in
+the paper (Keras' ReduceLROnPlateau, factor 0.5): `train.lr_schedule =
+"plateau"` in the configs, per fold, on early stopping's metric
+(`train/plateau.py`). The paper gives no patience; the configs use half
+the early-stopping patience.
 """
 import ml_collections
 

@@ -1,10 +1,11 @@
 """Renders synthetic long videos of faces with planted expressions.
 
-The face is the real photograph bundled with scikit-image
-(`skimage.data.astronaut()`); its 68 landmarks are found once per process
-with dlib. Each subject gets its own identity: a smooth warp of the face
-proportions (eye spacing, jaw width, chin, nose, mouth, brows), skin tone,
-directional lighting and a textured background. Each frame deforms the face
+Each subject is one of eight real people (`FACES`: photographs shipped in
+PyPI packages, cut to face patches with their 68 dlib landmarks by
+`scripts/make_synthetic_faces.py`), chosen by `person_of`, with its own
+identity on top: a smooth warp of the face proportions (eye spacing, jaw
+width, chin, nose, mouth, brows), skin tone, directional lighting and a
+textured background. Each frame deforms the face
 by the active expressions (`expressions.py`) and a blink field, places it at
 a moving pose (slow drift plus sudden head jerks) in a larger frame, and
 adds slow illumination drift and sensor noise. Everything is a pure
@@ -13,14 +14,15 @@ re-rendered on its own and two runs give identical pixels.
 """
 import dataclasses
 import functools
+import json
 
 import cv2
+import importlib_resources
 import numpy as np
 from scipy import ndimage
 
 from mespot_jax.synthetic import expressions
 
-_PATCH = 200  # side of the square source patch around the face, pixels
 _NOISE_BANK = 6
 
 
@@ -42,28 +44,52 @@ class VideoParams:
   nuisance: bool = True  # head motion, blinks, illumination drift, noise
 
 
-@functools.lru_cache(maxsize=1)
-def source_face() -> tuple[np.ndarray, np.ndarray, float]:
-  """The source photograph's face patch and its landmarks (once per process).
+# The people the subjects are drawn from: 200x200 patches of photographs
+# shipped in PyPI packages, made by `scripts/make_synthetic_faces.py`, which
+# also records each photo's package, path and licence in `faces.json`.
+FACES = ("collins", "hopper", "obama", "biden", "coelho", "einstein",
+         "curie", "kanade")
+_FACE_BOX = 88.0  # the dlib box width every patch was scaled to, pixels
+
+
+@functools.lru_cache(maxsize=None)
+def _face_index() -> dict:
+  text = (importlib_resources.files("mespot_jax.synthetic") / "faces"
+          / "faces.json").read_text()
+  return json.loads(text)
+
+
+@functools.lru_cache(maxsize=len(FACES))
+def source_face(name: str) -> tuple[np.ndarray, np.ndarray]:
+  """One person's face patch and its 68 landmarks (read once per process).
+
+  Args:
+    name: one of `FACES`.
 
   Returns:
     `(patch (P, P, 3) uint8 RGB, landmarks (68, 2) float32 in patch
-    coordinates, detector box width in pixels)`.
+    coordinates)`; the face's detector box is `_FACE_BOX` pixels wide.
   """
-  import dlib  # pylint: disable=g-import-not-at-top
-  import face_recognition_models  # pylint: disable=g-import-not-at-top
-  import skimage.data  # pylint: disable=g-import-not-at-top
-  image = skimage.data.astronaut()
-  box = dlib.get_frontal_face_detector()(image, 0)[0]
-  predictor = dlib.shape_predictor(
-      face_recognition_models.pose_predictor_model_location())
-  shape = predictor(image, box)
-  pts = np.array([[p.x, p.y] for p in shape.parts()], np.float32)
-  cx = (box.left() + box.right()) // 2
-  cy = (box.top() + box.bottom()) // 2
-  x0, y0 = cx - _PATCH // 2, cy - _PATCH // 2
-  patch = np.ascontiguousarray(image[y0:y0 + _PATCH, x0:x0 + _PATCH])
-  return patch, pts - np.array([x0, y0], np.float32), float(box.width())
+  if name not in FACES:
+    raise ValueError(f"no synthetic face {name!r}; expected one of {FACES}")
+  data = (importlib_resources.files("mespot_jax.synthetic") / "faces"
+          / f"{name}.png").read_bytes()
+  patch = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+  patch = np.ascontiguousarray(patch[..., ::-1])
+  lms = np.asarray(_face_index()[name]["landmarks"], np.float32)
+  return patch, lms
+
+
+def person_of(seed: int, subject: int) -> str:
+  """The photograph subject `subject` of dataset seed `seed` is drawn from.
+
+  A seeded permutation of `FACES`: the first `len(FACES)` subjects of a
+  dataset are all different people (leave-one-subject-out meets a face it
+  never trained on); later subjects cycle through them again, with their
+  own warp, tone and lighting.
+  """
+  order = np.random.default_rng([seed, 404]).permutation(len(FACES))
+  return FACES[int(order[subject % len(FACES)])]
 
 
 @dataclasses.dataclass
@@ -96,7 +122,7 @@ def subject_style(seed: int, subject: int, grey: bool) -> SubjectStyle:
     The subject's style.
   """
   rng = np.random.default_rng([seed, subject, 101])
-  patch, lms, _ = source_face()
+  patch, lms = source_face(person_of(seed, subject))
   u = lambda lo, hi: float(rng.uniform(lo, hi))
   a, b, c, d, e, f = (u(-.06, .06), u(-.08, .08), u(-.06, .09),
                       u(-.05, .06), u(-.05, .06), u(-.06, .05))
@@ -241,7 +267,7 @@ class Renderer:
     ys, xs = np.mgrid[0:hw[0], 0:hw[1]].astype(np.float32)
     self._grid = (xs, ys)
     self._background = _background(p.seed, p.subject, p.frame_hw, p.grey)
-    self._scale = p.face_size / source_face()[2]
+    self._scale = p.face_size / _FACE_BOX
     rng = np.random.default_rng([p.seed, p.subject, p.video, 303])
     shape = self._background.shape
     # A small bank of noise images (uint8 parts), drawn one at a time so a

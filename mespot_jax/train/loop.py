@@ -41,6 +41,7 @@ from tqdm import tqdm
 
 from mespot_jax.train import checkpoint as ckpt_lib
 from mespot_jax.train import early_stopping
+from mespot_jax.train import plateau
 from mespot_jax.train import state as state_lib
 from mespot_jax.train import steps as steps_lib
 
@@ -186,6 +187,8 @@ def train_folds(config, method, sampler, folds, workdir: str, writer=None,
 
   stop = early_stopping.init(k, k_pad)
   oracle_stop = early_stopping.init(k, k_pad)
+  on_plateau = tc.lr_schedule == "plateau"
+  lr_state = plateau.init(k_pad)
   best_val_loss = np.full(k_pad, np.inf)
   history, start_epoch = [], 0
 
@@ -217,6 +220,8 @@ def train_folds(config, method, sampler, folds, workdir: str, writer=None,
     stop = early_stopping.State.from_json(meta["early_stopping"])
     oracle_stop = early_stopping.State.from_json(meta["oracle_stopping"])
     best_val_loss = np.array(meta["best_val_loss"], np.float64)
+    if on_plateau:
+      lr_state = plateau.State.from_json(meta["lr_plateau"])
     history = meta["history"]
     start_epoch = meta["epoch"] + 1
     data_iter.set_state(meta["data_state"])
@@ -290,6 +295,17 @@ def train_folds(config, method, sampler, folds, workdir: str, writer=None,
       record = {"epoch": epoch,
                 "train_loss": [None if np.isnan(x) else float(x)
                                for x in train_loss[:k]]}
+      if on_plateau:
+        record["learning_rate"] = (tc.learning_rate
+                                   * lr_state.scale[:k]).tolist()
+        lr_state = plateau.update(
+            lr_state, watched_value, active, "min" if mode == "none" else mode,
+            tc.lr_plateau_patience, tc.lr_plateau_factor,
+            tc.lr_plateau_min_scale)
+        for c in range(n_chunks):
+          sl = slice(c * chunk, (c + 1) * chunk)
+          states[c] = state_lib.set_learning_rate(
+              states[c], tc.learning_rate * lr_state.scale[sl])
       record.update({f"val_{m}": v[:k].tolist() for m, v in val.items()})
       if with_oracle:
         oracle = evaluate(oracle_batch)
@@ -328,6 +344,7 @@ def train_folds(config, method, sampler, folds, workdir: str, writer=None,
             "early_stopping": stop.to_json(),
             "oracle_stopping": oracle_stop.to_json(),
             "best_val_loss": best_val_loss.tolist(), "history": history,
+            "lr_plateau": lr_state.to_json(),
             "data_state": data_iter.get_state()})
   finally:
     # Also on an exception (Ctrl-C included): finish the checkpoint being

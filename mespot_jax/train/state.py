@@ -32,15 +32,22 @@ def make_optimizer(name: str, learning_rate: float, schedule: str = "constant",
   Args:
     name: optimizer.
     learning_rate: (peak) learning rate.
-    schedule: "constant" (the papers' setting) or "cosine": cosine decay to
-      5% of `learning_rate` over `total_steps` updates. The step count lives
-      in each fold's optimizer state, so a stopped fold's schedule stops too.
+    schedule: "constant" (the papers' setting), "cosine": cosine decay to
+      5% of `learning_rate` over `total_steps` updates (the step count lives
+      in each fold's optimizer state, so a stopped fold's schedule stops
+      too), or "plateau": the rate is a hyperparameter in each fold's
+      optimizer state (`optax.inject_hyperparams`), starting at
+      `learning_rate`, that the trainer lowers on a validation plateau
+      (`set_learning_rate`, `train/plateau.py`).
     total_steps: updates the cosine schedule spans.
   """
   optimizers = {"adam": optax.adam, "sgd": optax.sgd, "adamw": optax.adamw}
   if name not in optimizers:
     raise ValueError(f"unknown train.optimizer {name!r}; one of "
                      f"{sorted(optimizers)}")
+  if schedule == "plateau":
+    return optax.inject_hyperparams(optimizers[name])(
+        learning_rate=learning_rate)
   if schedule == "constant":
     lr = learning_rate
   elif schedule == "cosine":
@@ -49,8 +56,8 @@ def make_optimizer(name: str, learning_rate: float, schedule: str = "constant",
                        f">= 1, got {total_steps}")
     lr = optax.cosine_decay_schedule(learning_rate, total_steps, alpha=0.05)
   else:
-    raise ValueError(f"unknown train.lr_schedule {schedule!r}; 'constant' or "
-                     "'cosine'")
+    raise ValueError(f"unknown train.lr_schedule {schedule!r}; 'constant', "
+                     "'cosine' or 'plateau'")
   return optimizers[name](lr)
 
 
@@ -106,6 +113,20 @@ def _init_fn(model, tx, seed, impl):
 
   return jax.jit(jax.vmap(init_one, in_axes=(0, None)),
                  static_argnums=1)
+
+
+def set_learning_rate(state: TrainState, rate_K) -> TrainState:
+  """A stacked state whose folds' rates are `rate_K` (schedule "plateau")."""
+  hyper = dict(state.opt_state.hyperparams)
+  old = hyper["learning_rate"]
+  hyper["learning_rate"] = jax.device_put(
+      jnp.asarray(rate_K, old.dtype), old.sharding)
+  return state.replace(opt_state=state.opt_state._replace(hyperparams=hyper))
+
+
+def learning_rate_of(state: TrainState):
+  """(K,) the folds' current rates (schedule "plateau")."""
+  return state.opt_state.hyperparams["learning_rate"]
 
 
 def variables_of(state: TrainState) -> dict:
