@@ -176,6 +176,16 @@ def smoke(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   return c
 
 
+def variants(variant: str, allowed: tuple[str, ...]) -> set[str]:
+  """The comma-separated variants of `--config=FILE:a,b`, checked."""
+  names = {v.strip() for v in variant.split(",") if v.strip()}
+  unknown = names - set(allowed)
+  if unknown:
+    raise ValueError(f"unknown config variant(s) {sorted(unknown)}; this "
+                     f"config offers {sorted(allowed)}")
+  return names
+
+
 def lock(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   """Locks the field set so a misspelt override fails loudly."""
   config.lock()

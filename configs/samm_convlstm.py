@@ -8,16 +8,19 @@ validation UF1 of validation subjects drawn from each fold's training
 subjects (the paper validates on its test fold, which we do not do), and
 minority-class augmentation.
 
-Classes: `--config.dataset.config=5class --config.dataset.num_classes=5`
-for samm_5class (happiness, other, anger, contempt, surprise); the default
-is samm_3class (negative, positive, surprise).
-The learning rate is not halved on a plateau (see methods/convlstm.py).
+Classes: the variant `--config=configs/samm_convlstm.py:5class` (or
+`--config.dataset.config=5class --config.dataset.num_classes=5`) for
+samm_5class (happiness, other, anger, contempt, surprise); the default is
+samm_3class (negative, positive, surprise). The learning rate is halved
+on a validation plateau (methods/convlstm.py). Variants combine:
+`:5class,smoke`.
 """
 from configs import common
 
 
 def get_config(variant: str = ""):
-  """The config; `variant="smoke"` for the smoke run."""
+  """The config; variants "5class" and "smoke" (the smoke run)."""
+  chosen = common.variants(variant, ("5class", "smoke"))
   c = common.get_config("convlstm")
   c.dataset.name = "samm_me"
   c.dataset.config = "3class"
@@ -36,4 +39,6 @@ def get_config(variant: str = ""):
   c.train.steps_per_epoch = 10
   c.train.patience = 10
   c.train.num_val_subjects = 2
-  return common.smoke(c) if variant == "smoke" else c
+  if "5class" in chosen:
+    c.dataset.config, c.dataset.num_classes = "5class", 5
+  return common.smoke(c) if "smoke" in chosen else c

@@ -20,7 +20,8 @@ from configs import common
 
 
 def get_config(variant: str = ""):
-  """The config; `variant="smoke"` for the smoke run."""
+  """The config; variants "5class" and "smoke" (the smoke run)."""
+  chosen = common.variants(variant, ("5class", "smoke"))
   c = common.get_config("convlstm")
   c.dataset.name = "synthetic_me"
   c.dataset.config = "default"
@@ -36,4 +37,6 @@ def get_config(variant: str = ""):
   c.train.steps_per_epoch = 20
   c.train.patience = 8
   c.train.num_val_subjects = 1
-  return common.smoke(c) if variant == "smoke" else c
+  if "5class" in chosen:
+    c.dataset.config, c.dataset.num_classes = "5class", 5
+  return common.smoke(c) if "smoke" in chosen else c

@@ -26,14 +26,20 @@ SOURCE = "synthetic_me"
 FRAMES_ROOT = "_synthetic_me_frames"
 
 
+# Our label set -> the recognition schema's label set of the same classes.
+_LABEL_SET = {"3class": "3class", "5class": "samm_5class"}
+
+
 class SyntheticMeConfig(recognition_builder.RecognitionBuilderConfig):
   """Size and timing of a synthetic recognition dataset."""
 
   def __init__(self, *, subjects: int, clips_per_subject: int,
                num_frames: int, fps: float = 30.0,
                frame_hw: tuple[int, int] = (150, 200), face_size: int = 95,
-               seed: int = 0, **kwargs):
-    super().__init__(label_set="3class", keep_unmapped=False, **kwargs)
+               seed: int = 0, class_set: str = "3class", **kwargs):
+    super().__init__(label_set=_LABEL_SET[class_set], keep_unmapped=False,
+                     **kwargs)
+    self.class_set = class_set
     self.subjects = subjects
     self.clips_per_subject = clips_per_subject
     self.num_frames = num_frames
@@ -58,6 +64,13 @@ class Builder(recognition_builder.RecognitionBuilder):
           image_size=64, subjects=8, clips_per_subject=15, num_frames=24,
           frame_hw=(180, 240), face_size=110),
       SyntheticMeConfig(
+          name="5class", description=(
+              "As default with SAMM's five classes of the ConvLSTM paper "
+              "(happiness, other, anger, contempt, surprise): 8 subjects x "
+              "15 clips (24 per class)."),
+          image_size=64, subjects=8, clips_per_subject=15, num_frames=24,
+          frame_hw=(180, 240), face_size=110, class_set="5class"),
+      SyntheticMeConfig(
           name="tiny", description=(
               "For tests: 4 subjects x 6 clips of 20 frames at 30 fps, "
               "200x150 frames, 32x32 grey crops."),
@@ -69,7 +82,7 @@ class Builder(recognition_builder.RecognitionBuilder):
     """`(clip id, subject id, render parameters)` of every clip; within a
     subject the labels cycle through the classes in a seeded order."""
     c = self.builder_config
-    k = len(clips_lib.CLASSES)
+    k = len(clips_lib.LABEL_SETS[c.class_set])
     out = []
     for s in range(c.subjects):
       rng = np.random.default_rng([c.seed, s, 505])
@@ -79,12 +92,13 @@ class Builder(recognition_builder.RecognitionBuilder):
         p = clips_lib.ClipParams(
             seed=c.seed, subject=s, clip=j, label=int(label), fps=c.fps,
             num_frames=c.num_frames, frame_hw=tuple(c.frame_hw),
-            face_size=c.face_size)
+            face_size=c.face_size, label_set=c.class_set)
         out.append((f"s{s + 1:02d}_{j + 1:02d}", f"s{s + 1:02d}", p))
     return out
 
   def label_of(self, clip: ClipAnnotation) -> int:
-    return clips_lib.CLASSES.index(clip.emotion)
+    return clips_lib.LABEL_SETS[self.builder_config.class_set].index(
+        clip.emotion)
 
   def _frames_dir(self) -> str:
     return os.path.join(self._data_dir_root, FRAMES_ROOT,
@@ -115,5 +129,5 @@ class Builder(recognition_builder.RecognitionBuilder):
           source=SOURCE, subject=subject, clip=clip, frames_dir=folder,
           fps=p.fps, first_frame=1, num_frames=p.num_frames, onset=e.onset,
           apex=e.apex, offset=e.offset, apex_annotated=True,
-          emotion=e.emotion, au=expressions.KINDS[e.kind][0]))
+          emotion=p.class_name, au=expressions.KINDS[e.kind][0]))
     return out

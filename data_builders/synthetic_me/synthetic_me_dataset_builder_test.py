@@ -53,7 +53,7 @@ class SyntheticMeBuilderTest(unittest.TestCase):
                   tfds.list_builders(with_community_datasets=False))
     names = [c.name for c in synthetic_me_dataset_builder.Builder
              .BUILDER_CONFIGS]
-    self.assertEqual(names, ["default", "tiny"])
+    self.assertEqual(names, ["default", "5class", "tiny"])
     self.assertEqual(self.builder.info.file_format.value, "array_record")
 
   def test_splits_and_labels(self):
@@ -68,7 +68,7 @@ class SyntheticMeBuilderTest(unittest.TestCase):
       self.assertEqual(c.label_name, c.emotion)
       self.assertEqual(s.classes[c.label], c.emotion)
       self.assertTrue(1 < c.onset < c.apex < c.offset <= c.num_frames)
-      kinds = clips_lib.KINDS_OF_CLASS[c.emotion]
+      kinds = clips_lib.KINDS_OF_CLASS["3class"][c.emotion]
       self.assertIn(c.au, {clips_lib.expressions.KINDS[k][0] for k in kinds})
 
   def test_frames_show_a_moving_face(self):
@@ -87,6 +87,42 @@ class SyntheticMeBuilderTest(unittest.TestCase):
     a = next(clips_lib.iter_clip_frames(p))
     b = next(clips_lib.iter_clip_frames(p))
     np.testing.assert_array_equal(a, b)
+
+
+class FiveClassTest(unittest.TestCase):
+  """The 5-class config's plan (no build: the labels are in the params)."""
+
+  def test_five_classes_balanced_and_drawn_from_their_kinds(self):
+    b = synthetic_me_dataset_builder.Builder(
+        data_dir=tempfile.gettempdir(), config="5class")
+    self.assertEqual(b.classes, ("happiness", "other", "anger", "contempt",
+                                 "surprise"))
+    params = b.clip_params()
+    self.assertEqual(len(params), 120)
+    per = collections.Counter((subject, p.label) for _, subject, p in params)
+    self.assertEqual(set(per.values()), {3})  # 15 clips / 5 classes
+    aus = collections.defaultdict(set)
+    for _, _, p in params:
+      kind = clips_lib.plan_clip(p).events[0].kind
+      aus[p.class_name].add(clips_lib.expressions.KINDS[kind][0])
+    self.assertEqual(aus["contempt"], {"AU14"})
+    self.assertEqual(aus["anger"], {"AU4"})
+    self.assertEqual(aus["happiness"], {"AU12"})
+    self.assertEqual(aus["other"], {"AU9", "AU15"})
+    self.assertEqual(aus["surprise"], {"AU1+2", "AU26"})
+
+  def test_contempt_is_one_sided_and_long_videos_never_plant_it(self):
+    kinds = clips_lib.expressions.KIND_NAMES
+    self.assertNotIn("lip_corner_unilateral", kinds)
+    self.assertEqual(len(kinds), 6)
+    from mespot_jax.synthetic import render  # pylint: disable=g-import-not-at-top
+    lms = render.subject_style(0, 0, False).landmarks
+    field = clips_lib.expressions.kind_field("lip_corner_unilateral", lms,
+                                             (200, 200))
+    moved = np.linalg.norm(field, axis=-1)
+    left, right = (moved[int(lms[p, 1]), int(lms[p, 0])] for p in (48, 54))
+    self.assertGreater(right, 0.5)
+    self.assertLess(left, 0.2 * right)
 
 
 if __name__ == "__main__":

@@ -4,17 +4,18 @@
 
 A new method is one module (a subclass of a task base such as
 `methods.spotting.SpottingMethod`, `methods.recognition.RecognitionMethod`)
-and one line in `METHODS`. Tests may
-`register` methods of their own.
+and one line in `METHODS` ("module:Class", imported when first asked for,
+so that one method's imports never slow down or break another's). Tests
+may `register` methods of their own.
 """
+import importlib
+
 from mespot_jax.errors import InputError
 from mespot_jax.methods.base import FoldOutput, Method  # pylint: disable=unused-import
-from mespot_jax.methods.convlstm import ConvLSTM
-from mespot_jax.methods.yap3dcnn import Yap3DCNN
 
-METHODS: dict[str, type[Method]] = {
-    "yap3dcnn": Yap3DCNN,
-    "convlstm": ConvLSTM,
+METHODS: dict[str, str | type[Method]] = {
+    "yap3dcnn": "mespot_jax.methods.yap3dcnn:Yap3DCNN",
+    "convlstm": "mespot_jax.methods.convlstm:ConvLSTM",
 }
 
 
@@ -23,7 +24,11 @@ def get_class(name: str) -> type[Method]:
   if name not in METHODS:
     raise InputError(f"config method={name!r} is not a known method; "
                      f"expected one of {sorted(METHODS)}")
-  return METHODS[name]
+  entry = METHODS[name]
+  if isinstance(entry, str):
+    module, cls = entry.split(":")
+    entry = METHODS[name] = getattr(importlib.import_module(module), cls)
+  return entry
 
 
 def get(config) -> Method:

@@ -7,8 +7,12 @@ class, slow head drift and illumination drift but no head jerk and no blink,
 so the class is visible only in the facial motion of the expression. Any
 frame is a pure function of (seed, subject, clip index).
 
-Classes are the MEGC2019 composite's three (`CLASSES`); each kind of
-expression belongs to the class its `emotion` names (`expressions.KINDS`).
+Two label sets (`LABEL_SETS`): the MEGC2019 composite's three classes
+(`CLASSES`; each kind of expression belongs to the class its `emotion`
+names in `expressions.KINDS`) and SAMM's five of the ConvLSTM paper
+(happiness: lip-corner pull; other: nose wrinkle, lip-corner depressor;
+anger: brow lowerer; contempt: one lip corner tightened and raised, a kind
+only the clips use; surprise: brow raise, jaw drop).
 """
 import dataclasses
 
@@ -17,9 +21,21 @@ import numpy as np
 from mespot_jax.synthetic import expressions
 from mespot_jax.synthetic import render
 
-CLASSES = ("negative", "positive", "surprise")
-KINDS_OF_CLASS = {c: tuple(k for k in expressions.KIND_NAMES
-                           if expressions.KINDS[k][1] == c) for c in CLASSES}
+LABEL_SETS = {"3class": ("negative", "positive", "surprise"),
+              "5class": ("happiness", "other", "anger", "contempt",
+                         "surprise")}
+CLASSES = LABEL_SETS["3class"]
+_CLASS_OF_KIND = {
+    "3class": {k: expressions.KINDS[k][1] for k in expressions.KIND_NAMES},
+    "5class": {"lip_corner_pull": "happiness", "nose_wrinkle": "other",
+               "lip_corner_depress": "other", "brow_lower": "anger",
+               "lip_corner_unilateral": "contempt",
+               "brow_raise": "surprise", "jaw_drop": "surprise"}}
+# label set -> class -> kinds drawn for it, in `expressions.KINDS` order.
+KINDS_OF_CLASS = {
+    ls: {c: tuple(k for k in expressions.KINDS if table.get(k) == c)
+         for c in LABEL_SETS[ls]}
+    for ls, table in _CLASS_OF_KIND.items()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,13 +44,18 @@ class ClipParams:
   seed: int
   subject: int
   clip: int
-  label: int  # index into CLASSES
+  label: int  # index into LABEL_SETS[label_set]
   fps: float = 30.0
   num_frames: int = 20
   frame_hw: tuple[int, int] = (150, 200)
   face_size: int = 95
   duration_s: tuple[float, float, float] = (0.27, 0.42, 0.5)
   amplitude: tuple[float, float] = (0.45, 0.8)
+  label_set: str = "3class"
+
+  @property
+  def class_name(self) -> str:
+    return LABEL_SETS[self.label_set][self.label]
 
 
 def plan_clip(p: ClipParams) -> render.VideoPlan:
@@ -53,7 +74,7 @@ def plan_clip(p: ClipParams) -> render.VideoPlan:
   onset = int(rng.integers(2, t - length + 2))
   offset = onset + length - 1
   apex = onset + int(round(rng.uniform(0.3, 0.55) * (length - 1)))
-  kinds = KINDS_OF_CLASS[CLASSES[p.label]]
+  kinds = KINDS_OF_CLASS[p.label_set][p.class_name]
   kind = kinds[int(rng.integers(len(kinds)))]
   event = expressions.Event("micro", kind, onset, apex, offset,
                             float(rng.uniform(*p.amplitude)))

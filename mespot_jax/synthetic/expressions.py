@@ -35,12 +35,19 @@ KINDS = {
     "jaw_drop": ("AU26", "surprise",
                  [((56, 57, 58, 65, 66, 67), (0.0, 0.07)),
                   ((6, 7, 8, 9, 10), (0.0, 0.07))], 0.14),
+    # One lip corner tightened and raised (contempt); clips only.
+    "lip_corner_unilateral": ("AU14", "negative",
+                              [((54,), (0.06, -0.045)),
+                               ((53, 55, 64), (0.025, -0.02))], 0.11),
 }
-KIND_NAMES = tuple(KINDS)
+# Kinds only the short clips use (synthetic_me's 5 classes): the long
+# videos plant the others, as before the kind existed.
+CLIP_ONLY_KINDS = ("lip_corner_unilateral",)
+KIND_NAMES = tuple(k for k in KINDS if k not in CLIP_ONLY_KINDS)
 # Kinds sharing a region are not planted on top of each other.
 REGION = {"brow_raise": "brow", "brow_lower": "brow", "nose_wrinkle": "nose",
           "lip_corner_pull": "mouth", "lip_corner_depress": "mouth",
-          "jaw_drop": "mouth"}
+          "jaw_drop": "mouth", "lip_corner_unilateral": "mouth"}
 
 
 def inter_ocular(landmarks_68: np.ndarray) -> float:
