@@ -6,9 +6,11 @@
 spotting reads a built spotting dataset into a `FrameStore` (frames and
 per-frame labels of long videos); recognition reads a built recognition
 dataset into a `ClipStore` (each clip's onset, apex, offset and frames
-between, `dataset.clip_frames` of them, grey with `dataset.grey`). A synthetic dataset can be rendered at
-another seed (`dataset.seed`), built and cached under its own config name.
+between, `dataset.clip_frames` of them, grey with `dataset.grey`). A
+synthetic dataset can be rendered at another seed (`dataset.seed`), built
+and cached under its own config name.
 """
+import importlib
 import os
 
 from mespot_jax.data.clip_store import ClipStore
@@ -16,6 +18,16 @@ from mespot_jax.data.clips import ClipSource
 from mespot_jax.data.frames import FrameStore
 from mespot_jax.data.source import SpottingSource
 from mespot_jax.errors import InputError
+
+
+# Synthetic builders that render any seed: name -> (module with
+# `seeded_config(base, seed)`, default base config).
+_SYNTHETIC = {
+    "synthetic_lv": ("data_builders.synthetic_lv.synthetic_lv_dataset_builder",
+                     "casme2"),
+    "synthetic_me": ("data_builders.synthetic_me.synthetic_me_dataset_builder",
+                     "default"),
+}
 
 
 def default_data_dir(config) -> str:
@@ -30,13 +42,14 @@ def builder_config(config):
   d = config.dataset
   if d.seed < 0:
     return d.config or None
-  if d.name != "synthetic_lv":
+  if d.name not in _SYNTHETIC:
     raise InputError(f"dataset.seed={d.seed} renders a synthetic dataset; "
                      f"{d.name} is a recorded release (leave dataset.seed "
                      "at -1)")
-  from data_builders.synthetic_lv import synthetic_lv_dataset_builder as syn  # pylint: disable=g-import-not-at-top
+  module, default = _SYNTHETIC[d.name]
+  syn = importlib.import_module(module)
   try:
-    return syn.seeded_config(d.config or "casme2", int(d.seed))
+    return syn.seeded_config(d.config or default, int(d.seed))
   except ValueError as e:
     raise InputError(f"dataset.config={d.config!r}: {e}") from None
 
