@@ -12,9 +12,11 @@ import jax.numpy as jnp
 
 from mespot_jax.errors import InputError
 from mespot_jax.models.convlstm import ShallowConvLSTM
+from mespot_jax.models.lbcnn import LBCNN
 from mespot_jax.models.yap3dcnn import Yap3DCNN
 
 MODELS = {
+    "lbcnn": LBCNN,
     "shallow_convlstm": ShallowConvLSTM,
     "yap3dcnn": Yap3DCNN,
 }
