@@ -2,7 +2,8 @@ r"""Scores predicted expression intervals (or clip labels) against the truth.
 
 Usage:
   python -m mespot_jax.evaluate --gt=GT.csv --pred=PRED.csv \
-      [--protocol=megc2020|megc2020_pairs|one_to_one|str] [--iou=0.5] \
+      [--protocol=megc2020|megc2020_pairs|one_to_one|str|apex_in_interval] \
+      [--iou=0.5] \
       [--out=result.json]
   python -m mespot_jax.evaluate --task=recognition --gt=GT.csv \
       --pred=PRED.csv [--out=result.json]
@@ -37,6 +38,11 @@ Protocols (details in mespot_jax/metrics/intervals.py):
               score (file order when there is no score column).
   str         spot-then-recognise: one_to_one spotting, then emotion analysis
               on the matched pairs; adds f1_analysis and STRS.
+  apex_in_interval
+              Tran et al.: a predicted apex (the `apex` column, else the
+              middle frame) inside an untaken ground truth is a TP, else an
+              FP; f1 is the mean of the per-video F1s (f1_summed: of the
+              summed counts).
 
 Prints a table and, with --out, writes JSON {"micro", "macro", "overall"},
 each with tp, fp, fn, precision, recall, f1 (plus correct_pairs,
@@ -118,7 +124,7 @@ def run(gt_path: str, pred_path: str, protocol: str, iou_threshold: float,
     gt_path: ground-truth CSV.
     pred_path: prediction CSV.
     protocol: one of `intervals.PROTOCOLS` (`megc2020`, `megc2020_pairs`,
-      `one_to_one`, `str`).
+      `one_to_one`, `str`, `apex_in_interval`).
     iou_threshold: IoU threshold.
     out_path: JSON destination, or None.
 

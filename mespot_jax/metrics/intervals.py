@@ -1,6 +1,7 @@
 """Interval spotting evaluation: IoU and the four spotting protocols.
 
-The protocols are `megc2020`, `megc2020_pairs`, `one_to_one` and `str`.
+The protocols are `megc2020`, `megc2020_pairs`, `one_to_one`, `str` and
+`apex_in_interval`.
 
 Frames are 1-based and inclusive, so an interval [s, e] spans e - s + 1
 frames. Ground truths and predictions are paired only within the same
@@ -94,6 +95,18 @@ Protocols (see also /work/shared/DATA_FORMATS.md):
   label are left out of the analysis (counted in `analysis_skipped`). With
   no matched pairs, all analysis numbers are 0.0. `overall` pools the pairs
   of both types.
+- `apex_in_interval` (Tran et al.'s metric for apex spotters): no IoU. A
+  prediction's apex is its `apex` (or, when unknown, the middle frame
+  (onset + offset) // 2). Per video and type, predictions are visited as
+  in `one_to_one` (descending score); each is a TP if its apex lies inside
+  [onset, offset] of a ground truth not yet taken (the earliest such by
+  onset), otherwise an FP; a ground truth is taken at most once (a second
+  apex inside it is an FP). FN = ground truths - TP. The counts are summed
+  as above, but `f1` is the paper's: the mean over videos of each video's
+  F1 (of that type; `overall`: of the video's micro + macro counts),
+  over the videos with at least one ground truth or prediction of that
+  type; `f1_summed` is the F1 of the summed counts and `videos` the
+  number averaged. Precision and recall are those of the summed counts.
 """
 import collections
 from typing import Any, Callable, Sequence
@@ -222,11 +235,48 @@ def _match_one_to_one(gts, preds, thr):
   return tp, len(preds) - tp, len(gts) - tp, pairs
 
 
+def _match_apex_in_interval(gts, preds, thr):
+  """Returns (tp, fp, fn, matched pairs): apex inside an untaken truth."""
+  del thr  # no IoU
+  order = sorted(
+      range(len(preds)),
+      key=lambda i: (preds[i].score is None,
+                     -preds[i].score if preds[i].score is not None else 0.0))
+  gt_order = sorted(range(len(gts)), key=lambda j: (gts[j].onset,
+                                                    gts[j].offset))
+  taken, pairs = set(), []
+  for i in order:
+    p = preds[i]
+    apex = getattr(p, "apex", -1)
+    apex = apex if apex is not None and apex > 0 else (p.onset +
+                                                       p.offset) // 2
+    for j in gt_order:
+      if j not in taken and gts[j].onset <= apex <= gts[j].offset:
+        taken.add(j)
+        pairs.append((gts[j], p))
+        break
+  tp = len(pairs)
+  return tp, len(preds) - tp, len(gts) - tp, pairs
+
+
+def _video_mean_f1(per_video, types) -> tuple[float, int]:
+  """Mean over videos of the F1 of their counts summed over `types`
+  (videos with nothing of those types left out) and how many there were."""
+  f1s = []
+  for counts in per_video.values():
+    tp, fp, fn = (sum(counts[t][k] for t in types) for k in ("tp", "fp",
+                                                             "fn"))
+    if tp + fp + fn:
+      f1s.append(_ratio(2 * tp, 2 * tp + fp + fn))
+  return (sum(f1s) / len(f1s) if f1s else 0.0), len(f1s)
+
+
 _MATCHERS = {
     "megc2020": _match_megc2020,
     "megc2020_pairs": _match_megc2020_pairs,
     "one_to_one": _match_one_to_one,
     "str": _match_one_to_one,
+    "apex_in_interval": _match_apex_in_interval,
 }
 PROTOCOLS = tuple(_MATCHERS)  # The names `evaluate` accepts.
 
@@ -298,7 +348,7 @@ def evaluate(gt_rows: Sequence[Any], pred_rows: Sequence[Any],
     pred_rows: predicted rows, same attributes plus an optional `score`
       (None or absent: unscored).
     protocol: one of `PROTOCOLS`: `megc2020`, `megc2020_pairs`,
-      `one_to_one` or `str` (module docstring).
+      `one_to_one`, `str` or `apex_in_interval` (module docstring).
     iou_threshold: a match needs IoU >= this, in (0, 1].
 
   Returns:
@@ -351,5 +401,10 @@ def evaluate(gt_rows: Sequence[Any], pred_rows: Sequence[Any],
       result[key].update(analysis)
       result[key]["f1_spot"] = result[key]["f1"]
       result[key]["strs"] = result[key]["f1"] * analysis["f1_analysis"]
+  if protocol == "apex_in_interval":
+    for key, types in (("micro", ("micro",)), ("macro", ("macro",)),
+                       ("overall", INTERVAL_TYPES)):
+      mean, n = _video_mean_f1(per_video, types)
+      result[key].update(f1_summed=result[key]["f1"], f1=mean, videos=n)
   result["per_video"] = per_video
   return result
