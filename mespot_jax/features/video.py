@@ -117,12 +117,13 @@ def _chunk_runner(kind, grid, bins, chunk, span):
   """jit(frames (chunk + L - 1, H, W) -> (chunk, D)): every position of
   the window, vmapped."""
   fn = _batch_fn(kind, grid, bins)
-  starts = np.arange(chunk)
+  starts = np.arange(chunk, dtype=np.int32)
 
   def run(frames_NHW):
     _, h, w = frames_NHW.shape
+    zero = jnp.zeros((), jnp.int32)
     vols = jax.vmap(lambda s: jax.lax.dynamic_slice(
-        frames_NHW, (s, 0, 0), (span, h, w)))(jnp.asarray(starts))
+        frames_NHW, (s, zero, zero), (span, h, w)))(jnp.asarray(starts))
     return fn(vols)
 
   return jax.jit(run)

@@ -16,6 +16,7 @@ from mespot_jax.methods.base import FoldOutput, Method  # pylint: disable=unused
 METHODS: dict[str, str | type[Method]] = {
     "yap3dcnn": "mespot_jax.methods.yap3dcnn:Yap3DCNN",
     "convlstm": "mespot_jax.methods.convlstm:ConvLSTM",
+    "tran_lstm": "mespot_jax.methods.tran_lstm:TranLSTMMethod",
 }
 
 

@@ -13,11 +13,13 @@ import jax.numpy as jnp
 from mespot_jax.errors import InputError
 from mespot_jax.models.convlstm import ShallowConvLSTM
 from mespot_jax.models.lbcnn import LBCNN
+from mespot_jax.models.tran_lstm import TranLSTM
 from mespot_jax.models.yap3dcnn import Yap3DCNN
 
 MODELS = {
     "lbcnn": LBCNN,
     "shallow_convlstm": ShallowConvLSTM,
+    "tran_lstm": TranLSTM,
     "yap3dcnn": Yap3DCNN,
 }
 

@@ -1,0 +1,47 @@
+"""Tran et al.'s LSTM spotter on the synthetic default, sized for a CPU.
+
+`synthetic_lv/casme2` (8 subjects x 2 videos x 20 s at 30 fps) with the
+crops resized to 48 x 48 before the descriptors (4 x 4 blocks; HOG-TOP /
+HIGO-TOP with 8 orientation bins). L = 23 frames (0.767 s, the paper's
+CASME II value) and windows of M = 32 positions (the paper: 30-35), one
+LSTM layer of 20 units, overlap targets (eq. 1), Adam, early stopping on
+the validation subjects' loss. Unlike the paper (micro only) both types are
+trained and spotted here, so the row compares with the other methods'
+overall F1; `--config.tran_lstm.types=micro,` gives the paper's task.
+Descriptors are computed once per video and cached under the data folder
+(`mespot_features/`): the first run of a feature kind pays for them.
+
+Fields: `--config.tran_lstm.feature=lbp_top|hog_top|higo_top`,
+`--config.tran_lstm.target=overlap|apex`,
+`--config.tran_lstm.threshold=paper|fitted`.
+Settings chosen on the development set `synthetic_lv/casme2_dev` only
+(docs/TRAN_LSTM.md).
+
+The `:smoke` variant runs the same settings on the tiny synthetic dataset
+for a few steps.
+"""
+from configs import common
+
+
+def get_config(variant: str = ""):
+  """The synthetic run; `variant="smoke"` for the smoke run."""
+  c = common.get_config("tran_lstm")
+  c.dataset.name = "synthetic_lv"
+  c.dataset.config = "casme2"
+  c.dataset.image_size = 48
+  b = c.tran_lstm
+  b.feature = "hog_top"
+  b.target = "overlap"
+  b.types = ("micro", "macro")
+  b.span_s = 23 / 30
+  b.window_s = 32 / 30
+  b.threshold = "fitted"
+  c.train.learning_rate = 3e-3
+  c.train.batch_size = 16
+  c.train.num_epochs = 30
+  c.train.steps_per_epoch = 40
+  c.train.patience = 5
+  c.train.num_val_subjects = 1
+  c.train.val_samples = 256
+  c.eval.protocols = ("megc2020", "one_to_one", "apex_in_interval")
+  return common.smoke(c) if variant == "smoke" else c

@@ -1,0 +1,409 @@
+"""Tran et al. (2019): dense prediction of apex scores with an LSTM.
+
+The method plug-in (`config.method = "tran_lstm"`; fields in
+`config.tran_lstm`). Every position i of a video (frames i+1 .. i+L) is
+described by a spatio-temporal descriptor (`mespot_jax.features`:
+LBP-TOP, HOG-TOP or HIGO-TOP; cached on disk per video), windows of M
+consecutive positions go through one LSTM layer of 20 units and a dense
+layer scoring every position (`models/tran_lstm.py`), trained on the
+overlap (eq. 1) or apex-distance (eq. 2) targets with a binary cross
+entropy on soft targets (the paper does not name its loss). Held-out
+videos are scored by overlapping windows whose scores are averaged per
+position; a position's score belongs to its apex frame (the middle of its
+span), so frames within L/2 of either end of a video get none (NaN), and
+neither do frames whose span holds a frame without a face.
+
+Spotting (`tran_lstm_post`): non-maximum suppression of apex candidates,
+then the paper's per-video threshold (mean of the video's maximum and
+non-zero minimum score) or one fitted on the validation subjects
+(`threshold="fitted"`: the pooled apex-in-interval F1); each apex becomes an
+interval of the type's median duration in the fold's training and
+validation subjects (`interval_width`, declared to the audit; the
+suppression radius is half of it). Early stopping watches the validation
+subjects' loss (the paper picked the best of 150 epochs on the test
+results; we never look at the test subject).
+
+L and M are in seconds (`span_s`, `window_s`), rounded to frames at each
+video's rate: the paper's L = 23 at 30 fps (CASME II) is span_s = 23/30,
+its L = 9 at 25 fps (SMIC-E) 9/25.
+"""
+import functools
+import logging
+import os
+
+import grain
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+
+from mespot_jax.data import datasets
+from mespot_jax.data import folds as folds_lib
+from mespot_jax.features import video as features_lib
+from mespot_jax.methods import spotting
+from mespot_jax.methods import tran_lstm_post as post
+from mespot_jax.metrics.io import IntervalRow
+from mespot_jax.models.tran_lstm import TranLSTM
+from mespot_jax.spotting import postprocess
+from mespot_jax.train import inference
+from mespot_jax.train import steps as steps_lib
+
+TYPES = post.TYPES
+THRESHOLDS = ("paper", "fitted")
+
+
+def default_config() -> ml_collections.ConfigDict:
+  """The block `config.tran_lstm`: the paper's CASME II settings."""
+  b = ml_collections.ConfigDict()
+  b.feature = "hog_top"  # lbp_top | hog_top | higo_top
+  b.grid = (4, 4)  # blocks over the face (rows, cols); the paper: unstated
+  b.bins = 8  # orientation bins of HOG-TOP / HIGO-TOP
+  b.precision = "float64"  # float32 on TPUs (features.common)
+  b.span_s = 23 / 30  # L: frames per feature position, in seconds
+  b.window_s = 32 / 30  # M: positions per LSTM window, in seconds (30-40)
+  b.target = "overlap"  # overlap (eq. 1) | apex (eq. 2)
+  b.target_floor = 0.5  # targets below this are 0 (the paper)
+  b.types = ("micro",)  # types trained and spotted (the paper: micro only)
+  b.units = 20  # LSTM units (K)
+  # Training windows: with this probability a window holds the apex
+  # position of a training interval, else it starts anywhere.
+  b.expression_prob = 0.5
+  b.test_stride = 0.5  # test window stride, as a fraction of M
+  b.threshold = "paper"  # paper (per video) | fitted (validation subjects)
+  # Features on disk: "" = <data_dir>/mespot_features; "none" = no cache.
+  b.feature_cache_dir = ""
+  b.feature_chunk = 64  # positions per jitted feature call
+  return b
+
+
+def _bins_per_histogram(block) -> int:
+  return 59 if block.feature == "lbp_top" else int(block.bins)
+
+
+def _masked_bce(logits, batch):
+  """Binary cross entropy on soft targets, over the masked positions."""
+  bce = optax.sigmoid_binary_cross_entropy(logits, batch["y"])
+  mask = batch["mask"]
+  return (bce * mask).sum() / jnp.maximum(mask.sum(), 1.0)
+
+
+def _inputs(batch, train: bool):
+  del train
+  return batch["x"]
+
+
+@functools.lru_cache(maxsize=None)
+def _step_fns(units: int, input_scale: float) -> steps_lib.StepFns:
+  return steps_lib.StepFns(TranLSTM(units=units, outputs=2,
+                                    input_scale=input_scale),
+                           _inputs, _masked_bce, jax.nn.sigmoid)
+
+
+def _valid_positions(face_T, span) -> np.ndarray:
+  """(P,) bool: positions whose span holds only frames with a face."""
+  bad = np.concatenate([[0], np.cumsum(~np.asarray(face_T, bool))])
+  n_pos = max(0, len(face_T) - span + 1)
+  return (bad[span:span + n_pos] - bad[:n_pos]) == 0
+
+
+class WindowSampler:
+  """Windows of M positions (features, targets, mask) of the folds.
+
+  Attributes:
+    store: the data.
+  """
+
+  def __init__(self, store, folds, feats, targets, masks, window, types,
+               expression_prob, seed):
+    self.store, self.folds = store, list(folds)
+    self.feats, self.targets, self.masks = feats, targets, masks
+    self.window, self.seed = window, seed
+    self.type_mask = np.array([t in types for t in TYPES], np.float32)
+    self.expression_prob = expression_prob
+    self.dim = next(iter(feats.values())).shape[1]
+    # Apex positions of every interval of a trained type, per video.
+    self.apexes = {}
+    for v, meta in enumerate(store.videos):
+      span = int(round(meta.num_frames - len(targets[v]) + 1))
+      self.apexes[v] = [
+          (iv.apex if iv.apex > 0 else (iv.onset + iv.offset) // 2) - 1 -
+          post.apex_offset(span) for iv in meta.intervals if iv.type in types]
+
+  def _window(self, rng, v, start):
+    m, f = self.window, self.feats[v]
+    x = np.zeros((m, self.dim), np.float32)
+    y = np.zeros((m, 2), np.float32)
+    mask = np.zeros((m, 2), np.float32)
+    n = max(0, min(m, len(f) - start))
+    x[:n], y[:n] = f[start:start + n], self.targets[v][start:start + n]
+    mask[:n] = self.masks[v][start:start + n, None] * self.type_mask
+    return x, y, mask
+
+  def _draw(self, rng, ids):
+    with_apex = [v for v in ids if self.apexes[v]]
+    if with_apex and rng.random() < self.expression_prob:
+      v = with_apex[rng.integers(len(with_apex))]
+      a = self.apexes[v][rng.integers(len(self.apexes[v]))]
+      lo, hi = max(0, a - self.window + 1), min(a, len(self.feats[v]) -
+                                                self.window)
+      start = int(rng.integers(lo, hi + 1)) if hi >= lo else max(0, hi)
+    else:
+      sizes = np.array([max(1, len(self.feats[u]) - self.window + 1)
+                        for u in ids], np.float64)
+      v = ids[rng.choice(len(ids), p=sizes / sizes.sum())]
+      start = int(rng.integers(0, max(1, len(self.feats[v]) -
+                                      self.window + 1)))
+    return self._window(rng, v, start)
+
+  def _batch(self, subjects_of, n, key):
+    xs, ys, ms = [], [], []
+    for f in self.folds:
+      rng = np.random.default_rng([self.seed, *key, f.index])
+      ids = [v for v in self.store.video_indices(subjects_of(f))
+             if len(self.feats[v])]
+      drawn = [self._draw(rng, ids) for _ in range(n)]
+      xs.append(np.stack([d[0] for d in drawn]))
+      ys.append(np.stack([d[1] for d in drawn]))
+      ms.append(np.stack([d[2] for d in drawn]))
+    return {"x": np.stack(xs), "y": np.stack(ys), "mask": np.stack(ms)}
+
+  def train_dataset(self, batch_size, num_steps):
+    return grain.MapDataset.range(num_steps).map(
+        lambda i: self._batch(lambda f: f.train_subjects, batch_size,
+                              (1, int(i))))
+
+  def val_batch(self, n):
+    return self._batch(lambda f: f.val_subjects, n, (2, 0))
+
+  def oracle_batch(self, n):
+    return self._batch(lambda f: [f.test_subject], n, (3, 0))
+
+
+class TranLSTMMethod(spotting.SpottingMethod):
+  """The LSTM dense-prediction spotter (registered as `tran_lstm`)."""
+  name = "tran_lstm"
+  CHOICES = ("interval_width", "thresholds")
+
+  def __init__(self, config):
+    super().__init__(config)
+    b = self.block
+    features_lib.check_kind(b.feature)
+    if b.target not in post.TARGETS:
+      raise ValueError(f"tran_lstm.target={b.target!r}; expected one of "
+                       f"{post.TARGETS}")
+    if b.threshold not in THRESHOLDS:
+      raise ValueError(f"tran_lstm.threshold={b.threshold!r}; expected one "
+                       f"of {THRESHOLDS}")
+    if not set(b.types) or not set(b.types) <= set(TYPES):
+      raise ValueError(f"tran_lstm.types={tuple(b.types)}; expected a "
+                       f"non-empty subset of {TYPES}")
+    self._memory = {}  # pixel hash -> features, within this process
+
+  @classmethod
+  def default_config(cls):
+    return default_config()
+
+  @classmethod
+  def smoke(cls, block):
+    block.grid = (2, 2)
+    block.units = 8
+    block.feature_chunk = 32
+
+  # ------------------------------------------------------------- features
+  def span(self, fps) -> int:
+    return post.frames_of(self.block.span_s, fps, least=2)
+
+  def window(self, fps) -> int:
+    return post.frames_of(self.block.window_s, fps)
+
+  def _cache(self) -> features_lib.FeatureCache:
+    root = self.block.feature_cache_dir
+    if root == "none":
+      return features_lib.FeatureCache(None)
+    d = self.config.dataset
+    root = root or os.path.join(datasets.default_data_dir(self.config),
+                                "mespot_features")
+    tag = f"{d.name}_{d.config or 'default'}_seed{d.seed}"
+    return features_lib.FeatureCache(root, tag)
+
+  def features(self, store, v) -> np.ndarray:
+    """(P, D) descriptors of video `v` (memory, then disk, then computed)."""
+    frames = store.video(v)
+    key = features_lib.frames_hash(frames)
+    if key not in self._memory:
+      b = self.block
+      self._memory[key] = self._cache().get(
+          store.videos[v].video, frames, self.span(store.videos[v].fps),
+          b.feature, tuple(b.grid), b.bins, b.precision, b.feature_chunk)
+    return self._memory[key]
+
+  # -------------------------------------------------------------- training
+  @property
+  def step_fns(self) -> steps_lib.StepFns:
+    return _step_fns(int(self.block.units),
+                     float(_bins_per_histogram(self.block)))
+
+  def _reference_fps(self, store) -> float:
+    return float(np.median([v.fps for v in store.videos]))
+
+  def make_sampler(self, store, folds):
+    b = self.block
+    feats, targets, masks = {}, {}, {}
+    for v, meta in enumerate(store.videos):
+      span = self.span(meta.fps)
+      feats[v] = self.features(store, v)
+      targets[v] = post.targets(meta.num_frames, meta.intervals, span,
+                                b.target, b.target_floor)
+      masks[v] = _valid_positions(store.face_found(v), span).astype(
+          np.float32)
+    return WindowSampler(store, folds, feats, targets, masks,
+                         self.window(self._reference_fps(store)),
+                         tuple(b.types), b.expression_prob, self.config.seed)
+
+  def example_input(self, store):
+    fps = self._reference_fps(store)
+    b = self.block
+    dim = features_lib.feature_size(b.feature, tuple(b.grid), b.bins)
+    return jnp.zeros((1, self.window(fps), dim), jnp.float32)
+
+  # --------------------------------------------------------------- choices
+  def fold_choices(self, store, fold) -> dict:
+    """Interval widths (seconds): the median duration of each type in the
+    fold's training and validation subjects (L when there is none)."""
+    choices = super().fold_choices(store, fold)
+    known = folds_lib.known_video_indices(store, fold)
+    widths = {}
+    for t in TYPES:
+      secs = [(iv.offset - iv.onset + 1) / store.videos[i].fps
+              for i in known for iv in store.videos[i].intervals
+              if iv.type == t]
+      widths[t] = float(np.median(secs)) if secs else float(
+          self.block.span_s)
+    return dict(choices, interval_width=widths)
+
+  def video_choices(self, choices, fps) -> dict:
+    return {"tran_lstm": {
+        "span_frames": self.span(fps), "window_positions": self.window(fps),
+        "interval_width_frames": {t: post.frames_of(w, fps) for t, w in
+                                  choices["interval_width"].items()}}}
+
+  # --------------------------------------------------------------- scoring
+  def invalid_frames(self, face_found_T, fps, choices) -> np.ndarray:
+    """Frames without a score: no position has its apex there (the first
+    (L - 1) // 2 and last L // 2 frames), or its span holds a frame
+    without a face."""
+    del choices
+    span = self.span(fps)
+    t = len(face_found_T)
+    ok = np.zeros(t, bool)
+    valid = _valid_positions(face_found_T, span)
+    a = post.apex_offset(span)
+    ok[a:a + len(valid)] = valid
+    return np.stack([~ok, ~ok], axis=1)
+
+  def score_features(self, variables, feats, fps, num_frames,
+                     batch_size=0) -> np.ndarray:
+    """(T, 2) scores of a video's features (P, D): overlapping windows,
+    merged per position, at each position's apex frame; NaN elsewhere."""
+    span, m = self.span(fps), self.window(fps)
+    out = np.full((num_frames, 2), np.nan, np.float32)
+    if not len(feats):
+      return out
+    starts = post.window_starts(len(feats), m, max(
+        1, int(round(m * self.block.test_stride))))
+    x = np.zeros((len(starts), m, feats.shape[1]), np.float32)
+    for k, s in enumerate(starts):
+      n = min(m, len(feats) - s)
+      x[k, :n] = feats[s:s + n]
+    bs = inference.resolve_batch_size(batch_size)
+    predict = steps_lib.make_predict_fn(self.step_fns)
+    scores = []
+    for i in range(0, len(x), bs):
+      chunk = x[i:i + bs]
+      pad = np.zeros((bs,) + chunk.shape[1:], np.float32)
+      pad[:len(chunk)] = chunk  # one compiled shape
+      scores.append(np.asarray(predict(variables, {"x": pad}))[:len(chunk)])
+    merged = post.merge_windows(np.concatenate(scores), starts, len(feats))
+    trained = np.array([t in self.block.types for t in TYPES])
+    merged[:, ~trained] = 0.0
+    a = post.apex_offset(span)
+    out[a:a + len(merged)] = merged
+    return out
+
+  def score_stream(self, variables, crops, fps, choices, batch_size=0):
+    del choices
+    frames = np.stack(list(crops))
+    b = self.block
+    feats = features_lib.video_features(
+        frames, self.span(fps), b.feature, tuple(b.grid), b.bins,
+        b.precision, b.feature_chunk)
+    return self.score_features(variables, feats, fps, len(frames),
+                               batch_size)
+
+  def score_videos(self, variables, store, indices, choices) -> dict:
+    bs = self.config.eval.score_batch_size
+    return {"model": {v: self.score_features(
+        variables, self.features(store, v), store.videos[v].fps,
+        store.videos[v].num_frames, bs) for v in indices}}
+
+  # -------------------------------------------------------- thresholds
+  def _radius(self, choices, typ, fps) -> int:
+    return max(1, post.frames_of(choices["interval_width"][typ], fps) // 2)
+
+  def fit(self, store, indices, scores, choices, criterion=None,
+          absolute: bool = False) -> dict:
+    """Per kind: thresholds [micro, macro]. `threshold="paper"`: none is
+    fitted (each video's own, at prediction; stored as 0.0); "fitted" (or
+    the oracle's `criterion`): the apex-in-interval F1 of the videos
+    `indices`. A type not trained gets `NO_DETECTION`."""
+    del absolute  # the scores are sigmoid outputs, never renormalised
+    mode = "fitted" if criterion else self.block.threshold
+    out = {}
+    for kind, by_video in scores.items():
+      thr = []
+      for k, typ in enumerate(TYPES):
+        if typ not in self.block.types:
+          thr.append(postprocess.NO_DETECTION)
+        elif mode == "paper":
+          thr.append(0.0)
+        else:
+          vids = []
+          for v in indices:
+            meta = store.videos[v]
+            apexes, sc = post.candidates(
+                by_video[v][:, k], self._radius(choices, typ, meta.fps))
+            vids.append((apexes, sc, [(iv.onset, iv.offset)
+                                      for iv in meta.intervals
+                                      if iv.type == typ]))
+          thr.append(post.fit_threshold(vids))
+      out[kind] = {"thresholds": [float(t) for t in thr],
+                   "norm": {t: None for t in TYPES}, "threshold_mode": mode}
+    return out
+
+  def predict_video(self, scores_T2, fps, video, choices, fitted,
+                    subject="") -> list[IntervalRow]:
+    """Apexes (suppressed, thresholded) and intervals around them."""
+    rows = []
+    n = len(scores_T2)
+    for k, typ in enumerate(TYPES):
+      thr = float(fitted["thresholds"][k])
+      if typ not in self.block.types or thr >= postprocess.NO_DETECTION:
+        continue
+      s = scores_T2[:, k]
+      if fitted.get("threshold_mode", "paper") == "paper":
+        thr = post.paper_threshold(s)
+      apexes, sc = post.candidates(s, self._radius(choices, typ, fps))
+      width = post.frames_of(choices["interval_width"][typ], fps)
+      for a, score in sorted(zip(apexes, sc)):
+        if score >= thr:
+          on, off = post.apex_interval(int(a), width, n)
+          rows.append(IntervalRow(video, typ, on, off, subject=subject,
+                                  apex=int(a), score=float(score)))
+    return rows
+
+  def fold_row(self, store, out) -> dict:
+    row = super().fold_row(store, out)
+    row["interval_width"] = out.choices["interval_width"]
+    return row
+

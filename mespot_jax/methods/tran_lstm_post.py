@@ -1,0 +1,174 @@
+"""Tran et al.'s targets and post-processing, in frames and positions.
+
+Position i (0-based) of a video covers frames i + 1 .. i + L (1-based);
+its apex frame is the middle of that span, i + 1 + (L - 1) // 2
+(the paper: "the middle location (i* + (i* + L)) / 2 of feature").
+
+Targets per position and type (the paper's equations, each set to 0 below
+`floor` = 0.5):
+- overlap (eq. 1): the fraction of the span's L frames inside an interval
+  of that type (the union of the type's intervals);
+- apex (eq. 2): 1 - |apex - middle| / L for an interval of that type whose
+  apex lies in the span (the largest if several). An interval whose apex
+  is unknown (-1) uses its middle frame (onset + offset) // 2, the same
+  stand-in as for SMIC's clips.
+
+At test time a video's positions are cut into windows of M positions
+(stride `stride` positions; the last window ends at the last position) and
+a position's score is the mean of the scores the windows covering it give
+it. Apex candidates are the peaks that survive greedy non-maximum
+suppression (a peak suppresses every position within `radius` of it), kept
+when their score reaches the threshold: the paper's per-video heuristic
+(the mean of the video's maximum score and its smallest non-zero score) or
+one fitted on validation videos. Each kept apex becomes an interval of the
+type's width centred on it, for the interval protocols.
+"""
+import numpy as np
+
+from mespot_jax.spotting import postprocess
+
+TYPES = ("micro", "macro")
+TARGETS = ("overlap", "apex")
+
+
+def frames_of(seconds: float, fps: float, least: int = 1) -> int:
+  """A duration in seconds as a whole number of frames at `fps`."""
+  return max(least, int(round(float(seconds) * float(fps))))
+
+
+def apex_offset(span: int) -> int:
+  """0-based offset of a position's apex frame inside its span."""
+  return (int(span) - 1) // 2
+
+
+def targets(num_frames: int, intervals, span: int, kind: str = "overlap",
+            floor: float = 0.5) -> np.ndarray:
+  """(P, 2) float32 targets [micro, macro] of the P = T - L + 1 positions.
+
+  Args:
+    num_frames: T.
+    intervals: the video's `Interval`s (1-based, inclusive).
+    span: L.
+    kind: "overlap" (eq. 1) or "apex" (eq. 2).
+    floor: values below it become 0 (0.5 in the paper).
+  """
+  if kind not in TARGETS:
+    raise ValueError(f"target={kind!r}; expected one of {TARGETS}")
+  n_pos = max(0, num_frames - span + 1)
+  out = np.zeros((n_pos, 2), np.float32)
+  first = np.arange(n_pos) + 1  # first frame of each span, 1-based
+  middle = first + apex_offset(span)
+  for k, typ in enumerate(TYPES):
+    ivs = [iv for iv in intervals if iv.type == typ]
+    if kind == "overlap":
+      inside = np.zeros(num_frames + 1, np.float64)
+      for iv in ivs:
+        inside[max(iv.onset, 1):min(iv.offset, num_frames) + 1] = 1.0
+      csum = np.concatenate([[0.0], np.cumsum(inside[1:])])
+      out[:, k] = (csum[first + span - 1] - csum[first - 1]) / span
+    else:
+      for iv in ivs:
+        apex = iv.apex if iv.apex > 0 else (iv.onset + iv.offset) // 2
+        hit = (first <= apex) & (apex <= first + span - 1)
+        score = np.where(hit, 1.0 - np.abs(apex - middle) / span, 0.0)
+        out[:, k] = np.maximum(out[:, k], score)
+  out[out < floor] = 0.0
+  return out
+
+
+def window_starts(num_positions: int, window: int, stride: int) -> list[int]:
+  """Starts of the test windows: every `stride` positions, plus one that
+  ends at the last position (one window at 0 when the video has fewer
+  than `window` positions)."""
+  last = max(0, num_positions - window)
+  starts = list(range(0, last + 1, max(1, stride)))
+  if starts[-1] != last:
+    starts.append(last)
+  return starts
+
+
+def merge_windows(scores_WM2, starts, num_positions: int) -> np.ndarray:
+  """(P, 2) mean score of each position over the windows covering it."""
+  total = np.zeros((num_positions, scores_WM2.shape[-1]), np.float64)
+  count = np.zeros((num_positions, 1), np.float64)
+  for s, w in zip(starts, scores_WM2):
+    n = min(len(w), num_positions - s)
+    total[s:s + n] += w[:n]
+    count[s:s + n] += 1
+  return (total / np.maximum(count, 1)).astype(np.float32)
+
+
+def nms_peaks(scores_T, radius: int) -> np.ndarray:
+  """Frames (0-based) kept by greedy non-maximum suppression, highest
+  first; NaN frames are never kept."""
+  s = np.asarray(scores_T, np.float64)
+  order = np.argsort(-np.where(np.isfinite(s), s, -np.inf), kind="stable")
+  suppressed = ~np.isfinite(s)
+  kept = []
+  for t in order:
+    if suppressed[t]:
+      continue
+    kept.append(t)
+    suppressed[max(0, t - radius):t + radius + 1] = True
+  return np.array(kept, np.int64)
+
+
+def paper_threshold(scores_T) -> float:
+  """The mean of the video's maximum and its smallest non-zero score."""
+  s = np.asarray(scores_T, np.float64)
+  s = s[np.isfinite(s) & (s > 0)]
+  if not s.size:
+    return postprocess.NO_DETECTION
+  return float((s.max() + s.min()) / 2)
+
+
+def apex_interval(apex: int, width: int, num_frames: int):
+  """(onset, offset) 1-based of `width` frames centred on `apex` (1-based),
+  clipped to the video."""
+  onset = apex - (width - 1) // 2
+  return max(1, onset), min(num_frames, onset + width - 1)
+
+
+def candidates(scores_T, radius: int):
+  """(apex frames 1-based, their scores) after non-maximum suppression."""
+  peaks = nms_peaks(scores_T, radius)
+  return peaks + 1, np.asarray(scores_T, np.float64)[peaks]
+
+
+def count_hits(apexes, truths) -> tuple[int, int, int]:
+  """(TP, FP, FN) of apex frames (highest score first) against truths
+  [(onset, offset)], each truth taken at most once (`apex_in_interval`)."""
+  taken = set()
+  for a in apexes:
+    for j, (on, off) in enumerate(truths):
+      if j not in taken and on <= a <= off:
+        taken.add(j)
+        break
+  tp = len(taken)
+  return tp, len(apexes) - tp, len(truths) - tp
+
+
+def fit_threshold(videos) -> float:
+  """The threshold maximising the pooled apex-in-interval F1 of videos.
+
+  Args:
+    videos: [(candidate apexes, their scores (descending), truths
+      [(onset, offset)])], one per validation video.
+
+  Returns:
+    The candidate score with the best F1 (the highest such on ties);
+    `NO_DETECTION` when no threshold finds any truth.
+  """
+  levels = sorted({float(s) for _, sc, _ in videos for s in sc},
+                  reverse=True)
+  best, best_f1 = postprocess.NO_DETECTION, 0.0
+  for thr in levels:
+    tp = fp = fn = 0
+    for apexes, sc, truths in videos:
+      a, b, c = count_hits([x for x, s in zip(apexes, sc) if s >= thr],
+                           truths)
+      tp, fp, fn = tp + a, fp + b, fn + c
+    f1 = 2 * tp / max(2 * tp + fp + fn, 1)
+    if f1 > best_f1:
+      best, best_f1 = thr, f1
+  return best
