@@ -53,6 +53,10 @@ def row(metrics: dict, seed: str, data_seed: str, seconds) -> dict:
       "overall_f1": o2o["overall"]["f1"],
       "counts": "{tp}/{fp}/{fn}".format(**o2o["overall"]),
       "megc2020_overall_f1": megc["overall"]["f1"],
+      # Apex spotters' own protocol, where the config asks for it.
+      "apex_in_interval_f1": metrics["model"].get("apex_in_interval", {}
+                                                  ).get("overall", {}
+                                                        ).get("f1"),
       "references": refs,
       "oracle_overall_f1": oracle.get("one_to_one", {}).get(
           "overall", {}).get("f1"),
