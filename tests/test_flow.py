@@ -15,6 +15,7 @@ compiled function serves the whole file (plus one for the batched form).
 """
 import functools
 
+import jax
 import numpy as np
 import pytest
 from scipy import ndimage as ndi
@@ -122,13 +123,24 @@ def test_farneback_convention_and_agreement_with_tvl1():
   assert diff.mean() < 0.05
 
 
-def test_tvl1_batch_equals_per_pair():
+@pytest.mark.parametrize("vectorize", ["vmap", "map"])
+def test_tvl1_batch_equals_per_pair(vectorize):
   f0a, f1a = _translation(2.0, 1.0)
   f0b, f1b, _, _ = _smooth_warp()
-  batch = np.asarray(tvl1_batch(np.stack([f0a, f0b]), np.stack([f1a, f1b])))
+  batch = np.asarray(tvl1_batch(np.stack([f0a, f0b]), np.stack([f1a, f1b]),
+                                vectorize=vectorize))
   assert batch.shape == (2, SIZE, SIZE, 2)
   np.testing.assert_allclose(batch[0], tvl1(f0a, f1a), atol=1e-3)
   np.testing.assert_allclose(batch[1], tvl1(f0b, f1b), atol=1e-3)
+
+
+def test_tvl1_composes_with_an_outer_vmap():
+  f0, f1 = _translation(2.0, 1.0)
+  flows = jax.vmap(tvl1)(np.stack([f0, f1]), np.stack([f1, f0]))
+  np.testing.assert_allclose(flows[0], tvl1(f0, f1), atol=1e-3)
+  # Swapping the frames reverses a translation.
+  np.testing.assert_allclose(_inner(np.asarray(flows[1])).mean(axis=(0, 1)),
+                             [-2.0, -1.0], atol=0.05)
 
 
 def test_tvl1_integer_frames_are_scaled_to_unit_range():

@@ -1,4 +1,4 @@
-r"""TV-L1 optical flow in JAX: jitted, vmapped over frame pairs.
+r"""TV-L1 optical flow in JAX: jitted, batched over frame pairs.
 
 The duality-based scheme of Zach, Pock and Bischof (DAGM 2007) as Sanchez
 Perez, Meinhardt-Llopis and Facciolo describe it ("TV-L1 Optical Flow
@@ -28,6 +28,10 @@ to that scale). The output is (H, W, 2) float32 in pixels: channel 0 is u
 (along x, to the right), channel 1 is v (along y, down), such that
 `frame1(y + v, x + u) ~= frame0(y, x)`; `skimage`'s output is (v, u).
 
+`tvl1` is one jitted pair (it can itself be `jax.vmap`ped); `tvl1_batch`
+runs N pairs in one compiled call, `vmap`ped in lock-step on an
+accelerator or looped with `lax.map` on a CPU (faster there).
+
 Differences from `skimage` (documented in docs/FLOW.md): no early stop on
 `tol` (fixed iteration counts, so the function jits and batches), and the
 flow is upsampled between levels bilinearly instead of by nearest neighbour.
@@ -48,22 +52,24 @@ _DUAL_STEPS = 2      # projection steps per thresholding step, as skimage
 _PARAM_NAMES = tuple(DEFAULTS)
 
 
-def _solve_level(i0_HW, i1_HW, u_HW, v_HW, *, attachment, tightness,
-                 num_warp, num_iter):
-  """Refines the flow (u, v) at one pyramid level.
+def _solve_level(i0_HW, i1_HW, flow_2HW, *, attachment, tightness, num_warp,
+                 num_iter):
+  """Refines the flow at one pyramid level.
+
+  Both flow components are stacked on a leading axis so that each step is
+  one set of fused element-wise loops instead of two.
 
   Args:
     i0_HW: reference frame at this level.
     i1_HW: moving frame at this level.
-    u_HW: initial x flow (pixels of this level).
-    v_HW: initial y flow.
+    flow_2HW: initial flow, (u, v) in pixels of this level.
     attachment: lambda.
     tightness: theta.
     num_warp: warps (re-linearisations) at this level.
     num_iter: thresholding + projection iterations per warp.
 
   Returns:
-    (u_HW, v_HW) refined.
+    The refined (2, H, W) flow.
   """
   h, w = i0_HW.shape
   ys = jnp.arange(h, dtype=jnp.float32)[:, None]
@@ -71,40 +77,39 @@ def _solve_level(i0_HW, i1_HW, u_HW, v_HW, *, attachment, tightness,
   thresh = attachment * tightness
   step = _TAU / tightness
 
-  def dual_step(c, aux, py, px):
-    """One projection step for one flow component `c` (IPOL eq. 10)."""
-    gy, gx = ops.forward_diff(c)
-    norm = 1.0 + step * jnp.sqrt(gy * gy + gx * gx)
-    py = (py + step * gy) / norm
-    px = (px + step * gx) / norm
+  def dual_step(f, aux, py, px):
+    """One projection step for both components (IPOL eq. 10)."""
+    gy, gx = ops.forward_diff(f)
+    inv_norm = 1.0 / (1.0 + step * jnp.sqrt(gy * gy + gx * gx))
+    py = (py + step * gy) * inv_norm
+    px = (px + step * gx) * inv_norm
     return aux + tightness * ops.backward_div(py, px), py, px
 
   def warp_body(_, carry):
-    u, v, duals = carry
-    i1w = ops.bilinear_sample(i1_HW, ys + v, xs + u)
+    flow, duals = carry
+    i1w = ops.bilinear_sample(i1_HW, ys + flow[1], xs + flow[0])
     gy, gx = ops.central_gradient(i1w)
+    grad = jnp.stack([gx, gy])
     grad_sq = gx * gx + gy * gy
     grad_sq = jnp.where(grad_sq == 0, 1.0, grad_sq)
-    rho0 = i1w - i0_HW - gx * u - gy * v
+    rho0 = i1w - i0_HW - (grad * flow).sum(0)
 
     def iter_body(_, carry):
-      u, v, (puy, pux, pvy, pvx) = carry
-      rho = rho0 + gx * u + gy * v
+      flow, (py, px) = carry
+      rho = rho0 + (grad * flow).sum(0)
       inside = jnp.abs(rho) <= thresh * grad_sq
       scale = jnp.where(inside, rho / grad_sq, thresh * jnp.sign(rho))
-      aux_u = u - scale * gx
-      aux_v = v - scale * gy
-      u, v = aux_u, aux_v
+      aux = flow - scale * grad
+      flow = aux
       for _ in range(_DUAL_STEPS):
-        u, puy, pux = dual_step(u, aux_u, puy, pux)
-        v, pvy, pvx = dual_step(v, aux_v, pvy, pvx)
-      return u, v, (puy, pux, pvy, pvx)
+        flow, py, px = dual_step(flow, aux, py, px)
+      return flow, (py, px)
 
-    return jax.lax.fori_loop(0, num_iter, iter_body, (u, v, duals))
+    return jax.lax.fori_loop(0, num_iter, iter_body, (flow, duals))
 
-  duals = tuple(jnp.zeros_like(i0_HW) for _ in range(4))
-  u, v, _ = jax.lax.fori_loop(0, num_warp, warp_body, (u_HW, v_HW, duals))
-  return u, v
+  duals = (jnp.zeros_like(flow_2HW), jnp.zeros_like(flow_2HW))
+  flow, _ = jax.lax.fori_loop(0, num_warp, warp_body, (flow_2HW, duals))
+  return flow
 
 
 def _tvl1_single(frame0_HW, frame1_HW, *, attachment, tightness, num_warp,
@@ -123,16 +128,15 @@ def _tvl1_single(frame0_HW, frame1_HW, *, attachment, tightness, num_warp,
   solve = functools.partial(_solve_level, attachment=attachment,
                             tightness=tightness, num_warp=num_warp,
                             num_iter=num_iter)
-  u = jnp.zeros(shapes[-1], jnp.float32)
-  v = jnp.zeros(shapes[-1], jnp.float32)
+  flow = jnp.zeros((2,) + shapes[-1], jnp.float32)
   for level in range(len(shapes) - 1, -1, -1):
     if level < len(shapes) - 1:
       (hc, wc), (h, w) = shapes[level + 1], shapes[level]
       ry, rx = ops.resize_matrix(hc, h), ops.resize_matrix(wc, w)
-      u = ops.apply_resize(u, ry, rx) * (w / wc)
-      v = ops.apply_resize(v, ry, rx) * (h / hc)
-    u, v = solve(pyr0[level], pyr1[level], u, v)
-  return jnp.stack([u, v], axis=-1)
+      gain = jnp.array([w / wc, h / hc], jnp.float32)[:, None, None]
+      flow = ops.apply_resize(flow, ry, rx) * gain
+    flow = solve(pyr0[level], pyr1[level], flow)
+  return jnp.moveaxis(flow, 0, -1)
 
 
 @functools.partial(jax.jit, static_argnames=_PARAM_NAMES)
@@ -140,10 +144,17 @@ def _tvl1_jit(frame0_HW, frame1_HW, **params):
   return _tvl1_single(frame0_HW, frame1_HW, **params)
 
 
-@functools.partial(jax.jit, static_argnames=_PARAM_NAMES)
-def _tvl1_batch_jit(frames0_NHW, frames1_NHW, **params):
+@functools.partial(jax.jit, static_argnames=_PARAM_NAMES + ("vectorize",))
+def _tvl1_batch_jit(frames0_NHW, frames1_NHW, *, vectorize, **params):
   single = functools.partial(_tvl1_single, **params)
-  return jax.vmap(single)(frames0_NHW, frames1_NHW)
+  if vectorize == "vmap":
+    return jax.vmap(single)(frames0_NHW, frames1_NHW)
+  return jax.lax.map(lambda pair: single(*pair), (frames0_NHW, frames1_NHW))
+
+
+def default_vectorize() -> str:
+  """'map' on a CPU, 'vmap' on an accelerator (see `tvl1_batch`)."""
+  return "map" if jax.default_backend() == "cpu" else "vmap"
 
 
 def _as_float(frames) -> jnp.ndarray:
@@ -205,17 +216,27 @@ def tvl1(frame0, frame1, **params) -> jnp.ndarray:
   return _tvl1_jit(_as_float(frame0), _as_float(frame1), **_params(params))
 
 
-def tvl1_batch(frames0_NHW, frames1_NHW, **params) -> jnp.ndarray:
-  """`tvl1` over N frame pairs at once (one jitted, vmapped call).
+def tvl1_batch(frames0_NHW, frames1_NHW, *, vectorize: str | None = None,
+               **params) -> jnp.ndarray:
+  """`tvl1` over N frame pairs in one jitted call.
 
   Args:
     frames0_NHW: (N, H, W) reference frames.
     frames1_NHW: (N, H, W) moving frames.
+    vectorize: 'vmap' (all pairs in lock-step: fills an accelerator) or
+      'map' (`lax.map`, one pair after the other inside the compiled call:
+      on a CPU the working set of one pair stays in cache, measured 1.8x
+      faster than 'vmap' at 128x128 on 2 cores); None picks
+      `default_vectorize()`. Both give the same flows.
     **params: as `tvl1`.
 
   Returns:
     (N, H, W, 2) float32 flows; `[n]` equals `tvl1(frames0[n], frames1[n])`.
   """
   _check_pair(frames0_NHW, frames1_NHW, 3, "frames0 and frames1")
+  vectorize = vectorize or default_vectorize()
+  if vectorize not in ("vmap", "map"):
+    raise InputError(f"tvl1_batch: vectorize must be 'vmap' or 'map', got "
+                     f"{vectorize!r}")
   return _tvl1_batch_jit(_as_float(frames0_NHW), _as_float(frames1_NHW),
-                         **_params(params))
+                         vectorize=vectorize, **_params(params))
