@@ -12,6 +12,8 @@ prints one markdown row per run from its metrics.json: micro, macro and
 overall F1 under one_to_one and megc2020, TP/FP/FN, each reference kind's
 overall F1 (the 3D-CNN's frame-difference baseline), and the oracle's
 overall F1 (epoch and thresholds picked on the test subject: not a result).
+A recognition config's rows give UF1, UAR, accuracy, the oracle's UF1
+(epoch and class bias picked on the test subject) and the run time.
 """
 import json
 import os
@@ -63,6 +65,31 @@ def row(metrics: dict, seed: str, data_seed: str, seconds) -> dict:
       "run_seconds": seconds}
 
 
+def recognition_row(metrics: dict, seed: str, data_seed: str,
+                    seconds) -> dict:
+  """The table's numbers of one recognition run."""
+  m = metrics["model"]
+  oracle = metrics.get("oracle", {}).get("epoch_and_fitted_on_test", {})
+  return {"seed": int(seed), "dataset_seed": int(data_seed),
+          "uf1": m["uf1"], "uar": m["uar"], "accuracy": m["accuracy"],
+          "clips": m["num_samples"], "per_class_f1": m["per_class_f1"],
+          "oracle_uf1": oracle.get("uf1") if isinstance(oracle, dict)
+          else None, "run_seconds": seconds}
+
+
+def _print_recognition(rows: list[dict]) -> None:
+  print("| dataset seed | seed | UF1 | UAR | accuracy | clips | "
+        "oracle UF1 (not a result) | run time |")
+  print("|" + "---|" * 8)
+  for r in rows:
+    oracle = "-" if r["oracle_uf1"] is None else f"{r['oracle_uf1']:.3f}"
+    secs = ("-" if r["run_seconds"] is None
+            else f"{r['run_seconds'] / 60:.1f} min")
+    print(f"| {r['dataset_seed']} | {r['seed']} | **{r['uf1']:.3f}** | "
+          f"{r['uar']:.3f} | {r['accuracy']:.3f} | {r['clips']} | {oracle} "
+          f"| {secs} |")
+
+
 def main(argv):
   del argv
   name = os.path.splitext(os.path.basename(_CONFIG.value))[0]
@@ -74,7 +101,13 @@ def main(argv):
       seconds = None if os.path.exists(path) else _run(workdir, seed,
                                                        data_seed)
       with open(path, encoding="utf-8") as f:
-        rows.append(row(json.load(f), seed, data_seed, seconds))
+        metrics = json.load(f)
+      make = recognition_row if metrics.get("task") == "recognition" else row
+      rows.append(make(metrics, seed, data_seed, seconds))
+  if rows and "uf1" in rows[0]:
+    _print_recognition(rows)
+    _write(rows)
+    return
   refs = sorted({k for r in rows for k in r["references"]})
   print("| dataset seed | seed | micro F1 | macro F1 | overall F1 "
         "(one_to_one) | TP/FP/FN | overall F1 (megc2020) | " +
@@ -89,6 +122,10 @@ def main(argv):
           f"| {r['megc2020_overall_f1']:.3f} | " +
           " | ".join(f"{r['references'].get(k, float('nan')):.3f}"
                      for k in refs) + f" | {oracle} |")
+  _write(rows)
+
+
+def _write(rows: list[dict]) -> None:
   if _JSON.value:
     with open(_JSON.value, "w", encoding="utf-8") as f:
       json.dump(rows, f, indent=2)
