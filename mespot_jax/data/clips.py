@@ -9,13 +9,12 @@ and `offset` are numbers in that range. Nothing is built by `open`;
 `prepare` builds when needed.
 """
 import dataclasses
-import importlib
 
 import numpy as np
-import tensorflow_datasets as tfds
 
 from mespot_jax import errors
 from mespot_jax.data import recognition_schema as rschema
+from mespot_jax.data import tfds_utils
 
 RECOGNITION_DATASETS = ("casme_ii", "samm_me", "smic_e", "ck_plus",
                         "megc2019_composite")
@@ -52,8 +51,7 @@ class ClipMeta:
     return range(self.first_frame, self.first_frame + self.num_frames)
 
 
-def _text(x) -> str:
-  return x.decode("utf-8") if isinstance(x, bytes) else str(x)
+_text = tfds_utils.text
 
 
 def clip_meta_from_record(index: int, rec: dict) -> ClipMeta:
@@ -66,17 +64,9 @@ def clip_meta_from_record(index: int, rec: dict) -> ClipMeta:
 
 def make_builder(name: str, data_dir: str, config=None, **kwargs):
   """The TFDS builder of a dataset by name (a config name or object)."""
-  importlib.import_module("data_builders")  # registers the builders
-  if config is not None and not isinstance(config, str):
-    return tfds.builder(name, data_dir=data_dir, config=config, **kwargs)
-  full = f"{name}/{config}" if config else name
-  try:
-    return tfds.builder(full, data_dir=data_dir, **kwargs)
-  except (tfds.core.registered.DatasetNotFoundError, ValueError) as e:
-    raise errors.InputError(
-        f"unknown dataset {full!r}: expected one of "
-        f"{', '.join(RECOGNITION_DATASETS)} (with a config such as "
-        f"'/112_grey'): {e}") from e
+  return tfds_utils.make_builder(
+      name, data_dir, config, f"{', '.join(RECOGNITION_DATASETS)} (with a "
+      "config such as '/112_grey')", **kwargs)
 
 
 def is_recognition(builder) -> bool:
@@ -165,11 +155,8 @@ class ClipSource:
     Returns:
       The source.
     """
-    download_config = builder_kwargs.pop("download_config", None)
-    builder = make_builder(name, data_dir, config, **builder_kwargs)
-    if not builder.is_prepared():
-      builder.download_and_prepare(download_config=download_config)
-    return cls(builder)
+    return cls(tfds_utils.build_if_needed(make_builder, name, data_dir,
+                                          config, **builder_kwargs))
 
   def __len__(self) -> int:
     return len(self.clips)
@@ -247,7 +234,4 @@ class ClipSource:
     return self.frames(clip_index, [c.onset, c.apex, c.offset])
 
 
-def _getitems(source, indices: list[int]) -> list[dict]:
-  if hasattr(source, "__getitems__"):
-    return list(source.__getitems__(indices))
-  return [source[i] for i in indices]
+_getitems = tfds_utils.getitems

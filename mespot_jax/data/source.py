@@ -7,13 +7,12 @@ the requested frames only. Nothing is built by `open`; `prepare` builds
 when needed.
 """
 import dataclasses
-import importlib
 
 import numpy as np
-import tensorflow_datasets as tfds
 
 from mespot_jax import errors
 from mespot_jax.data import schema
+from mespot_jax.data import tfds_utils
 from mespot_jax.data.schema import Interval  # re-exported for readers
 
 
@@ -29,8 +28,7 @@ class VideoMeta:
   intervals: tuple[Interval, ...]
 
 
-def _text(x) -> str:
-  return x.decode("utf-8") if isinstance(x, bytes) else str(x)
+_text = tfds_utils.text
 
 
 def _split_join(s: str, n: int) -> list[str]:
@@ -56,17 +54,8 @@ def video_meta_from_record(index: int, rec: dict) -> VideoMeta:
 
 
 def _builder(name: str, data_dir: str, config, **kwargs):
-  importlib.import_module("data_builders")  # registers the builders
-  if config is not None and not isinstance(config, str):
-    # A BuilderConfig object (e.g. a synthetic dataset at another seed).
-    return tfds.builder(name, data_dir=data_dir, config=config, **kwargs)
-  full = f"{name}/{config}" if config else name
-  try:
-    return tfds.builder(full, data_dir=data_dir, **kwargs)
-  except tfds.core.registered.DatasetNotFoundError as e:
-    raise errors.InputError(
-        f"unknown dataset {full!r}: expected one of synthetic_lv, samm_lv, "
-        "cas_me2") from e
+  return tfds_utils.make_builder(name, data_dir, config,
+                                 "synthetic_lv, samm_lv, cas_me2", **kwargs)
 
 
 class SpottingSource:
@@ -150,11 +139,8 @@ class SpottingSource:
     Returns:
       The source.
     """
-    download_config = builder_kwargs.pop("download_config", None)
-    builder = _builder(name, data_dir, config, **builder_kwargs)
-    if not builder.is_prepared():
-      builder.download_and_prepare(download_config=download_config)
-    return cls(builder)
+    return cls(tfds_utils.build_if_needed(_builder, name, data_dir, config,
+                                          **builder_kwargs))
 
   def __len__(self) -> int:
     return len(self._frames)
@@ -231,7 +217,4 @@ class SpottingSource:
                        range(1, self.videos[video_index].num_frames + 1))
 
 
-def _getitems(source, indices: list[int]) -> list[dict]:
-  if hasattr(source, "__getitems__"):
-    return list(source.__getitems__(indices))
-  return [source[i] for i in indices]
+_getitems = tfds_utils.getitems
