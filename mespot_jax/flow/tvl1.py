@@ -7,8 +7,8 @@ defaults of `skimage.registration.optical_flow_tvl1`:
 
   min_u  sum |grad u_x| + |grad u_y| + lambda |I1(x + u) - I0(x)|
 
-solved coarse to fine. At each pyramid level (coarsest first, the flow of
-the level below upsampled and rescaled as the start):
+solved coarse to fine. At each pyramid level (coarsest first, starting
+from the coarser level's flow, upsampled and rescaled):
   for each of `num_warp` warps:
     I1w = I1(x + u0) (bilinear, edge-clamped); g = grad I1w (central diff.)
     rho(u) = I1w - I0 + g . (u - u0)          (linearised residual)
@@ -159,6 +159,7 @@ def default_vectorize() -> str:
 
 def _as_float(frames) -> jnp.ndarray:
   """float32 frames; integer frames scaled by their dtype's maximum."""
+  frames = jnp.asarray(frames)
   dtype = frames.dtype
   if jnp.issubdtype(dtype, jnp.integer) or dtype == jnp.bool_:
     scale = 1.0 if dtype == jnp.bool_ else float(jnp.iinfo(dtype).max)
