@@ -7,8 +7,10 @@ r"""Feature throughput: LBP-TOP, HOG-TOP, HIGO-TOP in JAX against NumPy.
 A feature frame is one position of a video: the descriptor of frames
 i .. i + span - 1 (`mespot_jax.features.video`). JAX: `video_features`
 over a random uint8 video of `frames` frames (`size` x `size`), in float64
-(scikit-image's codes exactly) and in float32; the first call (compilation)
-is not timed. NumPy: the same definition written with scikit-image and
+(scikit-image's codes exactly) and in float32, with per-frame work shared
+between positions (`sliding`, the default) and with the per-position
+descriptor vmapped over positions (`positions`, the definition); the first
+call (compilation) is not timed. NumPy: the same definition written with scikit-image and
 NumPy one position at a time (`local_binary_pattern` on every XY, XT and
 YT slice and `numpy.bincount` per block; `numpy.gradient` and
 `numpy.bincount` for the gradient descriptors), on `numpy_positions`
@@ -36,6 +38,9 @@ _GRID = flags.DEFINE_list("grid", ["4", "4"], "Blocks (rows, cols).")
 _BINS = flags.DEFINE_integer("bins", 8, "Orientation bins.")
 _NP_POS = flags.DEFINE_integer("numpy_positions", 16,
                                "Positions timed with NumPy.")
+# (method, precision) of the JAX runs; the first is compared with NumPy.
+VARIANTS = (("sliding", "float64"), ("sliding", "float32"),
+            ("positions", "float64"), ("positions", "float32"))
 _OUT = flags.DEFINE_string(
     "out", "benchmarks/results/feature_throughput.json", "JSON results.")
 
@@ -87,15 +92,15 @@ def main(argv):
   for kind in video_lib.KINDS:
     row = {"kind": kind}
     ref = None
-    for precision in common.PRECISIONS:
-      run = lambda p=precision: video_lib.video_features(
-          frames, span, kind, grid, bins, p, chunk=32)
+    for method, precision in VARIANTS:
+      run = lambda m=method, p=precision: video_lib.video_features(
+          frames, span, kind, grid, bins, p, chunk=64, method=m)
       out = run()  # compiles
       start = time.perf_counter()
       out = run()
-      row[f"jax_{precision}_frames_per_s"] = n_pos / (
+      row[f"jax_{method}_{precision}_frames_per_s"] = n_pos / (
           time.perf_counter() - start)
-      if precision == "float64":
+      if (method, precision) == VARIANTS[0]:
         ref = out
     start = time.perf_counter()
     got = [_numpy_descriptor(frames[i:i + span, :, :, 0], kind, grid, bins)
@@ -103,15 +108,16 @@ def main(argv):
     row["numpy_frames_per_s"] = _NP_POS.value / (time.perf_counter() - start)
     row["numpy_max_abs_diff"] = float(np.abs(np.stack(got) -
                                              ref[:_NP_POS.value]).max())
-    for precision in common.PRECISIONS:
-      row[f"ratio_jax_{precision}_to_numpy"] = (
-          row[f"jax_{precision}_frames_per_s"] / row["numpy_frames_per_s"])
+    for method, precision in VARIANTS:
+      name = f"jax_{method}_{precision}"
+      row[f"ratio_{name}_to_numpy"] = (row[f"{name}_frames_per_s"] /
+                                       row["numpy_frames_per_s"])
     rows.append(row)
-    print(f"{kind:9s} jax f64 {row['jax_float64_frames_per_s']:8.1f}  f32 "
-          f"{row['jax_float32_frames_per_s']:8.1f}  numpy "
-          f"{row['numpy_frames_per_s']:7.2f} frames/s  ratio f64 "
-          f"{row['ratio_jax_float64_to_numpy']:.1f}x  (max |diff| "
-          f"{row['numpy_max_abs_diff']:.1e})")
+    print(f"{kind:9s} numpy {row['numpy_frames_per_s']:7.1f} frames/s; " +
+          "; ".join(f"{m} {p} {row[f'jax_{m}_{p}_frames_per_s']:7.1f} "
+                    f"({row[f'ratio_jax_{m}_{p}_to_numpy']:.2f}x)"
+                    for m, p in VARIANTS) +
+          f"  (max |diff| {row['numpy_max_abs_diff']:.1e})")
   result = {
       "date": time.strftime("%Y-%m-%d"), "backend": jax.default_backend(),
       "devices": [str(d) for d in jax.devices()],

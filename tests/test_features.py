@@ -6,9 +6,10 @@ random volumes, on volumes full of ties between a bilinear sample and its
 centre (where scikit-image's float64 rounding decides), and on a pattern
 worked by hand. HOG-TOP and HIGO-TOP are checked against a direct loop
 over planes and pixels (plane-wise `numpy.gradient`, `math.atan2`), and for
-invariance to a brightness offset. Per-video features are checked against
-the per-position descriptor, and the cache for hits and for a change of
-pixels.
+invariance to a brightness offset. Per-video features (both the shared
+per-frame `sliding` path and the vmapped per-position one) are checked
+against the per-position descriptor, and the cache for hits and for a
+change of pixels.
 """
 import math
 import os
@@ -191,6 +192,26 @@ def test_video_features_are_per_position_descriptors(tmp_path):
   np.testing.assert_allclose(hog[7], _gradient_top_reference(
       frames[7:7 + span, :, :, 0], (1, 2), 5, True), atol=1e-6)
   assert features.video_features(frames[:3], span, "hog_top").shape[0] == 0
+
+
+@pytest.mark.parametrize("values,span,precision", [
+    (256, 6, "float32"), (3, 5, "float64"), (3, 2, "float64")])
+def test_sliding_positions_equal_the_per_position_descriptor(values, span,
+                                                             precision):
+  # `sliding` shares per-frame work between positions; `positions` vmaps
+  # the per-position descriptor (the definition). LBP-TOP: identical, ties
+  # included (values 0..2); HOG-TOP / HIGO-TOP: to float rounding.
+  frames = RNG.integers(0, values, (23, 9, 10, 1)).astype(np.uint8)
+  for kind in video_lib.KINDS:
+    got, want = (features.video_features(
+        frames, span, kind, grid=(2, 3), bins=5, precision=precision,
+        chunk=7, method=m) for m in ("sliding", "positions"))
+    if kind == "lbp_top":
+      np.testing.assert_array_equal(got, want)
+    else:
+      np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
+  assert video_lib.sliding.interior_row_runs(23, np.float64) == [
+      (1, 1), (2, 21)]
 
 
 def test_cache_hits_and_pixel_key(tmp_path):

@@ -44,11 +44,18 @@ def _rounded(x, opaque_zero):
   return jax.lax.bitcast_convert_type(bits, x.dtype)
 
 
-def lbp_codes(planes_NRC):
+def lbp_codes(planes_NRC, row=None, zero_above=False, zero_below=False):
   """nri_uniform LBP codes (P=8, R=1) of a stack of planes.
 
   Args:
     planes_NRC: (N, R, C) float planes (float64 for scikit-image's codes).
+    row: None: each row's own index (a plane as scikit-image sees it); an
+      int: every row computed as if it were that row of its plane (the
+      bilinear weights depend on the row index through float rounding;
+      `features.sliding` uses it).
+    zero_above: read the rows above every row as 0 (as above a plane's
+      first row).
+    zero_below: likewise below every row.
 
   Returns:
     (N, R, C) int32 codes in [0, 58].
@@ -56,11 +63,14 @@ def lbp_codes(planes_NRC):
   n, rows, cols = planes_NRC.shape
   dt = planes_NRC.dtype
   pad = jnp.pad(planes_NRC, ((0, 0), (1, 1), (1, 1)))  # constant 0 border
-  r = jnp.arange(rows, dtype=dt)[:, None]
+  r = (jnp.arange(rows, dtype=dt) if row is None
+       else jnp.full((rows,), row, dt))[:, None]
   c = jnp.arange(cols, dtype=dt)[None, :]
   opaque = planes_NRC != planes_NRC  # all False (True only at NaN)
 
   def pixel(di, dj):
+    if (di < 0 and zero_above) or (di > 0 and zero_below):
+      return jnp.zeros_like(planes_NRC)
     return pad[:, 1 + di:1 + di + rows, 1 + dj:1 + dj + cols]
 
   bits = []

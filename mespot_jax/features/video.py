@@ -26,11 +26,13 @@ import numpy as np
 from mespot_jax.features import common
 from mespot_jax.features import gradients
 from mespot_jax.features import lbp as lbp_lib
+from mespot_jax.features import sliding
 from mespot_jax.io_utils import atomic_path
 
 # Bumped whenever a descriptor's definition changes (invalidates caches).
 FEATURE_VERSION = 1
 KINDS = ("lbp_top", "hog_top", "higo_top")
+METHODS = ("sliding", "positions")
 
 
 def feature_size(kind: str, grid, bins: int) -> int:
@@ -72,8 +74,8 @@ def num_positions(num_frames: int, span: int) -> int:
 
 
 def video_features(frames, span: int, kind: str, grid=(1, 1), bins: int = 8,
-                   precision: str = "float64", chunk: int = 64
-                   ) -> np.ndarray:
+                   precision: str = "float64", chunk: int = 64,
+                   method: str = "sliding") -> np.ndarray:
   """The descriptor of every position of one video.
 
   Args:
@@ -84,6 +86,9 @@ def video_features(frames, span: int, kind: str, grid=(1, 1), bins: int = 8,
     bins: orientation bins (HOG-TOP, HIGO-TOP).
     precision: "float64" or "float32" (`common`).
     chunk: positions per jitted call.
+    method: "sliding" (per-frame work shared by the positions that hold
+      the frame; `features.sliding`) or "positions" (the per-position
+      descriptor vmapped over positions; the definition, slower).
 
   Returns:
     (T - L + 1, D) float32 (zero rows when the video is shorter than L).
@@ -99,7 +104,7 @@ def video_features(frames, span: int, kind: str, grid=(1, 1), bins: int = 8,
   out = np.zeros((n_pos, feature_size(kind, grid, bins)), np.float32)
   if n_pos == 0:
     return out
-  run = _chunk_runner(kind, grid, int(bins), chunk, span)
+  run = _chunk_runner(kind, grid, int(bins), chunk, span, method)
   with common.precision_scope(precision):
     dtype = common.float_dtype(precision)
     for start in range(0, n_pos, chunk):
@@ -113,9 +118,19 @@ def video_features(frames, span: int, kind: str, grid=(1, 1), bins: int = 8,
 
 
 @functools.lru_cache(maxsize=None)
-def _chunk_runner(kind, grid, bins, chunk, span):
-  """jit(frames (chunk + L - 1, H, W) -> (chunk, D)): every position of
-  the window, vmapped."""
+def _chunk_runner(kind, grid, bins, chunk, span, method="sliding"):
+  """jit(frames (chunk + L - 1, H, W) -> (chunk, D)) of every position of
+  the window: `sliding` shares the per-frame work (`features.sliding`),
+  `positions` vmaps the per-position descriptor over the positions."""
+  if method == "sliding":
+    if kind == "lbp_top":
+      return functools.partial(sliding.lbp_top_positions, span=span,
+                               grid=grid)
+    return functools.partial(sliding.gradient_top_positions, span=span,
+                             grid=grid, bins=bins,
+                             magnitude=kind == "hog_top")
+  if method != "positions":
+    raise ValueError(f"method={method!r}; expected one of {METHODS}")
   fn = _batch_fn(kind, grid, bins)
   starts = np.arange(chunk, dtype=np.int32)
 
