@@ -131,7 +131,8 @@ class ScoredVideo:
 
 class _FaceCounter:
   """Prepares aligned crops as the training data was (mask, resize) while
-  recording which frames have a face."""
+  recording which frames have a face; yields (crop, ROI boxes at the
+  crop's size) pairs to a method that reads the boxes (`stream_rois`)."""
 
   def __init__(self, aligned, bar, dep):
     self._aligned = aligned
@@ -153,7 +154,12 @@ class _FaceCounter:
       self._bar.update(1)
       crop = align.mask_crop(a.crop, a.landmarks) if self._dep.mask_face \
           else a.crop
-      yield resize_crops(crop[None], self._dep.image_size)[0]
+      crop = resize_crops(crop[None], self._dep.image_size)[0]
+      if getattr(self._dep.method, "stream_rois", False):
+        scale = crop.shape[0] / a.crop.shape[0]
+        yield crop, np.asarray(a.rois, np.float32) * np.float32(scale)
+      else:
+        yield crop
 
 
 def score_frames(dep, frames, fps: float, batch_size: int, total=None,

@@ -9,6 +9,10 @@ Frames in which the builder found no face keep a crop (the last face
 position, or a centred fallback) but are flagged: `face_found(v)` gives the
 builder's per-frame flag, and training and evaluation honour it (no sample
 is drawn on such a frame and it gets no score; see `methods.spotting`).
+
+`rois(v)` gives each frame's ROI boxes (`face.align.ROI_NAMES`) as the
+builder stored them, scaled to the returned crop size; a store made from
+arrays without boxes gives the canonical face's boxes.
 """
 import logging
 from typing import Sequence
@@ -17,6 +21,7 @@ import cv2
 import numpy as np
 
 from mespot_jax.data import labels as labels_lib
+from mespot_jax.face import align
 
 
 def resize_crops(frames_NSSC: np.ndarray, size: int) -> np.ndarray:
@@ -46,11 +51,15 @@ class FrameStore:
 
   def __init__(self, videos: Sequence, source=None, arrays=None,
                image_size: int = 0, mask_face: bool = False,
-               face_found=None):
+               face_found=None, rois=None):
     """Use `from_source` or `from_arrays` instead."""
     self.videos = list(videos)
     self._source = source
     self._arrays = arrays
+    # Per video (T, 4, 4) boxes at `stored_size`, or None: read from
+    # `source` when first asked (or the canonical face's without one).
+    self._rois = (list(rois) if rois is not None
+                  else [None] * len(self.videos))
     # Per video (T,) bool, or None: read from `source` when first asked.
     self._face_found = (list(face_found) if face_found is not None
                         else [None] * len(self.videos))
@@ -72,10 +81,13 @@ class FrameStore:
   @classmethod
   def from_arrays(cls, videos: Sequence, arrays: Sequence[np.ndarray],
                   image_size: int = 0, mask_face: bool = False,
-                  face_found: Sequence[np.ndarray] | None = None
+                  face_found: Sequence[np.ndarray] | None = None,
+                  rois: Sequence[np.ndarray] | None = None
                   ) -> "FrameStore":
     """A store over in-memory videos, `arrays[i]` of shape (T, S, S, C);
-    `face_found[i]` (T,) bool, default: a face in every frame."""
+    `face_found[i]` (T,) bool, default: a face in every frame; `rois[i]`
+    (T, 4, 4) boxes in the arrays' pixels, default: the canonical face's
+    (`align.template_68`)."""
     if face_found is None:
       face_found = [np.ones(len(a), bool) for a in arrays]
     face_found = [np.asarray(f, bool) for f in face_found]
@@ -84,7 +96,7 @@ class FrameStore:
         raise ValueError(f"video {v.video}: {len(a)} frames and {len(f)} "
                          f"face flags given, metadata says {v.num_frames}")
     return cls(videos, arrays=list(arrays), image_size=image_size,
-               mask_face=mask_face, face_found=face_found)
+               mask_face=mask_face, face_found=face_found, rois=rois)
 
   @classmethod
   def from_source(cls, source, image_size: int = 0,
@@ -95,14 +107,16 @@ class FrameStore:
     if nbytes <= in_memory_max_gib * 2 ** 30:
       logging.info("loading %d frames (%.2f GiB) into memory", total,
                    nbytes / 2 ** 30)
-      arrays, faces = [], []
-      for v in source.videos:  # one read per video: pixels and face flags
+      arrays, faces, rois = [], [], []
+      for v in source.videos:  # one read per video: pixels, flags, boxes
         recs = source.records(v.index, range(1, v.num_frames + 1))
         arrays.append(np.stack([np.asarray(r["frame"]) for r in recs])
                       if recs else source.load_video(v.index))
         faces.append(np.array([bool(r["face_found"]) for r in recs]))
+        rois.append(np.array([np.asarray(r["rois"]) for r in recs],
+                             np.int32).reshape(-1, 4, 4))
       return cls(source.videos, arrays=arrays, image_size=image_size,
-                 mask_face=source.mask_face, face_found=faces)
+                 mask_face=source.mask_face, face_found=faces, rois=rois)
     logging.info("%d frames (%.1f GiB) exceed dataset.in_memory_max_gib: "
                  "reading frames on demand", total, nbytes / 2 ** 30)
     return cls(source.videos, source=source, image_size=image_size)
@@ -126,6 +140,22 @@ class FrameStore:
     if self._face_found[video_index] is None:  # on demand: read once
       self._face_found[video_index] = self._source.face_found(video_index)
     return self._face_found[video_index]
+
+  def rois(self, video_index: int) -> np.ndarray:
+    """(T, 4, 4) float32 ROI boxes [x0, y0, x1, y1] (x1, y1 exclusive) of
+    each frame, in pixels of the crops `get` returns (`image_size`)."""
+    boxes = self._rois[video_index]
+    if boxes is None:
+      if self._source is not None:
+        boxes = self._source.rois(video_index)
+      else:  # arrays without boxes: the canonical face's, every frame
+        size = self.stored_size
+        boxes = np.broadcast_to(align.roi_boxes(align.template_68(size),
+                                                size),
+                                (self.videos[video_index].num_frames, 4, 4))
+      self._rois[video_index] = boxes
+    return (np.asarray(boxes, np.float32) *
+            np.float32(self.image_size / self.stored_size))
 
   def video_indices(self, subjects) -> list[int]:
     """Indices of the videos of the given subjects."""

@@ -106,6 +106,9 @@ class SpottingMethod(base.Method):
   """Base of the spotting methods: post-processing, thresholds, metrics."""
   task = "spotting"
   CHOICES = ("min_width", "thresholds", "norm")
+  # Offline scoring hands `score_stream` (crop, ROI boxes) pairs instead of
+  # crops when True (boxes of `face.align.ROI_NAMES` at the crop's size).
+  stream_rois = False
 
   # ---------------------------------------------------------------- choices
   def fold_choices(self, store, fold) -> dict:

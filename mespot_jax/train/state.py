@@ -80,7 +80,8 @@ def init_stacked(model, tx, sample_x, fold_ids, seed: int, impl: str | None):
   Args:
     model: the Flax module.
     tx: optimizer.
-    sample_x: an input batch of one fold (shapes only matter).
+    sample_x: an input batch of one fold (shapes only matter): an array
+      or a pytree of arrays (a model with several inputs).
     fold_ids: int array (K,) of fold indices (a fold's initial weights
       depend on its index only, so chunking folds changes nothing).
     seed: the run seed.
@@ -90,16 +91,20 @@ def init_stacked(model, tx, sample_x, fold_ids, seed: int, impl: str | None):
     A `TrainState` whose leaves have a leading axis K.
   """
 
+  leaves, treedef = jax.tree.flatten(sample_x)
   init = _init_fn(model, tx, seed, impl)
-  return init(jnp.asarray(fold_ids, jnp.int32), tuple(sample_x.shape))
+  return init(jnp.asarray(fold_ids, jnp.int32),
+              (treedef, tuple(tuple(a.shape) for a in leaves)))
 
 
 @functools.lru_cache(maxsize=None)
 def _init_fn(model, tx, seed, impl):
   """A compiled, cached `fold_ids -> stacked state` initialiser."""
 
-  def init_one(fold_id, shape):
-    sample_x = jnp.zeros(shape, jnp.float32)
+  def init_one(fold_id, spec):
+    treedef, shapes = spec
+    sample_x = jax.tree.unflatten(
+        treedef, [jnp.zeros(s, jnp.float32) for s in shapes])
     key = jax.random.fold_in(jax.random.key(seed), fold_id)
     k_params, k_drop = jax.random.split(key)
     variables = model.init({"params": k_params, "dropout": k_params},
