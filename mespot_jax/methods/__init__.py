@@ -17,6 +17,7 @@ METHODS: dict[str, str | type[Method]] = {
     "yap3dcnn": "mespot_jax.methods.yap3dcnn:Yap3DCNN",
     "convlstm": "mespot_jax.methods.convlstm:ConvLSTM",
     "tran_lstm": "mespot_jax.methods.tran_lstm:TranLSTMMethod",
+    "lbcnn": "mespot_jax.methods.lbcnn:LBCNN",
 }
 
 

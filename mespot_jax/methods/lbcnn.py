@@ -1,0 +1,366 @@
+"""Pan et al. (2020): the LBCNN spotter, per-frame classes to intervals.
+
+The method plug-in of the local bilinear CNN (`config.method = "lbcnn"`;
+its fields in `config.lbcnn`). Training samples are single frames drawn
+uniformly per class (neutral, micro, macro; `sampler.class_probs`) from
+the fold's training subjects' videos, with the harness's augmentation
+(`config.augment`: flip and rotation on the host, applied to the face and
+its ROI boxes alike; gain, gamma and contrast on device), and the
+cross-entropy of the model's 3-class softmax (`models/lbcnn.py`). A frame
+inside both a micro and a macro interval is a micro frame (the rarer and
+harder class). Validation: the loss, and UAR / UF1 of the argmax
+(`val_metrics`).
+
+Scoring a held-out video: every frame's class probabilities, in
+fixed-shape batches through one jitted function (the ROI crops are cut on
+device from the frame's boxes, `FrameStore.rois`); `scores_T2` are the
+micro and macro probabilities. From there the spotting task's
+post-processing (`methods.spotting`) runs with this method's parameters,
+`lbcnn.post.<post-processor>.<type>` (not `eval.<post-processor>`):
+smoothing (Butterworth for `automated`), runs of frames whose smoothed
+probability passes the type's threshold (fitted on the validation
+subjects, `eval.threshold_criterion`; never the test subject), merging
+and the duration rules. A micro run longer than `max_len` (0.5 s, the
+MEGC limit of a micro-expression) is dropped, not re-typed: the same
+frames become a macro interval only if their macro probability passes the
+macro threshold, because that threshold was fitted on the macro column
+alone; micro runs shorter than `min_len` and macro runs shorter than
+theirs are dropped too. `post` (with each fold's resolved `min_width`) is
+a declared choice (`CHOICES`), so the audit compares it.
+
+Offline scoring (`mespot_jax.score`) hands this method (`stream_rois`)
+each aligned crop with the aligner's ROI boxes, scaled to the crop size.
+"""
+import functools
+
+import cv2
+import grain
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+
+from mespot_jax import models
+from mespot_jax.data import folds as folds_lib
+from mespot_jax.data import samples as samples_lib
+from mespot_jax.face import align
+from mespot_jax.methods import spotting
+from mespot_jax.metrics import recognition as rec_metrics
+from mespot_jax.models import lbcnn as lbcnn_model
+from mespot_jax.train import inference
+from mespot_jax.train import steps as steps_lib
+
+NEUTRAL, MICRO, MACRO = 0, 1, 2
+
+
+def _post_block(base: dict, **changes) -> dict:
+  out = {t: dict(base[t]) for t in spotting.TYPES}
+  for key, value in changes.items():
+    t, field = key.split("__")
+    out[t][field] = value
+  return out
+
+
+def default_config() -> ml_collections.ConfigDict:
+  """The LBCNN's block: the paper's settings where it gives them (224 x 224
+  inputs, three conv + two pooling + two FC layers, 3 classes, uniform
+  sampling per class); the rest is this toolkit's choice (docs/LBCNN.md)."""
+  b = ml_collections.ConfigDict()
+  b.model = ml_collections.ConfigDict()
+  b.model.features = (64, 128, 64)
+  b.model.kernels = (11, 5, 3)  # AlexNet's first three
+  b.model.strides = (4, 1, 1)
+  b.model.pool_window = 3
+  b.model.pool_stride = 2
+  b.model.use_batchnorm = True
+  b.model.bn_momentum = 0.9
+  b.model.hidden = 256
+  b.model.dropout_rate = 0.5
+  b.model.share_roi_weights = True
+  # Side of each ROI crop fed to the local branch (the face's is
+  # dataset.image_size); the paper resizes every input to 224.
+  b.roi_size = 224
+  b.sampler = ml_collections.ConfigDict()
+  b.sampler.class_probs = (1 / 3, 1 / 3, 1 / 3)  # neutral, micro, macro
+  # Post-processing of the micro / macro probabilities, per post-processor
+  # (`eval.postprocess` picks one) and type; keys as `eval.<name>.<type>`
+  # (mespot_jax.spotting.postprocess). Probabilities are thresholded as
+  # they are (normalise "none"); a micro run is at most 0.5 s.
+  b.post = ml_collections.ConfigDict({
+      "automated": _post_block({
+          "micro": {"normalise": "none", "order": 3, "cutoff_hz": 5.0,
+                    "merge_gap": 0.0, "min_len": 0.05, "max_len": 0.5,
+                    "widen_to": "none", "threshold": 0.5},
+          "macro": {"normalise": "none", "order": 3, "cutoff_hz": 2.0,
+                    "merge_gap": 0.1, "min_len": 0.3, "max_len": 8.0,
+                    "widen_to": "none", "threshold": 0.5}}),
+      "manual": _post_block({
+          "micro": {"normalise": "none", "window_s": 0.2, "polyorder": 2,
+                    "merge_gap": 0.2, "min_len": 0.05, "max_len": 0.5,
+                    "widen_to": "none", "threshold": 0.5},
+          "macro": {"normalise": "none", "window_s": 0.5, "polyorder": 2,
+                    "merge_gap": 0.2, "min_len": 0.3, "max_len": 8.0,
+                    "widen_to": "none", "threshold": 0.5}}),
+  })
+  return b
+
+
+def frame_classes(labels_T2: np.ndarray) -> np.ndarray:
+  """(T,) int class per frame: micro (1) where micro, else macro (2) where
+  macro, else neutral (0)."""
+  lab = np.asarray(labels_T2).astype(bool)
+  return np.where(lab[:, 0], MICRO, np.where(lab[:, 1], MACRO, NEUTRAL))
+
+
+@functools.lru_cache(maxsize=None)
+def _inputs_fn(roi_size: int):
+  """`(batch, train) -> {"face", "rois"}`: uint8 faces to [0, 1], intensity
+  augmentation when training, ROI crops cut on device."""
+
+  def inputs(batch, train: bool):
+    face = steps_lib.to_float(batch["x"])
+    if train:
+      face = steps_lib.apply_intensity(face, batch["aug"])
+    return {"face": face,
+            "rois": lbcnn_model.crop_rois(face, batch["rois"], roi_size)}
+
+  return inputs
+
+
+def _loss(logits_B3, batch):
+  return optax.softmax_cross_entropy_with_integer_labels(
+      logits_B3, batch["y"]).mean()
+
+
+class FrameSampler:
+  """Single frames of the folds' subjects, drawn uniformly per class.
+
+  A draw picks a class with `class_probs` (classes a pool lacks are left
+  out), then a frame uniformly among that class's frames with a face in the
+  pool's videos. Every batch is a pure function of (seed, fold, step).
+  """
+
+  def __init__(self, store, folds, *, class_probs, augment, seed: int):
+    self.store, self.folds, self.seed = store, list(folds), seed
+    self.class_probs = np.asarray(class_probs, np.float64)
+    self.augment = augment
+    self._cands = []
+    for v, lab in enumerate(store.labels):
+      face = np.asarray(store.face_found(v), bool)
+      cls = frame_classes(lab)
+      self._cands.append([np.flatnonzero((cls == c) & face)
+                          for c in range(3)])
+    self._train = [self._pool(f.train_subjects) for f in self.folds]
+    self._val = [self._pool(f.val_subjects) for f in self.folds]
+
+  def _pool(self, subjects):
+    vids = np.asarray(self.store.video_indices(subjects), np.int64)
+    cums = [np.cumsum([len(self._cands[v][c]) for v in vids]).astype(
+        np.int64) for c in range(3)]
+    probs = np.array([p if cum.size and cum[-1] else 0.0
+                      for p, cum in zip(self.class_probs, cums)])
+    if probs.sum() == 0:
+      raise ValueError(f"no frame with a face to sample in {list(subjects)}")
+    return vids, cums, probs / probs.sum()
+
+  def _geometric(self, rng, frame, boxes):
+    """Rotation and mirror of the face; its boxes follow (a box becomes the
+    bounding box of its moved corners; mirrored, the brows swap)."""
+    a = self.augment
+    flip = rng.random() < a.flip_prob
+    angle = rng.uniform(-1, 1) * a.max_rotation_deg
+    size = frame.shape[0]
+    m = cv2.getRotationMatrix2D(((size - 1) / 2, (size - 1) / 2), angle, 1.0)
+    if flip:
+      m = np.array([[-1, 0, size - 1], [0, 1, 0]], np.float64) @ np.vstack(
+          [m, [0, 0, 1]])
+    out = cv2.warpAffine(frame, m, (size, size), flags=cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REFLECT101).reshape(frame.shape)
+    # m maps pixel indices (OpenCV: pixel i is centred at i): a box's
+    # corner pixels x0 and x1 - 1 move, the new box spans their bounds.
+    x0, y0, x1, y1 = (boxes[:, i] for i in range(4))
+    cx = np.stack([x0, x1 - 1, x1 - 1, x0], 1)
+    cy = np.stack([y0, y0, y1 - 1, y1 - 1], 1)
+    px = m[0, 0] * cx + m[0, 1] * cy + m[0, 2]
+    py = m[1, 0] * cx + m[1, 1] * cy + m[1, 2]
+    moved = np.stack([px.min(1), py.min(1), px.max(1) + 1, py.max(1) + 1], 1)
+    moved = np.clip(moved, 0, size).astype(np.float32)
+    if flip:
+      moved = moved[[1, 0, 2, 3]]
+    return out, moved
+
+  def _draw(self, rng, pool, augment: bool):
+    vids, cums, probs = pool
+    c = int(rng.choice(3, p=probs))
+    j = int(rng.integers(cums[c][-1]))
+    k = int(np.searchsorted(cums[c], j, side="right"))
+    v = int(vids[k])
+    t = int(self._cands[v][c][j - (cums[c][k - 1] if k else 0)])  # 0-based
+    frame = self.store.get(v, [t + 1])[0]
+    boxes = self.store.rois(v)[t]
+    aug = np.ones(3, np.float32)
+    if augment and self.augment.enabled:
+      frame, boxes = self._geometric(rng, frame, boxes)
+      lo, hi = self.augment.intensity_range
+      aug = rng.uniform(lo, hi, 3).astype(np.float32)
+    return frame, boxes, c, aug
+
+  def _batch(self, pools, n: int, key, augment: bool) -> dict:
+    out = {"x": [], "rois": [], "y": [], "aug": []}
+    for f, pool in zip(self.folds, pools):
+      rng = np.random.default_rng([self.seed, *key, f.index])
+      draws = [self._draw(rng, pool, augment) for _ in range(n)]
+      for name, i, dtype in (("x", 0, np.uint8), ("rois", 1, np.float32),
+                             ("y", 2, np.int32), ("aug", 3, np.float32)):
+        out[name].append(np.asarray([d[i] for d in draws], dtype))
+    return {k: np.stack(v) for k, v in out.items()}
+
+  def train_batch(self, step: int, batch_size: int) -> dict:
+    """{"x": (K, B, S, S, C) uint8, "rois": (K, B, 4, 4) float32, "y":
+    (K, B) int32 class, "aug": (K, B, 3)} of global step `step`."""
+    return self._batch(self._train, batch_size, (1, step), True)
+
+  def val_batch(self, n: int) -> dict:
+    return self._batch(self._val, n, (2, 0), False)
+
+  def oracle_batch(self, n: int) -> dict:
+    """The TEST subjects' frames (the oracle only)."""
+    return self._batch([self._pool(f.test_subjects) for f in self.folds], n,
+                       (3, 0), False)
+
+  def train_dataset(self, batch_size: int, num_steps: int):
+    return grain.MapDataset.range(num_steps).map(
+        lambda i: self.train_batch(int(i), batch_size))
+
+
+def iter_frame_probs(predict_fn, variables, items, batch_size: int):
+  """Yields class probabilities (n, 3) of a stream, batch by batch.
+
+  Args:
+    predict_fn: `steps.make_predict_fn` of the method's step functions.
+    variables: one fold's model variables.
+    items: iterator of (crop (S, S, C) uint8, boxes (4, 4)) pairs.
+    batch_size: frames per jitted call (the last batch is padded, so the
+      function compiles once).
+  """
+  xs, bs = [], []
+
+  def flush():
+    n = len(xs)
+    x = np.zeros((batch_size,) + xs[0].shape, np.uint8)
+    r = np.zeros((batch_size, 4, 4), np.float32)
+    r[:, :, 2:] = 1.0
+    x[:n], r[:n] = np.stack(xs), np.stack(bs)
+    xs.clear()
+    bs.clear()
+    return np.asarray(predict_fn(variables, {"x": x, "rois": r}),
+                      np.float32)[:n]
+
+  for crop, boxes in items:
+    xs.append(np.asarray(crop))
+    bs.append(np.asarray(boxes, np.float32))
+    if len(xs) == batch_size:
+      yield flush()
+  if xs:
+    yield flush()
+
+
+class LBCNN(spotting.SpottingMethod):
+  """The local bilinear CNN spotter."""
+  name = "lbcnn"
+  metric_modes = {"uar": "max", "uf1": "max"}
+  oracle_metric = "uar"
+  CHOICES = ("post", "min_width", "thresholds", "norm")
+  stream_rois = True  # offline scoring hands (crop, ROI boxes) pairs
+
+  @classmethod
+  def default_config(cls):
+    return default_config()
+
+  @classmethod
+  def smoke(cls, block):
+    block.model.features = (4, 8, 8)
+    block.model.kernels = (3, 3, 3)
+    block.model.strides = (1, 1, 1)
+    block.model.hidden = 16
+    block.roi_size = 12
+
+  # --------------------------------------------------------------- training
+  @property
+  def step_fns(self) -> steps_lib.StepFns:
+    model = models.get_model(dict(name="lbcnn", **self.block.model))
+    return steps_lib.StepFns(model, _inputs_fn(int(self.block.roi_size)),
+                             _loss, jax.nn.softmax)
+
+  def make_sampler(self, store, folds):
+    return FrameSampler(
+        store, folds, class_probs=self.block.sampler.class_probs,
+        augment=samples_lib.AugmentConfig(**dict(self.config.augment.items())),
+        seed=self.config.seed)
+
+  def example_input(self, store):
+    r = int(self.block.roi_size)
+    return {"face": jnp.zeros((1, store.image_size, store.image_size,
+                               store.channels), jnp.float32),
+            "rois": jnp.zeros((1, 4, r, r, store.channels), jnp.float32)}
+
+  def val_metrics(self, scores_KB, batch) -> dict:
+    y = np.asarray(batch["y"])
+    pred = np.asarray(scores_KB).argmax(-1)
+    out = {"uar": [], "uf1": []}
+    for k in range(len(y)):
+      res = rec_metrics.uf1_uar(y[k], pred[k], 3)
+      out["uar"].append(res["uar"])
+      out["uf1"].append(res["uf1"])
+    return {k: np.asarray(v, np.float64) for k, v in out.items()}
+
+  # ---------------------------------------------------------------- choices
+  def fold_choices(self, store, fold) -> dict:
+    """The block's post-processing parameters, interval widths from the
+    fold's training and validation subjects."""
+    name = self.config.eval.postprocess
+    if name not in self.block.post:
+      raise ValueError(f"eval.postprocess={name!r}: lbcnn.post has no "
+                       f"parameters for it; expected one of "
+                       f"{sorted(self.block.post)}")
+    view = ml_collections.ConfigDict(
+        {"eval": {"postprocess": name, name: self.block.post[name]}})
+    params = spotting.post_params(view, store,
+                                  folds_lib.known_video_indices(store, fold))
+    return {"post": params,
+            "min_width": {t: params[t].get("min_width")
+                          for t in spotting.TYPES}}
+
+  # ---------------------------------------------------------------- scoring
+  def _probs(self, variables, items, batch_size) -> np.ndarray:
+    predict = steps_lib.make_predict_fn(self.step_fns)
+    parts = list(iter_frame_probs(predict, variables, items,
+                                  inference.resolve_batch_size(batch_size)))
+    return np.concatenate(parts) if parts else np.zeros((0, 3), np.float32)
+
+  def score_stream(self, variables, crops, fps, choices, batch_size=0):
+    """(T, 2) micro and macro probabilities of a stream of crops, each a
+    (crop, boxes) pair (`stream_rois`) or a crop alone (then the canonical
+    face's boxes at the crop's size)."""
+    del fps, choices
+
+    def items():
+      template = {}
+      for item in crops:
+        if isinstance(item, tuple):
+          yield item
+          continue
+        size = item.shape[0]
+        if size not in template:
+          template[size] = align.roi_boxes(align.template_68(size), size)
+        yield item, template[size]
+
+    return self._probs(variables, items(), batch_size)[:, 1:3]
+
+  def score_videos(self, variables, store, indices, choices) -> dict:
+    """Micro and macro probabilities of every frame of `indices`."""
+    bs = self.config.eval.score_batch_size
+    return {"model": {
+        v: self._probs(variables, zip(store.video(v), store.rois(v)),
+                       bs)[:, 1:3] for v in indices}}

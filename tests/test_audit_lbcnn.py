@@ -1,0 +1,80 @@
+"""The leakage audit on the LBCNN: it passes, and a leaky variant fails it.
+
+The smoke config's LBCNN (post-processing from its block, macro intervals
+widened to the training subjects' median duration) is audited on a small
+in-memory store whose subjects' intervals differ in length: every declared
+choice (`post`, `min_width`, thresholds, normalisation) and the kept epoch,
+weights and validation metrics stay put when the test subject's labels
+change. A variant that takes the median over every subject, the test
+subject's included, fails, naming the fold and the choice.
+"""
+import dataclasses
+
+import pytest
+
+from configs import synthetic_lbcnn
+from mespot_jax import audit, methods
+from mespot_jax.data.frames import relabelled
+from mespot_jax.data.schema import Interval
+from mespot_jax.methods import lbcnn
+from mespot_jax.methods import spotting
+from tests import fake_spotting
+
+pytestmark = pytest.mark.slow  # trains a fold per perturbation
+
+
+@pytest.fixture(scope="module")
+def store():
+  base = fake_spotting.make_store(num_subjects=4, num_frames=90)
+  return relabelled(base, [dataclasses.replace(v, intervals=(
+      Interval("macro", 10, 29 + 8 * k), Interval("micro", 60, 64 + k)))
+                           for k, v in enumerate(base.videos)])
+
+
+def _config(name="lbcnn"):
+  config = synthetic_lbcnn.get_config("smoke")
+  config.lbcnn.post.automated.macro.widen_to = "train_median"
+  config.eval.threshold_criterion = "interval_f1"
+  if name != "lbcnn":
+    config.method = name
+    config[name] = config.lbcnn
+  return config
+
+
+def test_audit_passes_for_lbcnn(store, tmp_path):
+  record = audit.audit(_config(), str(tmp_path / "lbcnn"), (0, 3),
+                       store=store)
+  assert record["passed"], record["moved"]
+  assert {r["choice"] for r in record["checked"]} == {
+      "epoch", "weights", "validation", "post", "min_width",
+      "thresholds[model]", "norm[model]"}
+  assert {r["perturbation"] for r in record["checked"]} == set(
+      audit.PERTURBATIONS)
+  widths = {r["value"]["macro"] for r in record["checked"]
+            if r["choice"] == "min_width"}
+  assert len(widths) == 2  # folds 0 and 3 know different subjects
+
+
+class _LeakyWidths(lbcnn.LBCNN):
+  """Interval widths from every subject's intervals, the test's included."""
+  name = "leaky_lbcnn_widths"
+
+  def fold_choices(self, store, fold):
+    out = super().fold_choices(store, fold)
+    secs = [(iv.offset - iv.onset + 1) / v.fps for v in store.videos
+            for iv in v.intervals if iv.type == "macro"]
+    out["post"]["macro"]["min_width"] = sum(secs) / len(secs)
+    out["min_width"] = {t: out["post"][t].get("min_width")
+                        for t in spotting.TYPES}
+    return out
+
+
+def test_audit_fails_on_leaky_widths_naming_fold_and_choice(store, tmp_path):
+  methods.register(_LeakyWidths)
+  record = audit.audit(_config(_LeakyWidths.name), str(tmp_path / "leaky"),
+                       (1,), ("drop",), retrain=False, store=store)
+  assert not record["passed"]
+  moved = {r["choice"] for r in record["moved"]}
+  assert {"post", "min_width"} <= moved
+  assert {r["fold"] for r in record["moved"]} == {1}
+  assert audit.format_table(record).splitlines()[0].endswith("FAILED")
