@@ -81,3 +81,24 @@ def test_loop_halves_a_stalled_folds_rate_and_resumes_with_it(setup,
 
 
 setup = test_train_loop.setup
+
+
+@pytest.mark.parametrize("schedule", ["constant", "plateau"])
+def test_no_recompilation_across_chunks_epochs_and_rate_changes(setup,
+                                                                tmp_path,
+                                                                schedule):
+  # Four folds in two chunks of two, three epochs, and (plateau) a rate
+  # changed after every epoch: one compiled train step for all of it.
+  from mespot_jax import methods  # pylint: disable=g-import-not-at-top
+  from mespot_jax.train import steps as steps_lib  # pylint: disable=g-import-not-at-top
+  kw = dict(lr_schedule=schedule, lr_plateau_patience=1, patience=10,
+            folds_per_step=2)
+  config = setup[0].copy_and_resolve_references()
+  for k, v in kw.items():
+    config.train[k] = v
+  fns = methods.get(config).step_fns
+  impl = state_lib.rng_impl(config.train.dropout_rng_impl)
+  step = steps_lib.make_train_step(fns, impl)
+  before = step._cache_size()  # pylint: disable=protected-access
+  test_train_loop._train(setup, tmp_path / schedule, **kw)
+  assert step._cache_size() - before == 1  # pylint: disable=protected-access
