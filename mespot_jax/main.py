@@ -1,10 +1,13 @@
-"""Trains and evaluates a spotting experiment.
+"""Trains and evaluates an experiment (any method, spotting or recognition).
 
   python -m mespot_jax.main --config=configs/synthetic_3dcnn.py
       [--config.train.num_epochs=5] [--workdir=runs/synthetic]
+      [--compilation_cache=DIR]
 
 Writes metrics.json, predictions.csv, plots, TensorBoard events and orbax
 checkpoints to the workdir and resumes from it when it holds a checkpoint.
+XLA's compiled programs are kept in `<workdir>/jax_cache` (JAX's persistent
+compilation cache), so a resumed run does not compile again.
 """
 import logging as std_logging
 import os
@@ -22,6 +25,9 @@ _CONFIG = config_flags.DEFINE_config_file(
 _WORKDIR = flags.DEFINE_string(
     "workdir", None, "Run directory (default: runs/<config file name>). A "
     "directory holding a checkpoint is resumed.")
+_CACHE = flags.DEFINE_string(
+    "compilation_cache", None, "JAX persistent compilation cache folder "
+    "(default: <workdir>/jax_cache; 'none' turns it off).")
 
 
 class _QuietLibraries(std_logging.Filter):
@@ -43,6 +49,11 @@ def main(argv):
       "runs", os.path.splitext(os.path.basename(
           config_flags.get_config_filename(flags.FLAGS["config"])))[0])
   logging.get_absl_handler().addFilter(_QuietLibraries())
+  cache = _CACHE.value or os.path.join(workdir, "jax_cache")
+  if cache != "none":
+    import jax  # pylint: disable=g-import-not-at-top
+    jax.config.update("jax_compilation_cache_dir", os.path.abspath(cache))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
   from mespot_jax import experiment  # pylint: disable=g-import-not-at-top
   try:
     experiment.run(config, workdir)

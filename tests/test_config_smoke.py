@@ -73,6 +73,8 @@ def test_cli_smoke_at_another_dataset_seed(data_dir, tmp_path):
   assert proc.returncode == 0, proc.stderr[-3000:]
   metrics = json.load(open(os.path.join(workdir, "metrics.json")))
   assert metrics["dataset_seed"] == 5
+  # XLA's programs were kept in the workdir's persistent cache.
+  assert os.listdir(os.path.join(workdir, "jax_cache"))
   assert os.path.isdir(os.path.join(data_dir, "synthetic_lv", "tiny_seed5"))
   # Another seed renders other expressions.
   seeded = SpottingSource.open("synthetic_lv", data_dir,
