@@ -243,3 +243,12 @@ def test_bad_inputs_are_named():
   with pytest.raises(ValueError, match="padding"):
     ConvLSTM(2, padding="full").init(jax.random.key(0),
                                      jnp.zeros((1, 2, 5, 5, 1)))
+
+
+def test_method_builds_its_model_in_the_configured_dtype():
+  from configs import synthetic_convlstm  # pylint: disable=g-import-not-at-top
+  from mespot_jax import methods  # pylint: disable=g-import-not-at-top
+  config = synthetic_convlstm.get_config("smoke")
+  assert methods.get(config).step_fns.model.dtype == jnp.float32
+  config.convlstm.model.dtype = "bfloat16"
+  assert methods.get(config).step_fns.model.dtype == jnp.bfloat16

@@ -16,6 +16,7 @@ the paper (Keras' ReduceLROnPlateau, factor 0.5): `train.lr_schedule =
 (`train/plateau.py`). The paper gives no patience; the configs use half
 the early-stopping patience.
 """
+import jax.numpy as jnp
 import ml_collections
 
 from mespot_jax.methods import recognition
@@ -33,6 +34,9 @@ def default_config() -> ml_collections.ConfigDict:
   b.model.peephole = False  # Keras' ConvLSTM2D has none
   b.model.padding = "VALID"  # Keras' default
   b.model.gate_activation = "sigmoid"  # the paper's sigma
+  # Compute dtype of the convolutions and dense layers ("bfloat16" on
+  # accelerators); parameters, the cell state and logits stay float32.
+  b.model.dtype = "float32"
   # The number of classes comes from the dataset (3 or 5 on SAMM).
   return b
 
@@ -64,6 +68,8 @@ _CACHE = {}
 def _step_fns(num_classes: int, model_items: tuple):
   key = (num_classes, model_items)
   if key not in _CACHE:
+    fields = dict(model_items)
+    fields["dtype"] = jnp.dtype(fields.get("dtype", "float32"))
     _CACHE[key] = recognition.clip_step_fns(
-        ShallowConvLSTM(num_classes=num_classes, **dict(model_items)))
+        ShallowConvLSTM(num_classes=num_classes, **fields))
   return _CACHE[key]

@@ -51,6 +51,9 @@ def default_config() -> ml_collections.ConfigDict:
   b.model.use_lcn = True
   b.model.depthwise_impl = "auto"  # grouped | shifted | fused | auto
   b.model.bn_momentum = 0.99  # Keras' default, as the paper's code
+  # Compute dtype ("bfloat16" on accelerators); parameters, batch
+  # statistics and logits stay float32.
+  b.model.dtype = "float32"
   # Equation 2 (mespot_jax.train.losses.LOSSES).
   b.loss = ml_collections.ConfigDict()
   b.loss.name = "yap_weighted_bce"
