@@ -81,6 +81,11 @@ def default_config() -> ml_collections.ConfigDict:
   # Side of each ROI crop fed to the local branch (the face's is
   # dataset.image_size); the paper resizes every input to 224.
   b.roi_size = 224
+  # Where the ROIs are: "frame", each frame's boxes as the builder stored
+  # them (from that frame's landmarks, so a box follows its brow or lip),
+  # or "template", the canonical aligned face's boxes in every frame
+  # (fixed: an expression moves inside its box).
+  b.roi_boxes = "frame"
   b.sampler = ml_collections.ConfigDict()
   b.sampler.class_probs = (1 / 3, 1 / 3, 1 / 3)  # neutral, micro, macro
   # Post-processing of the micro / macro probabilities, per post-processor
@@ -128,6 +133,25 @@ def _inputs_fn(roi_size: int):
   return inputs
 
 
+ROI_BOXES = ("frame", "template")
+
+
+def template_boxes(size: int) -> np.ndarray:
+  """(4, 4) float32 ROI boxes of the canonical aligned face of side
+  `size` (`face.align.template_68`)."""
+  return align.roi_boxes(align.template_68(size), size).astype(np.float32)
+
+
+def video_boxes(store, v: int, mode: str) -> np.ndarray:
+  """(T, 4, 4) ROI boxes of video `v` of `store` under `lbcnn.roi_boxes`."""
+  if mode == "frame":
+    return store.rois(v)
+  if mode == "template":
+    return np.broadcast_to(template_boxes(store.image_size),
+                           (store.videos[v].num_frames, 4, 4))
+  raise ValueError(f"lbcnn.roi_boxes={mode!r}; expected one of {ROI_BOXES}")
+
+
 def _loss(logits_B3, batch):
   return optax.softmax_cross_entropy_with_integer_labels(
       logits_B3, batch["y"]).mean()
@@ -141,8 +165,10 @@ class FrameSampler:
   pool's videos. Every batch is a pure function of (seed, fold, step).
   """
 
-  def __init__(self, store, folds, *, class_probs, augment, seed: int):
+  def __init__(self, store, folds, *, class_probs, augment, seed: int,
+               roi_boxes: str = "frame"):
     self.store, self.folds, self.seed = store, list(folds), seed
+    self.roi_boxes = roi_boxes
     self.class_probs = np.asarray(class_probs, np.float64)
     self.augment = augment
     self._cands = []
@@ -198,7 +224,7 @@ class FrameSampler:
     v = int(vids[k])
     t = int(self._cands[v][c][j - (cums[c][k - 1] if k else 0)])  # 0-based
     frame = self.store.get(v, [t + 1])[0]
-    boxes = self.store.rois(v)[t]
+    boxes = np.array(video_boxes(self.store, v, self.roi_boxes)[t])
     aug = np.ones(3, np.float32)
     if augment and self.augment.enabled:
       frame, boxes = self._geometric(rng, frame, boxes)
@@ -297,7 +323,7 @@ class LBCNN(spotting.SpottingMethod):
     return FrameSampler(
         store, folds, class_probs=self.block.sampler.class_probs,
         augment=samples_lib.AugmentConfig(**dict(self.config.augment.items())),
-        seed=self.config.seed)
+        seed=self.config.seed, roi_boxes=self.block.roi_boxes)
 
   def example_input(self, store):
     r = int(self.block.roi_size)
@@ -342,19 +368,19 @@ class LBCNN(spotting.SpottingMethod):
   def score_stream(self, variables, crops, fps, choices, batch_size=0):
     """(T, 2) micro and macro probabilities of a stream of crops, each a
     (crop, boxes) pair (`stream_rois`) or a crop alone (then the canonical
-    face's boxes at the crop's size)."""
+    face's boxes at the crop's size, as with `roi_boxes="template"`)."""
     del fps, choices
+    if self.block.roi_boxes not in ROI_BOXES:
+      raise ValueError(f"lbcnn.roi_boxes={self.block.roi_boxes!r}; "
+                       f"expected one of {ROI_BOXES}")
+    per_frame = self.block.roi_boxes == "frame"
 
     def items():
-      template = {}
       for item in crops:
-        if isinstance(item, tuple):
-          yield item
-          continue
-        size = item.shape[0]
-        if size not in template:
-          template[size] = align.roi_boxes(align.template_68(size), size)
-        yield item, template[size]
+        crop, boxes = item if isinstance(item, tuple) else (item, None)
+        if boxes is None or not per_frame:
+          boxes = template_boxes(crop.shape[0])
+        yield crop, boxes
 
     return self._probs(variables, items(), batch_size)[:, 1:3]
 
@@ -362,5 +388,7 @@ class LBCNN(spotting.SpottingMethod):
     """Micro and macro probabilities of every frame of `indices`."""
     bs = self.config.eval.score_batch_size
     return {"model": {
-        v: self._probs(variables, zip(store.video(v), store.rois(v)),
+        v: self._probs(variables, zip(store.video(v),
+                                      video_boxes(store, v,
+                                                  self.block.roi_boxes)),
                        bs)[:, 1:3] for v in indices}}
