@@ -124,7 +124,8 @@ def test_stream_matches_store_at_any_batch_size(scored):
 def test_post_processing_is_the_blocks_and_drops_long_micro_runs(scored):
   method, _, _, choices = scored
   assert choices["post"]["micro"]["max_len"] == 0.5
-  assert choices["post"]["micro"]["normalise"] == "none"
+  assert choices["post"]["macro"]["normalise"] == (
+      method.block.post.automated.macro.normalise)
   method.config.eval.automated.micro.max_len = 99.0  # not what lbcnn reads
   fps, s = 30.0, np.full((300, 2), 0.05, np.float32)
   s[30:39, 0] = 0.9  # a 0.3 s micro run
@@ -154,3 +155,26 @@ def test_store_boxes_scale_with_the_crop_size():
   store = FrameStore.from_arrays(metas, [arr], image_size=16, rois=[rois])
   np.testing.assert_allclose(store.rois(0)[0, 0], [1, 2, 5, 6])
   np.testing.assert_allclose(store.rois(0)[1, 3], [0, 0, 16, 16])
+
+
+def test_template_boxes_are_the_canonical_faces_in_every_frame(scored):
+  method, store, variables, choices = scored
+  want = lbcnn.template_boxes(SIZE)
+  got = lbcnn.video_boxes(store, 0, "template")
+  assert got.shape == (T, 4, 4) and (got == want).all()
+  sampler = lbcnn.FrameSampler(store, folds_lib.make_folds(
+      ["s0", "s1", "s2"], 1, 0)[:1], class_probs=(1 / 3,) * 3, seed=0,
+                               augment=AugmentConfig(enabled=False),
+                               roi_boxes="template")
+  assert (sampler.train_batch(0, 5)["rois"] == want).all()
+  # Scoring with template boxes ignores the boxes a stream brings.
+  method.block.roi_boxes = "template"
+  try:
+    ref = method.score_videos(variables, store, [1], choices)["model"][1]
+    odd = [(f, np.zeros((4, 4), np.float32) + 3) for f in store.video(1)]
+    got = method.score_stream(variables, iter(odd), 30.0, choices, 16)
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)
+  finally:
+    method.block.roi_boxes = "frame"
+  with pytest.raises(ValueError, match="roi_boxes"):
+    lbcnn.video_boxes(store, 0, "median")
