@@ -75,6 +75,10 @@ class Method(abc.ABC):
     oracle_metric: the metric the oracle picks its epoch by when no early
       stopping metric is configured.
     CHOICES: names of the per-fold choices (`fold_choices` and `fit` keys).
+    trains: False for a method with nothing to train (a training-free
+      spotter): `train.loop.train_folds` then trains nothing and hands each
+      fold empty variables (`UNTRAINED`), and `step_fns`, the sampler's
+      batches and `example_input` are never used.
     config: the experiment config; `block` is `config[name]`.
   """
   name: ClassVar[str] = ""
@@ -82,6 +86,7 @@ class Method(abc.ABC):
   metric_modes: ClassVar[dict] = {}
   oracle_metric: ClassVar[str] = "loss"
   CHOICES: ClassVar[tuple[str, ...]] = ()
+  trains: ClassVar[bool] = True
 
   def __init__(self, config: ml_collections.ConfigDict):
     self.config = config

@@ -77,6 +77,20 @@ class TrainResult:
   oracle_epoch: list | None = None
 
 
+def untrained_result(config, folds) -> TrainResult:
+  """What `train_folds` returns for a method with nothing to train
+  (`Method.trains` False): empty variables per fold, epoch 0, no history;
+  the oracle (when on) gets the same variables, so only its fitted
+  choices are picked on the test subject."""
+  k = len(folds)
+  variables = [{"params": {}, "batch_stats": {}} for _ in range(k)]
+  with_oracle = bool(config.train.oracle) and all(f.test_subject
+                                                  for f in folds)
+  return TrainResult(variables, [], [0] * k, [float("nan")] * k,
+                     list(variables) if with_oracle else None,
+                     [0] * k if with_oracle else None)
+
+
 def folds_per_step(requested: int, num_folds: int) -> int:
   """Folds per compiled step: `requested`, or 1 on CPU / all elsewhere.
 
@@ -146,6 +160,8 @@ def train_folds(config, method, sampler, folds, workdir: str, writer=None,
   Returns:
     A `TrainResult`.
   """
+  if not getattr(method, "trains", True):
+    return untrained_result(config, folds)
   tc = config.train
   fns = method.step_fns
   k = len(folds)
