@@ -18,6 +18,8 @@ METHODS: dict[str, str | type[Method]] = {
     "convlstm": "mespot_jax.methods.convlstm:ConvLSTM",
     "tran_lstm": "mespot_jax.methods.tran_lstm:TranLSTMMethod",
     "lbcnn": "mespot_jax.methods.lbcnn:LBCNN",
+    "mdmd": "mespot_jax.methods.mdmd:MDMD",
+    "flow_roi": "mespot_jax.methods.flow_roi:FlowROI",
 }
 
 

@@ -1,0 +1,354 @@
+"""What the training-free optical-flow spotters (`mdmd`, `flow_roi`) share.
+
+* `video_flows`: the flow of frame pairs (j -> i) of one video, in batches
+  (`farneback_batch` on a CPU, or the JAX `tvl1_batch` on any device),
+  handed batch by batch to a reducer so a whole video's flows never sit in
+  memory at once.
+* `FlowFeatureCache`: the reduced per-frame features of a video on disk,
+  keyed like the LSTM spotter's feature cache (`features.video.
+  FeatureCache`): `root/<dataset tag>/<kind>_<parameter hash>/<video>_<pixel
+  hash>.npy`, with `params.json` beside them.
+* Per-video relative thresholds (the MEGC2020 baseline's `mean + p (max -
+  mean)`), runs above a threshold, and a grid search of a threshold
+  parameter on known (training) videos by interval F1.
+* `TrainingFreeSpotter`: a `SpottingMethod` with nothing to train
+  (`trains = False`): its per-type threshold parameters are fitted in
+  `fold_choices` on the fold's training and validation subjects (never the
+  test subject) and declared to the audit.
+"""
+import hashlib
+import json
+import logging
+import os
+
+import cv2
+import numpy as np
+
+from mespot_jax import flow as flow_lib
+from mespot_jax.data import datasets
+from mespot_jax.data import folds as folds_lib
+from mespot_jax.errors import InputError
+from mespot_jax.features import video as features_lib
+from mespot_jax.io_utils import atomic_path
+from mespot_jax.metrics import intervals as interval_metrics
+from mespot_jax.metrics.io import IntervalRow
+from mespot_jax.methods import spotting
+
+TYPES = spotting.TYPES
+FLOW_BACKENDS = ("farneback", "tvl1")
+RULES = ("relative", "absolute")
+FEATURE_VERSION = 1
+
+
+def frames_of(seconds: float, fps: float, least: int = 1) -> int:
+  """A duration in seconds as a whole number of frames at `fps`."""
+  return max(least, int(round(float(seconds) * float(fps))))
+
+
+def grey_frames(frames, size: int = 0) -> np.ndarray:
+  """(T, S, S[, C]) uint8 crops -> (T, H, W) float32 grey in [0, 1],
+  resized to `size` x `size` (area interpolation) when `size` > 0."""
+  f = np.asarray(frames)
+  if f.ndim == 4:
+    f = f.mean(-1) if f.shape[-1] == 3 else f[..., 0]
+  f = f.astype(np.float32) / 255.0
+  if size and size != f.shape[1]:
+    f = np.stack([cv2.resize(x, (size, size), interpolation=cv2.INTER_AREA)
+                  for x in f])
+  return f
+
+
+def video_flows(grey_THW, src, dst, backend: str = "farneback",
+                batch: int = 64, params=None):
+  """Yields (start, flows_NHW2): the flows `grey[src[n]] -> grey[dst[n]]`
+  for n in [start, start + N), in batches of `batch` pairs.
+
+  Args:
+    grey_THW: (T, H, W) float frames.
+    src, dst: (P,) frame indices of each pair (reference, moving).
+    backend: "farneback" (OpenCV, CPU) or "tvl1" (JAX, any device).
+    batch: pairs per call.
+    params: keyword arguments of the flow function.
+  """
+  if backend not in FLOW_BACKENDS:
+    raise InputError(f"flow={backend!r}; expected one of {FLOW_BACKENDS}")
+  params = dict(params or {})
+  src, dst = np.asarray(src, np.int64), np.asarray(dst, np.int64)
+  for s in range(0, len(src), batch):
+    a, b = grey_THW[src[s:s + batch]], grey_THW[dst[s:s + batch]]
+    if backend == "farneback":
+      out = flow_lib.farneback_batch(a, b, **params)
+    else:
+      n = len(a)
+      if n < batch and s > 0:  # one compiled shape for every batch
+        pad = batch - n
+        a = np.concatenate([a, np.repeat(a[-1:], pad, 0)])
+        b = np.concatenate([b, np.repeat(b[-1:], pad, 0)])
+      out = np.asarray(flow_lib.tvl1_batch(a, b, **params))[:n]
+    yield s, np.asarray(out, np.float32)
+
+
+class FlowFeatureCache:
+  """Per-video reduced flow features on disk (None root: no cache).
+
+  Attributes:
+    root: cache folder or None.
+    dataset_tag: e.g. "synthetic_lv_casme2_seed-1".
+    hits, misses: counters of `get`.
+  """
+
+  def __init__(self, root: str | None, dataset_tag: str = "data"):
+    self.root = root
+    self.dataset_tag = "".join(ch if ch.isalnum() or ch in "._-" else "_"
+                               for ch in dataset_tag)
+    self.hits = self.misses = 0
+
+  def get(self, video: str, frames, kind: str, params: dict, compute):
+    """`compute()` of one video, read from the cache when there.
+
+    Args:
+      video: the video's name (part of the file name).
+      frames: its frames (their pixel hash is part of the file name).
+      kind: the feature's name (folder prefix).
+      params: everything the features depend on (JSON; hashed).
+      compute: () -> np.ndarray, called on a miss.
+    """
+    if self.root is None:
+      self.misses += 1
+      return compute()
+    params = dict(params, kind=kind, version=FEATURE_VERSION)
+    key = hashlib.sha1(json.dumps(params, sort_keys=True).encode())
+    folder = os.path.join(self.root, self.dataset_tag,
+                          f"{kind}_{key.hexdigest()[:12]}")
+    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in video)
+    path = os.path.join(folder,
+                        f"{safe}_{features_lib.frames_hash(frames)}.npy")
+    if os.path.exists(path):
+      try:
+        out = np.load(path)
+        self.hits += 1
+        return out
+      except (OSError, ValueError):
+        logging.warning("%s: unreadable; recomputing", path)
+    self.misses += 1
+    out = compute()
+    os.makedirs(folder, exist_ok=True)
+    params_path = os.path.join(folder, "params.json")
+    if not os.path.exists(params_path):
+      with atomic_path(params_path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as f:
+          json.dump(params, f, indent=2)
+    with atomic_path(path) as tmp:
+      np.save(tmp, out)
+    return out
+
+
+# ------------------------------------------------------------ thresholds
+def threshold_of(s_T, rule: str, value: float) -> float:
+  """The threshold on one video's score curve: "relative": the MEGC2020
+  baseline's `mean + p (max - mean)` of the video's own scores with p =
+  `value`; "absolute": `value` itself."""
+  if rule == "absolute":
+    return float(value)
+  ok = np.asarray(s_T, np.float64)
+  ok = ok[np.isfinite(ok)]
+  if not ok.size:
+    return np.inf
+  mean = float(ok.mean())
+  return mean + float(value) * (float(ok.max()) - mean)
+
+
+def runs_above(s_T, thr: float) -> list[tuple[int, int]]:
+  """(start, end) 0-based inclusive runs of frames with score > `thr`
+  (NaN frames break runs)."""
+  s = np.asarray(s_T, np.float64)
+  above = np.where(np.isfinite(s), s, -np.inf) > thr
+  d = np.diff(np.concatenate([[0], above.astype(np.int8), [0]]))
+  return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1) - 1))
+
+
+def candidate_values(rule: str, curves, num: int = 41) -> np.ndarray:
+  """Grid of threshold parameters to search: p in [0, 1] ("relative"), or
+  quantiles of the pooled scores of `curves` ("absolute")."""
+  if rule == "relative":
+    return np.linspace(0.0, 1.0, num)
+  pooled = np.concatenate([np.asarray(c, np.float64) for c in curves])
+  pooled = pooled[np.isfinite(pooled)]
+  if not pooled.size:
+    return np.array([0.0])
+  return np.unique(np.quantile(pooled, np.linspace(0.5, 1.0, num)))
+
+
+def fit_value(videos, typ: str, rule: str, intervals_of,
+              iou: float = 0.5) -> float:
+  """The threshold parameter of type `typ` with the best interval F1
+  (MEGC2020 protocol, that type) on `videos`; ties: the smallest.
+
+  Args:
+    videos: [(curve_T, meta)] of known videos.
+    typ: "micro" or "macro".
+    rule: "relative" or "absolute".
+    intervals_of: (curve_T, value, fps) -> [(onset, offset)] 1-based.
+    iou: the IoU a true positive needs.
+  """
+  gt = [IntervalRow(m.video, iv.type, iv.onset, iv.offset)
+        for _, m in videos for iv in m.intervals if iv.type == typ]
+  best, best_f1 = None, -1.0
+  for value in candidate_values(rule, [c for c, _ in videos]):
+    rows = [IntervalRow(m.video, typ, on, off)
+            for c, m in videos for on, off in intervals_of(c, value, m.fps)]
+    f1 = interval_metrics.evaluate(gt, rows, "megc2020", iou)[typ]["f1"]
+    if f1 > best_f1 + 1e-12:
+      best, best_f1 = float(value), f1
+  return best
+
+
+class _NoBatches:
+  """The sampler of a method with nothing to train: only `store`."""
+
+  def __init__(self, store):
+    self.store = store
+
+
+class TrainingFreeSpotter(spotting.SpottingMethod):
+  """A spotter with nothing to train. A subclass supplies `curves(store,
+  v)` -> (T, 2) scores of a stored video, `curves_of_frames(frames, rois,
+  fps)` (offline scoring) and `intervals(curve_T, typ, value, fps,
+  choices)` -> [(onset, offset)] 1-based; per type a threshold parameter
+  (`value`, with `block.threshold_rule`) is fitted on the fold's known
+  subjects."""
+  trains = False
+  CHOICES = ("values", "thresholds")
+
+  def __init__(self, config):
+    super().__init__(config)
+    if self.block.flow not in FLOW_BACKENDS:
+      raise ValueError(f"{self.name}.flow={self.block.flow!r}; expected "
+                       f"one of {FLOW_BACKENDS}")
+    if self.block.threshold_rule not in RULES:
+      raise ValueError(f"{self.name}.threshold_rule="
+                       f"{self.block.threshold_rule!r}; expected one of "
+                       f"{RULES}")
+    self._memory = {}
+
+  # ------------------------------------------------------ nothing to train
+  @property
+  def step_fns(self):
+    raise NotImplementedError(f"{self.name} trains nothing")
+
+  def make_sampler(self, store, folds):
+    del folds
+    return _NoBatches(store)
+
+  def example_input(self, store):
+    del store
+    return None
+
+  # ---------------------------------------------------------------- cache
+  def cache(self) -> FlowFeatureCache:
+    root = self.block.cache_dir
+    if root == "none":
+      return FlowFeatureCache(None)
+    d = self.config.dataset
+    root = root or os.path.join(datasets.default_data_dir(self.config),
+                                "mespot_flow_features")
+    return FlowFeatureCache(
+        root, f"{d.name}_{d.config or 'default'}_seed{d.seed}")
+
+  def flow_params(self) -> dict:
+    b = self.block
+    return {"flow": b.flow, "flow_size": int(b.flow_size),
+            "flow_params": dict(b.flow_params)}
+
+  def stored_curves(self, store, v) -> np.ndarray:
+    """(T, 2) curves of video `v` (memory, then disk, then computed)."""
+    if v not in self._memory:
+      meta = store.videos[v]
+      frames = store.video(v)
+      self._memory[v] = self.cache().get(
+          meta.video, frames, self.name, self.feature_params(meta.fps),
+          lambda: self.curves_of_frames(frames, store.rois(v), meta.fps))
+    return self._memory[v]
+
+  # -------------------------------------------------------------- choices
+  def fold_choices(self, store, fold) -> dict:
+    """Post-processing widths (the base's) and, per type, the threshold
+    parameter with the best interval F1 on the fold's training and
+    validation subjects."""
+    choices = super().fold_choices(store, fold)
+    known = folds_lib.known_video_indices(store, fold)
+    return dict(choices, values=self._fit(store, known, choices))
+
+  def _fit(self, store, indices, choices, curves=None) -> list[float]:
+    if curves is None:  # as `score` hands them: NaN where no score
+      curves = {}
+      for v in indices:
+        bad_T2 = self.invalid_frames(store.face_found(v), store.videos[v].fps,
+                                     choices)
+        curves[v] = np.where(bad_T2, np.nan, self.stored_curves(store, v))
+    out = []
+    for k, typ in enumerate(TYPES):
+      vids = [(curves[v][:, k], store.videos[v]) for v in indices]
+      value = fit_value(
+          vids, typ, self.block.threshold_rule,
+          lambda c, val, fps, t=typ: self.intervals(c, t, val, fps, choices),
+          self.config.eval.iou_threshold)
+      out.append(1.0 if value is None else value)
+    return out
+
+  def fit(self, store, indices, scores, choices, criterion=None,
+          absolute: bool = False) -> dict:
+    """Per kind the fold's threshold parameters (`choices["values"]`,
+    fitted on its training subjects); the oracle's `criterion` refits them
+    on the units `indices` (the test subject: leaky by design). The rule is
+    the same in offline scoring's absolute mode."""
+    del absolute
+    out = {}
+    for kind, by_video in scores.items():
+      values = (self._fit(store, indices, choices, by_video) if criterion
+                else list(choices["values"]))
+      out[kind] = {"thresholds": [float(x) for x in values],
+                   "norm": {t: None for t in TYPES},
+                   "rule": self.block.threshold_rule}
+    return out
+
+  # ------------------------------------------------------------- scoring
+  def score_videos(self, variables, store, indices, choices) -> dict:
+    del variables, choices
+    return {"model": {v: np.array(self.stored_curves(store, v), np.float32)
+                      for v in indices}}
+
+  def score_stream(self, variables, crops, fps, choices, batch_size=0):
+    del variables, choices, batch_size
+    frames, boxes = [], []
+    for item in crops:
+      crop, rois = item if self.stream_rois else (item, None)
+      frames.append(crop)
+      boxes.append(rois)
+    frames = np.stack(frames)
+    rois = np.stack(boxes) if self.stream_rois else None
+    return self.curves_of_frames(frames, rois, fps).astype(np.float32)
+
+  # ------------------------------------------------------------ predicting
+  def predict_video(self, scores_T2, fps, video, choices, fitted,
+                    subject="") -> list[IntervalRow]:
+    rows = []
+    for k, typ in enumerate(TYPES):
+      c = scores_T2[:, k]
+      for on, off in self.intervals(c, typ, fitted["thresholds"][k], fps,
+                                    choices):
+        peak = np.nanmax(c[on - 1:off]) if np.isfinite(
+            c[on - 1:off]).any() else 0.0
+        rows.append(IntervalRow(video, typ, int(on), int(off),
+                                subject=subject, score=float(peak)))
+    return self.resolve_types(rows, fps)
+
+  def resolve_types(self, rows, fps) -> list[IntervalRow]:
+    """Rows of both types of one video -> the rows kept (default: all)."""
+    del fps
+    return rows
+
+  def fold_row(self, store, out) -> dict:
+    row = super().fold_row(store, out)
+    row["values"] = out.choices["values"]
+    return row
