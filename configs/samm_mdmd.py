@@ -1,0 +1,20 @@
+"""MDMD (the MEGC2020 baseline) on SAMM Long Videos (200 fps).
+
+The settings of `configs/synthetic_mdmd.py` (durations in seconds, so k
+and the micro limit become frames at the dataset's own rate), on the
+licensed release built by the `samm_lv` builder (`dataset.manual_dir`).
+Flow on the aligned crops resized to 112 x 112. Nothing is trained; the
+threshold parameters are fitted per fold on its training subjects.
+docs/FLOW_SPOTTERS.md lists which values are published and which are ours.
+
+The `:smoke` variant runs these settings on the tiny synthetic dataset.
+"""
+from configs import common
+
+
+def get_config(variant: str = ""):
+  """The real-data run; `variant="smoke"`: on tiny synthetic data."""
+  c = common.get_config("mdmd")
+  c.dataset.name = "samm_lv"
+  c.mdmd.flow_size = 112
+  return common.smoke(c) if variant == "smoke" else c
