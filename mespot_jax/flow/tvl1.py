@@ -219,11 +219,11 @@ def tvl1_batch(frames0_NHW, frames1_NHW, *, vectorize: str = "vmap",
   Args:
     frames0_NHW: (N, H, W) reference frames.
     frames1_NHW: (N, H, W) moving frames.
-    vectorize: 'vmap' (all pairs in lock-step: fills an accelerator; on
-      this 2-core CPU as fast as 'map' at 128x128 and 1.3x faster at
-      224x224) or 'map' (`lax.map`, one pair after the other inside the
-      compiled call: the memory of one pair only; 1.2x faster than 'vmap'
-      at 64x64 on this CPU). Both give the same flows.
+    vectorize: 'vmap' (all pairs in lock-step: the way to fill an
+      accelerator) or 'map' (`lax.map`, one pair after the other inside the
+      compiled call: the memory of one pair only). On the shared 2-core CPU
+      'vmap' measured 0.4x-1.3x the speed of 'map' depending on the load
+      (docs/FLOW.md): pass 'map' on a busy CPU. Both give the same flows.
     **params: as `tvl1`.
 
   Returns:
