@@ -111,3 +111,18 @@ def test_unscored_frames():
   ok = np.flatnonzero(~bad)
   # Apex frames 11 .. 11 + 37 (0-based); positions 18..37 read frame 40.
   np.testing.assert_array_equal(ok, np.arange(11, 11 + 18))
+
+
+def test_per_video_feature_standardisation():
+  from mespot_jax.methods import tran_lstm  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(0)
+  f = rng.random((30, 5)).astype(np.float32)
+  f[:, 2] = 0.25  # a dimension constant over the video
+  z = tran_lstm.normalise_features(f, "video")
+  np.testing.assert_allclose(z.mean(0), 0, atol=1e-6)
+  np.testing.assert_allclose(np.delete(z.std(0), 2), 1, atol=1e-5)
+  assert not z[:, 2].any()
+  # What is constant in a video (a face's own histogram) drops out.
+  np.testing.assert_allclose(
+      tran_lstm.normalise_features(f * 3 + 0.5, "video"), z, atol=1e-5)
+  assert tran_lstm.normalise_features(f, "none") is f

@@ -51,6 +51,19 @@ from mespot_jax.train import steps as steps_lib
 
 TYPES = post.TYPES
 THRESHOLDS = ("paper", "fitted")
+FEATURE_NORMS = ("none", "video")
+
+
+def normalise_features(feats_PD, mode: str) -> np.ndarray:
+  """`feature_norm`: "none", or "video" (per dimension, minus the video's
+  mean over positions, over its standard deviation; constant dimensions
+  become 0)."""
+  if mode == "none" or not len(feats_PD):
+    return feats_PD
+  mean = feats_PD.mean(axis=0, keepdims=True)
+  std = feats_PD.std(axis=0, keepdims=True)
+  return ((feats_PD - mean) / np.where(std > 1e-6, std, 1.0)).astype(
+      np.float32)
 
 
 def default_config() -> ml_collections.ConfigDict:
@@ -71,6 +84,13 @@ def default_config() -> ml_collections.ConfigDict:
   b.expression_prob = 0.5
   b.test_stride = 0.5  # test window stride, as a fraction of M
   b.threshold = "paper"  # paper (per video) | fitted (validation subjects)
+  # none: the descriptors as they are (the paper); video: each dimension
+  # standardised over the video's own positions (removes what is constant
+  # in a video, such as the person's face; labels play no part).
+  b.feature_norm = "none"
+  # Non-maximum suppression radius: half the type's interval width, and
+  # at least this many seconds.
+  b.nms_min_s = 0.0
   # Features on disk: "" = <data_dir>/mespot_features; "none" = no cache.
   b.feature_cache_dir = ""
   b.feature_chunk = 64  # positions per jitted feature call
@@ -195,6 +215,9 @@ class TranLSTMMethod(spotting.SpottingMethod):
     if b.threshold not in THRESHOLDS:
       raise ValueError(f"tran_lstm.threshold={b.threshold!r}; expected one "
                        f"of {THRESHOLDS}")
+    if b.feature_norm not in FEATURE_NORMS:
+      raise ValueError(f"tran_lstm.feature_norm={b.feature_norm!r}; "
+                       f"expected one of {FEATURE_NORMS}")
     if not set(b.types) or not set(b.types) <= set(TYPES):
       raise ValueError(f"tran_lstm.types={tuple(b.types)}; expected a "
                        f"non-empty subset of {TYPES}")
@@ -228,21 +251,24 @@ class TranLSTMMethod(spotting.SpottingMethod):
     return features_lib.FeatureCache(root, tag)
 
   def features(self, store, v) -> np.ndarray:
-    """(P, D) descriptors of video `v` (memory, then disk, then computed)."""
+    """(P, D) descriptors of video `v` (memory, then disk, then computed),
+    normalised as `feature_norm` says."""
     frames = store.video(v)
     key = features_lib.frames_hash(frames)
     if key not in self._memory:
       b = self.block
-      self._memory[key] = self._cache().get(
+      self._memory[key] = normalise_features(self._cache().get(
           store.videos[v].video, frames, self.span(store.videos[v].fps),
-          b.feature, tuple(b.grid), b.bins, b.precision, b.feature_chunk)
+          b.feature, tuple(b.grid), b.bins, b.precision, b.feature_chunk),
+                                             b.feature_norm)
     return self._memory[key]
 
   # -------------------------------------------------------------- training
   @property
   def step_fns(self) -> steps_lib.StepFns:
-    return _step_fns(int(self.block.units),
-                     float(_bins_per_histogram(self.block)))
+    scale = (_bins_per_histogram(self.block)
+             if self.block.feature_norm == "none" else 1.0)
+    return _step_fns(int(self.block.units), float(scale))
 
   def _reference_fps(self, store) -> float:
     return float(np.median([v.fps for v in store.videos]))
@@ -335,9 +361,9 @@ class TranLSTMMethod(spotting.SpottingMethod):
     del choices
     frames = np.stack(list(crops))
     b = self.block
-    feats = features_lib.video_features(
+    feats = normalise_features(features_lib.video_features(
         frames, self.span(fps), b.feature, tuple(b.grid), b.bins,
-        b.precision, b.feature_chunk)
+        b.precision, b.feature_chunk), b.feature_norm)
     return self.score_features(variables, feats, fps, len(frames),
                                batch_size)
 
@@ -349,7 +375,8 @@ class TranLSTMMethod(spotting.SpottingMethod):
 
   # -------------------------------------------------------- thresholds
   def _radius(self, choices, typ, fps) -> int:
-    return max(1, post.frames_of(choices["interval_width"][typ], fps) // 2)
+    half = post.frames_of(choices["interval_width"][typ], fps) // 2
+    return max(1, half, int(round(self.block.nms_min_s * fps)))
 
   def fit(self, store, indices, scores, choices, criterion=None,
           absolute: bool = False) -> dict:
