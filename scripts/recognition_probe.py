@@ -13,7 +13,8 @@ strength (10 per 100 features) was set once and not tuned. It is a
 reference for the learned recognisers, as the frame-difference baseline
 is for the spotters: a model at chance where this probe is well above it
 has not learnt what the data show. Prints accuracy, UF1 and UAR (from
-counts summed over the folds, as MEGC2019).
+counts summed over the folds, as MEGC2019). The probe itself is
+`mespot_jax.metrics.probe`.
 """
 import json
 import os
@@ -25,6 +26,7 @@ import numpy as np
 from mespot_jax.data.clip_store import ClipStore
 from mespot_jax.data.clips import ClipSource
 from mespot_jax.metrics import recognition as rmetrics
+from mespot_jax.metrics.probe import loso_ridge, motion_features
 
 _DATASET = flags.DEFINE_string("dataset", "synthetic_me", "Builder name.")
 _CONFIG = flags.DEFINE_string("config", "default", "Builder config.")
@@ -33,43 +35,6 @@ _SEED = flags.DEFINE_integer("seed", -1, "Synthetic dataset seed (-1: the "
 _SIZE = flags.DEFINE_integer("image_size", 32, "Crop side read.")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "TFDS data dir.")
 _JSON = flags.DEFINE_string("json", None, "Also write the result here.")
-
-
-def motion_features(x_NTHWC: np.ndarray) -> np.ndarray:
-  """(N, D): max over frames of |frame - onset frame|, pixels in [0, 1]."""
-  x = x_NTHWC.astype(np.float32) / 255.0
-  return np.abs(x - x[:, :1]).max(1).reshape(len(x), -1)
-
-
-def loso_ridge(features_ND: np.ndarray, labels_N: np.ndarray,
-               subjects_N: np.ndarray, num_classes: int) -> np.ndarray:
-  """Leave-one-subject-out predictions of a one-vs-rest ridge regression.
-
-  Args:
-    features_ND: one row per clip.
-    labels_N: class indices (clips labelled -1 are neither trained on nor
-      predicted: their prediction is -1).
-    subjects_N: subject of each clip.
-    num_classes: classes.
-
-  Returns:
-    (N,) predicted class per clip.
-  """
-  pred = np.full(len(labels_N), -1)
-  for s in np.unique(subjects_N):
-    train = (subjects_N != s) & (labels_N >= 0)
-    test = (subjects_N == s) & (labels_N >= 0)
-    if not test.any():
-      continue
-    mean = features_ND[train].mean(0)
-    std = features_ND[train].std(0) + 1e-6
-    a = (features_ND[train] - mean) / std
-    y = np.eye(num_classes)[labels_N[train]]
-    lam = 0.1 * a.shape[1]
-    # Dual form: (A A^T + lam I)^-1 is N_train x N_train.
-    w = a.T @ np.linalg.solve(a @ a.T + lam * np.eye(len(a)), y)
-    pred[test] = np.argmax(((features_ND[test] - mean) / std) @ w, 1)
-  return pred
 
 
 def main(argv):

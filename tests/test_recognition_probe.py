@@ -1,7 +1,7 @@
 """The recognition probe's pieces: motion features and LOSO ridge."""
 import numpy as np
 
-from scripts import recognition_probe as probe
+from mespot_jax.metrics import probe
 
 
 def test_motion_feature_is_the_largest_change_from_onset():

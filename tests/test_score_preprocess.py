@@ -120,7 +120,7 @@ def test_counter_counts_faces_and_leaves_same_size_crops_alone():
                          rois=np.zeros((4, 4), np.int32), landmarks=lm,
                          transform=np.eye(2, 3, dtype=np.float32))
       for i in range(5)]
-  dep = types.SimpleNamespace(mask_face=False, image_size=32)
+  dep = types.SimpleNamespace(mask_face=False, image_size=32, method=None)
   counter = score._FaceCounter(  # pylint: disable=protected-access
       iter(frames), tqdm(disable=True), dep)
   got = np.stack(list(counter))
