@@ -17,10 +17,9 @@ Fields: `--config.tran_lstm.feature=lbp_top|hog_top|higo_top`,
 Chosen on the development set `synthetic_lv/casme2_dev` only (HOG-TOP,
 overall one_to_one F1; docs/TRAN_LSTM.md): each descriptor dimension
 standardised over its video's positions (`feature_norm=video`; without it
-the LSTM scored below chance on the held-out subjects: it learnt the
-faces), the paper's per-video threshold (better than one fitted on the
-validation subject), and a suppression radius of at least half a feature
-span (`nms_min_s`).
+the held-out frames scored below chance), the paper's per-video threshold
+(better there than one fitted on the validation subject), and a
+suppression radius of at least half a feature span (`nms_min_s`).
 
 The `:smoke` variant runs the same settings on the tiny synthetic dataset
 for a few steps.
