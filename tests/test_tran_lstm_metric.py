@@ -5,11 +5,17 @@ a truth is taken once; the apex column is used, else the middle frame;
 types are apart; F1 is the mean of the per-video F1s (f1_summed is the
 pooled one).
 """
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 
-from mespot_jax import evaluate as evaluate_cli
 from mespot_jax.metrics import intervals
 from mespot_jax.metrics.io import IntervalRow as R
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _ev(gt, pred):
@@ -85,5 +91,13 @@ def test_cli_offers_the_protocol(tmp_path):
   gt, pred = tmp_path / "gt.csv", tmp_path / "pred.csv"
   gt.write_text("video,type,onset,offset\na,micro,10,20\n")
   pred.write_text("video,type,onset,offset,apex\na,micro,1,5,12\n")
-  out = evaluate_cli.run(str(gt), str(pred), "apex_in_interval", 0.5, None)
+  # Through the command line: the CLI modules' absl flags (evaluate's
+  # --out, inspect_dataset's --out) cannot share one test process.
+  res = tmp_path / "res.json"
+  proc = subprocess.run(
+      [sys.executable, "-m", "mespot_jax.evaluate", f"--gt={gt}",
+       f"--pred={pred}", "--protocol=apex_in_interval", f"--out={res}"],
+      cwd=ROOT, capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  out = json.load(open(res))
   assert out["micro"]["tp"] == 1 and out["micro"]["f1"] == 1.0
