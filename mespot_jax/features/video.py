@@ -152,13 +152,13 @@ def frames_hash(frames) -> str:
   return h.hexdigest()[:16]
 
 
-class FeatureCache:
-  """Per-video descriptor arrays on disk.
+class ArrayCache:
+  """Per-video arrays on disk, computed on a miss (`root=None`: no cache).
 
   Layout: `root/<dataset tag>/<kind>_<parameter hash>/<video>_<pixel
   hash>.npy`, with a `params.json` beside the files saying what the
-  parameter hash stands for. `root=None` keeps nothing (computes every
-  time).
+  parameter hash stands for. Files are written atomically; an unreadable
+  file (or one of another shape than expected) is computed again.
 
   Attributes:
     root: cache folder or None.
@@ -172,17 +172,60 @@ class FeatureCache:
                                for ch in dataset_tag)
     self.hits = self.misses = 0
 
+  def folder(self, params: dict) -> str:
+    key = hashlib.sha1(json.dumps(params, sort_keys=True).encode())
+    return os.path.join(self.root, self.dataset_tag,
+                        f"{params['kind']}_{key.hexdigest()[:12]}")
+
+  def cached(self, video: str, frames, params: dict, compute,
+             shape: tuple | None = None) -> np.ndarray:
+    """`compute()` for one video, read from the cache when there.
+
+    Args:
+      video: the video's name (part of the file name).
+      frames: its frames (their pixel hash is part of the file name).
+      params: everything the array depends on, with its `kind` (JSON;
+        hashed into the folder name).
+      compute: () -> np.ndarray, called on a miss.
+      shape: the array's expected shape, checked on a hit (None: any).
+    """
+    if self.root is None:
+      self.misses += 1
+      return compute()
+    folder = self.folder(params)
+    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in video)
+    path = os.path.join(folder, f"{safe}_{frames_hash(frames)}.npy")
+    if os.path.exists(path):
+      try:
+        out = np.load(path)
+        if shape is None or out.shape == tuple(shape):
+          self.hits += 1
+          return out
+      except (OSError, ValueError):
+        pass
+      logging.warning("%s: unreadable or wrong shape; recomputing", path)
+    self.misses += 1
+    out = compute()
+    os.makedirs(folder, exist_ok=True)
+    params_path = os.path.join(folder, "params.json")
+    if not os.path.exists(params_path):
+      with atomic_path(params_path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as f:
+          json.dump(params, f, indent=2)
+    with atomic_path(path) as tmp:
+      np.save(tmp, out)
+    return out
+
+
+class FeatureCache(ArrayCache):
+  """Per-video descriptor arrays on disk (`ArrayCache`, kind = descriptor)."""
+
   @staticmethod
   def params(span, kind, grid, bins, precision) -> dict:
     return {"version": FEATURE_VERSION, "span": int(span), "kind": kind,
             "grid": [int(g) for g in grid],
             "bins": int(bins) if kind != "lbp_top" else lbp_lib.BINS,
             "precision": precision}
-
-  def folder(self, params: dict) -> str:
-    key = hashlib.sha1(json.dumps(params, sort_keys=True).encode())
-    return os.path.join(self.root, self.dataset_tag,
-                        f"{params['kind']}_{key.hexdigest()[:12]}")
 
   def get(self, video: str, frames, span: int, kind: str, grid=(1, 1),
           bins: int = 8, precision: str = "float64", chunk: int = 64
@@ -197,31 +240,8 @@ class FeatureCache:
     Returns:
       (T - span + 1, D) float32.
     """
-    if self.root is None:
-      self.misses += 1
-      return video_features(frames, span, kind, grid, bins, precision, chunk)
-    params = self.params(span, kind, grid, bins, precision)
-    folder = self.folder(params)
-    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in video)
-    path = os.path.join(folder, f"{safe}_{frames_hash(frames)}.npy")
-    if os.path.exists(path):
-      try:
-        feats = np.load(path)
-        if feats.shape == (num_positions(len(frames), span),
-                           feature_size(kind, grid, bins)):
-          self.hits += 1
-          return feats
-      except (OSError, ValueError):
-        pass
-      logging.warning("%s: unreadable or wrong shape; recomputing", path)
-    self.misses += 1
-    feats = video_features(frames, span, kind, grid, bins, precision, chunk)
-    os.makedirs(folder, exist_ok=True)
-    params_path = os.path.join(folder, "params.json")
-    if not os.path.exists(params_path):
-      with atomic_path(params_path) as tmp:
-        with open(tmp, "w", encoding="utf-8") as f:
-          json.dump(params, f, indent=2)
-    with atomic_path(path) as tmp:
-      np.save(tmp, feats)
-    return feats
+    return self.cached(
+        video, frames, self.params(span, kind, grid, bins, precision),
+        lambda: video_features(frames, span, kind, grid, bins, precision,
+                               chunk),
+        (num_positions(len(frames), span), feature_size(kind, grid, bins)))

@@ -16,9 +16,6 @@
   `fold_choices` on the fold's training and validation subjects (never the
   test subject) and declared to the audit.
 """
-import hashlib
-import json
-import logging
 import os
 
 import cv2
@@ -29,7 +26,6 @@ from mespot_jax.data import datasets
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.errors import InputError
 from mespot_jax.features import video as features_lib
-from mespot_jax.io_utils import atomic_path
 from mespot_jax.metrics import intervals as interval_metrics
 from mespot_jax.metrics.io import IntervalRow
 from mespot_jax.methods import spotting
@@ -88,20 +84,9 @@ def video_flows(grey_THW, src, dst, backend: str = "farneback",
     yield s, np.asarray(out, np.float32)
 
 
-class FlowFeatureCache:
-  """Per-video reduced flow features on disk (None root: no cache).
-
-  Attributes:
-    root: cache folder or None.
-    dataset_tag: e.g. "synthetic_lv_casme2_seed-1".
-    hits, misses: counters of `get`.
-  """
-
-  def __init__(self, root: str | None, dataset_tag: str = "data"):
-    self.root = root
-    self.dataset_tag = "".join(ch if ch.isalnum() or ch in "._-" else "_"
-                               for ch in dataset_tag)
-    self.hits = self.misses = 0
+class FlowFeatureCache(features_lib.ArrayCache):
+  """Per-video reduced flow features on disk (`features.video.ArrayCache`;
+  None root: no cache)."""
 
   def get(self, video: str, frames, kind: str, params: dict, compute):
     """`compute()` of one video, read from the cache when there.
@@ -113,34 +98,9 @@ class FlowFeatureCache:
       params: everything the features depend on (JSON; hashed).
       compute: () -> np.ndarray, called on a miss.
     """
-    if self.root is None:
-      self.misses += 1
-      return compute()
-    params = dict(params, kind=kind, version=FEATURE_VERSION)
-    key = hashlib.sha1(json.dumps(params, sort_keys=True).encode())
-    folder = os.path.join(self.root, self.dataset_tag,
-                          f"{kind}_{key.hexdigest()[:12]}")
-    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in video)
-    path = os.path.join(folder,
-                        f"{safe}_{features_lib.frames_hash(frames)}.npy")
-    if os.path.exists(path):
-      try:
-        out = np.load(path)
-        self.hits += 1
-        return out
-      except (OSError, ValueError):
-        logging.warning("%s: unreadable; recomputing", path)
-    self.misses += 1
-    out = compute()
-    os.makedirs(folder, exist_ok=True)
-    params_path = os.path.join(folder, "params.json")
-    if not os.path.exists(params_path):
-      with atomic_path(params_path) as tmp:
-        with open(tmp, "w", encoding="utf-8") as f:
-          json.dump(params, f, indent=2)
-    with atomic_path(path) as tmp:
-      np.save(tmp, out)
-    return out
+    return self.cached(video, frames,
+                       dict(params, kind=kind, version=FEATURE_VERSION),
+                       compute)
 
 
 # ------------------------------------------------------------ thresholds
