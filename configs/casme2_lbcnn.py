@@ -17,10 +17,10 @@ The `:smoke` variant runs these settings on the tiny synthetic dataset.
 from configs import common
 
 
-def get_config(variant: str = ""):
-  """The paper's settings; `variant="smoke"`: on tiny synthetic data."""
+def paper_config(dataset: str):
+  """The paper's settings on a real long-video dataset (`samm_lbcnn` too)."""
   c = common.get_config("lbcnn")
-  c.dataset.name = "cas_me2"
+  c.dataset.name = dataset
   c.dataset.image_size = 224
   c.lbcnn.roi_size = 224
   c.train.learning_rate = 1e-3
@@ -29,4 +29,10 @@ def get_config(variant: str = ""):
   c.train.steps_per_epoch = 200
   c.train.early_stopping_metric = "uar"
   c.train.patience = 5
+  return c
+
+
+def get_config(variant: str = ""):
+  """The paper's settings; `variant="smoke"`: on tiny synthetic data."""
+  c = paper_config("cas_me2")
   return common.smoke(c) if variant == "smoke" else c
