@@ -12,9 +12,5 @@ def test_audit_passes_for_flow_roi(tmp_path):
   check_audit_passes("flow_roi", tmp_path)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known bug (issue 17 open): offline scoring streams the video in "
-    "chunks and leaves NaN gaps at chunk boundaries that the method's own "
-    "curves of the same frames do not have"))
 def test_deploy_and_score_a_video_file(tmp_path):
   check_deploy_and_score("flow_roi", tmp_path)
