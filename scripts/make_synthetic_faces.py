@@ -98,7 +98,7 @@ def _read(archives: pathlib.Path | None, glob: str | None,
 def make_patch(image: np.ndarray):
   """`(patch (200, 200, 3), landmarks (68, 2))` of the photo's largest face."""
   import dlib  # pylint: disable=g-import-not-at-top
-  import face_recognition_models  # pylint: disable=g-import-not-at-top
+  from mespot_jax.face import detect  # pylint: disable=g-import-not-at-top
   detector = dlib.get_frontal_face_detector()
   boxes = detector(image, 1)
   if not boxes:
@@ -116,8 +116,7 @@ def make_patch(image: np.ndarray):
   padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REFLECT)
   patch = np.ascontiguousarray(
       padded[y0 + pad:y0 + pad + _PATCH, x0 + pad:x0 + pad + _PATCH])
-  predictor = dlib.shape_predictor(
-      face_recognition_models.pose_predictor_model_location())
+  predictor = dlib.shape_predictor(detect.shape_predictor_path())
   inner = detector(patch, 1)
   if not inner:
     raise SystemExit("no face found on the patch")

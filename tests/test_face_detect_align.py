@@ -248,3 +248,16 @@ def test_face_mask_keeps_face_and_forehead_drops_background():
   crop = np.full((size, size, 1), 200, np.uint8)
   masked = align.mask_crop(crop, lm)
   assert masked[0, 0, 0] == 0 and masked[int(lm[30, 1]), int(lm[30, 0]), 0] > 190
+
+
+def test_landmark_model_found_without_pkg_resources():
+  """setuptools >= 81 has no `pkg_resources` (face_recognition_models'
+  `__init__` imports it): the predictor still loads."""
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  code = ("import sys; sys.modules['pkg_resources'] = None\n"
+          "from mespot_jax.face import detect\n"
+          "detect.LandmarkPredictor(); print('ok')")
+  proc = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                        text=True, timeout=120)
+  assert proc.returncode == 0 and "ok" in proc.stdout, proc.stderr[-800:]

@@ -10,9 +10,11 @@ the predictor work on the grey image (converted with cv2), so grey and colour
 inputs give the same boxes and landmarks.
 """
 
+import importlib.util
+import os
+
 import cv2
 import dlib
-import face_recognition_models
 import numpy as np
 
 from mespot_jax.errors import InputError
@@ -22,6 +24,24 @@ from mespot_jax.face import align
 # face; these factors (measured on skimage's astronaut photograph) turn it
 # into a dlib-like box, which the shape predictor was trained on.
 _HAAR_TO_DLIB = (0.03, 0.17, 0.92)  # x shift, y shift, size (box fractions)
+
+
+def shape_predictor_path() -> str:
+  """The 68-point model file of the installed `face_recognition_models`.
+
+  Found without importing the package: its `__init__` imports
+  `pkg_resources`, which setuptools 81 and newer no longer ship (installing
+  torch, say, upgrades setuptools).
+  """
+  spec = importlib.util.find_spec("face_recognition_models")
+  if spec is None or not spec.submodule_search_locations:
+    raise InputError("the face_recognition_models package is not installed "
+                     "(pip install face-recognition-models)")
+  path = os.path.join(list(spec.submodule_search_locations)[0], "models",
+                      "shape_predictor_68_face_landmarks.dat")
+  if not os.path.exists(path):
+    raise InputError(f"{path} is missing: reinstall face-recognition-models")
+  return path
 
 
 def as_grey(image, where="image"):
@@ -135,7 +155,7 @@ class LandmarkPredictor:
       model_path: a dlib .dat model; default the 68-point model of
         `face_recognition_models`.
     """
-    path = model_path or face_recognition_models.pose_predictor_model_location()
+    path = model_path or shape_predictor_path()
     self._predictor = dlib.shape_predictor(path)
 
   def __call__(self, image, box):
