@@ -1,0 +1,221 @@
+"""Liu et al.: a part-based recogniser with EMR and adversarial adaptation.
+
+The method plug-in (`config.method = "partnet"`; fields in
+`config.partnet`). The model (`models/partnet.py`): ResNet18 on the
+onset->apex optical flow, part heads (top and bottom halves of the last
+feature map, a classifier each and one on their concatenated reductions)
+and a domain discriminator behind a gradient reversal layer. The data
+(`methods/partnet_data.py`): TV-L1 flows of the micro-expression clips,
+magnified by EVM with EMR; a macro-expression source (CK+, or the CK+-like
+synthetic set) in the same classes, reduced to the frame halfway to its
+apex with EMR, batched with the target clips.
+
+The loss of a batch: L_t + L_b + L_c (softmax cross-entropy of the top,
+bottom and concatenated classifiers, over the source and target examples
+of the batch) + L_adv (binary cross-entropy of the discriminator, macro vs
+micro); the reversal turns the encoder's share of L_adv into the paper's
+-lambda L_adv, lambda on Ganin and Lempitsky's schedule over training
+(`partnet.adv_weight` its final value).
+
+The paper's Table I rows and the ablations are switches:
+
+  partnet.parts        top/bottom heads (False: one global head)
+  partnet.emr          magnify the micro clips, reduce the macro ones
+  partnet.adversarial  the discriminator and its loss
+  partnet.source.name  the macro source ("none": target only)
+
+"Part + EMR" is `adversarial=False`; "Part + Adversarial + EMR" all on.
+Everything else (folds, validation-subject early stopping, calibration,
+UF1/UAR summed over folds, the oracle) is the recognition task's. Scores
+come per head: `model` (the concatenated classifier, the headline),
+`top` and `bottom` (the part classifiers) when the parts are on.
+"""
+import functools
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+
+from mespot_jax.errors import InputError
+from mespot_jax.methods import partnet_data
+from mespot_jax.methods import recognition
+from mespot_jax.models.partnet import PartNet
+from mespot_jax.train import inference
+from mespot_jax.train import steps as steps_lib
+
+HEADS = ("top", "bottom", "concat")
+
+
+def default_config() -> ml_collections.ConfigDict:
+  """The block: the paper's settings where it gives them (module doc)."""
+  b = ml_collections.ConfigDict()
+  b.parts = True
+  b.emr = True
+  b.adversarial = True
+  b.adv_weight = 1.0  # lambda's final value (Ganin and Lempitsky: 1)
+  b.flow = "tvl1"  # tvl1 | farneback
+  b.flow_size = 0  # side of the flow; 0 = the crops' (dataset.image_size)
+  b.strain = False  # optical strain as a third input channel
+  b.flip = True  # left-right flips of training flows (u negated)
+  # EVM of the micro clips (EMR): the ideal band-pass over the clip's
+  # frames, band in cycles per clip (the frames taken as evenly spaced).
+  b.evm = ml_collections.ConfigDict()
+  b.evm.alpha = 10.0
+  b.evm.band = (0.5, 3.0)
+  b.evm.levels = 0  # 0 = MIT's automatic pyramid height
+  b.source = ml_collections.ConfigDict()
+  b.source.name = "synthetic_ckplus_like"  # | ck_plus | none
+  b.source.config = ""  # builder config of a recorded source
+  b.source.manual_dir = ""  # where the licensed CK+ release lies
+  b.source.fraction = 0.5  # share of each training batch from the source
+  b.source.subjects = 8  # synthetic source only
+  b.source.clips_per_subject = 12
+  b.source.align_size = 64  # synthetic: aligned at the stored crop size
+  b.model = ml_collections.ConfigDict()
+  b.model.width = 64  # ResNet18
+  b.model.reduce_features = 256
+  b.model.disc_features = 256
+  b.model.pretrained = ""  # torchvision resnet18 .npz; "" = from scratch
+  b.model.dtype = "float32"
+  return b
+
+
+def _ce(logits, batch):
+  ce = optax.softmax_cross_entropy_with_integer_labels(logits, batch["y"])
+  w = batch["w"]
+  return (ce * w).sum() / jnp.maximum(w.sum(), 1.0)
+
+
+def part_loss(outputs, batch):
+  """L_t + L_b + L_c (+ L_adv on training batches, which carry `d`)."""
+  loss = sum(_ce(outputs[h], batch) for h in HEADS if h in outputs)
+  if "domain" in outputs and "d" in batch:
+    bce = optax.sigmoid_binary_cross_entropy(outputs["domain"], batch["d"])
+    w = batch["w"]
+    loss = loss + (bce * w).sum() / jnp.maximum(w.sum(), 1.0)
+  return loss
+
+
+def _inputs(batch, train: bool):
+  del train
+  x = {"x": jnp.asarray(batch["x"], jnp.float32)}
+  if "lam" in batch:
+    x["lam"] = jnp.asarray(batch["lam"], jnp.float32)
+  return x
+
+
+def _scores(outputs):
+  return jax.nn.softmax(outputs["concat"])
+
+
+class PartNetMethod(recognition.RecognitionMethod):
+  """The part-based recogniser (module docstring)."""
+  name = "partnet"
+
+  @classmethod
+  def default_config(cls):
+    return default_config()
+
+  @classmethod
+  def smoke(cls, block):
+    block.model.width = 4
+    block.model.reduce_features = 8
+    block.model.disc_features = 8
+    block.flow_size = 40  # the part heads need >= 33 px
+    block.source.subjects = 2
+    block.source.clips_per_subject = 3
+    block.source.align_size = 32
+    if block.source.name != "none":
+      block.source.name = "synthetic_ckplus_like"
+      block.source.config = ""
+      block.source.manual_dir = ""
+
+  @property
+  def model(self) -> PartNet:
+    m = self.block.model
+    return PartNet(num_classes=int(self.config.dataset.num_classes),
+                   width=int(m.width), parts=bool(self.block.parts),
+                   adversarial=bool(self.block.adversarial),
+                   reduce_features=int(m.reduce_features),
+                   disc_features=int(m.disc_features),
+                   dtype=jnp.dtype(m.dtype), pretrained=str(m.pretrained))
+
+  @property
+  def step_fns(self):
+    return _step_fns(self.model)
+
+  # ------------------------------------------------------------------ data
+  def _check(self, store):
+    if store.channels != 1:
+      raise InputError("partnet computes flows of grey frames; set "
+                       "--config.dataset.grey=True")
+    if self.block.adversarial and self.block.source.name == "none":
+      raise InputError("partnet.adversarial needs a macro source; set "
+                       "partnet.source.name or partnet.adversarial=False")
+
+  def flows(self, store) -> np.ndarray:
+    """(N, S, S, C) onset->apex flows of the store's clips."""
+    self._check(store)
+    return partnet_data.target_flows(store, self.block)
+
+  def make_sampler(self, store, folds):
+    if store.num_classes != self.config.dataset.num_classes:
+      raise ValueError(
+          f"dataset.num_classes={self.config.dataset.num_classes} but "
+          f"{self.config.dataset.name} has {store.num_classes} classes "
+          f"{store.classes}; set --config.dataset.num_classes="
+          f"{store.num_classes}")
+    x = self.flows(store)
+    xs, ys = partnet_data.source_flows(self.config, self.block, store)
+    return partnet_data.PartSampler(
+        store, folds, x, xs, ys, fraction=self.block.source.fraction,
+        balance=bool(self.config.train.balance_classes),
+        flip=bool(self.block.flip), adv_weight=self.block.adv_weight,
+        seed=self.config.seed)
+
+  def example_input(self, store):
+    size = int(self.block.flow_size) or store.image_size
+    c = 3 if self.block.strain else 2
+    return {"x": jnp.zeros((1, size, size, c), jnp.float32),
+            "lam": jnp.zeros((), jnp.float32)}
+
+  # ---------------------------------------------------------------- scores
+  def score(self, variables, store, indices, choices) -> dict:
+    """{"model": concatenated classifier, "top", "bottom": the part
+    classifiers (with parts)}: {clip index: class probabilities}."""
+    del choices
+    x_all = self.flows(store)
+    predict = _predict_heads(self.step_fns)
+    bs = inference.resolve_batch_size(self.config.eval.score_batch_size)
+    heads = HEADS if self.block.parts else ("concat",)
+    out = {h: {} for h in heads}
+    ids = list(indices)
+    for start in range(0, len(ids), bs):
+      part = ids[start:start + bs]
+      x = np.zeros((bs,) + x_all.shape[1:], np.float32)
+      x[:len(part)] = x_all[part]
+      p = jax.device_get(predict(variables, {"x": x}))
+      for h in heads:
+        out[h].update({i: np.asarray(p[h][j], np.float32)
+                       for j, i in enumerate(part)})
+    res = {"model": out.pop("concat")}
+    res.update(out)
+    return res
+
+
+@functools.lru_cache(maxsize=None)
+def _step_fns(model: PartNet) -> steps_lib.StepFns:
+  return steps_lib.StepFns(model, _inputs, part_loss, _scores)
+
+
+@functools.lru_cache(maxsize=None)
+def _predict_heads(fns: steps_lib.StepFns):
+  """jit((variables, batch) -> {head: probabilities})."""
+
+  def predict(variables, batch):
+    out = fns.model.apply(variables, fns.inputs(batch, False), train=False)
+    return {h: jax.nn.softmax(out[h]) for h in HEADS if h in out}
+
+  return jax.jit(predict)
