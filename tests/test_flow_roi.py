@@ -13,6 +13,7 @@ from configs import synthetic_flow_roi
 from mespot_jax import experiment, methods
 from mespot_jax.methods import flow_roi
 from mespot_jax.metrics.io import IntervalRow
+from mespot_jax.spotting import flow_features as ff
 from tests import fake_spotting
 
 
@@ -66,6 +67,22 @@ def test_intervals_typed_by_width_and_micro_wins():
   assert [(r.type, r.onset) for r in kept] == [("micro", 45), ("macro", 83)]
   off = _method(micro_wins=False)
   assert len(off.resolve_types(rows, fps)) == 3
+
+
+def test_peaks_closer_than_the_merge_gap_are_one_interval():
+  assert ff.merge_runs([(10, 12), (15, 20), (30, 31)], 2) == [
+      (10, 20), (30, 31)]  # 2 frames (13, 14) between: joined; 9: not
+  assert ff.merge_runs([(10, 12), (16, 20)], 2) == [(10, 12), (16, 20)]
+  assert ff.merge_runs([(10, 12), (15, 20)], 0) == [(10, 12), (15, 20)]
+  fps = 30.0
+  curve = np.zeros(200)
+  curve[100:110] = 1.0  # rise
+  curve[115:125] = 1.0  # fall, 5 frames later
+  k = _method().k("macro", fps)
+  assert _method().intervals(curve, "macro", 0.5, fps, {}) == [
+      (101 - k, 110), (116 - k, 125)]
+  merged = _method(merge_gap_s=0.2)  # 6 frames at 30 fps
+  assert merged.intervals(curve, "macro", 0.5, fps, {}) == [(101 - k, 125)]
 
 
 def test_runs_through_the_runner_with_nothing_trained(tmp_path):

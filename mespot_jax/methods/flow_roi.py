@@ -50,6 +50,10 @@ def default_config() -> ml_collections.ConfigDict:
   b.k_s = ml_collections.ConfigDict({"micro": 0.2, "macro": 0.6})
   b.smooth_s = 0.0  # moving average of the score curve (seconds; 0 = off)
   b.extend = 1.0  # intervals start this many k before their first frame
+  # Peaks closer than this (seconds between one's end and the next one's
+  # start) are one interval: the rise and the fall of one expression
+  # against the sliding reference are two peaks. 0 = no merging.
+  b.merge_gap_s = 0.0
   b.threshold_rule = "relative"  # relative | absolute
   b.micro_max_s = 0.5
   b.micro_wins = True  # drop macro intervals that overlap a micro one
@@ -171,14 +175,16 @@ class FlowROI(ff.TrainingFreeSpotter):
     return bad
 
   def intervals(self, curve_T, typ, value, fps, choices):
-    """Peaks (runs above the threshold) from `extend` k before their first
-    frame to their last, kept when their width fits the type."""
+    """Peaks (runs above the threshold, joined across gaps of at most
+    `merge_gap_s`) from `extend` k before their first frame to their last,
+    kept when their width fits the type."""
     del choices
     thr = ff.threshold_of(curve_T, self.block.threshold_rule, value)
     ext = int(round(self.k(typ, fps) * float(self.block.extend)))
     limit = float(self.block.micro_max_s) * fps
     out = []
-    for a, z in ff.runs_above(curve_T, thr):
+    gap = int(round(float(self.block.merge_gap_s) * fps))
+    for a, z in ff.merge_runs(ff.runs_above(curve_T, thr), gap):
       on, off = max(1, a + 1 - ext), int(z + 1)
       if (off - on + 1 <= limit) == (typ == "micro"):
         out.append((on, off))

@@ -127,6 +127,18 @@ def runs_above(s_T, thr: float) -> list[tuple[int, int]]:
   return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1) - 1))
 
 
+def merge_runs(runs, gap: int) -> list[tuple[int, int]]:
+  """Runs (0-based inclusive, in order) joined where at most `gap` frames
+  lie between one's end and the next one's start (`gap` 0: unchanged)."""
+  out = []
+  for a, z in runs:
+    if out and gap > 0 and a - out[-1][1] - 1 <= gap:
+      out[-1] = (out[-1][0], z)
+    else:
+      out.append((a, z))
+  return out
+
+
 def candidate_values(rule: str, curves, num: int = 41) -> np.ndarray:
   """Grid of threshold parameters to search: p in [0, 1] ("relative"), or
   quantiles of the pooled scores of `curves` ("absolute")."""
