@@ -95,6 +95,10 @@ def magnify_clips(frames_NT_SS: np.ndarray, e) -> np.ndarray:
   """EVM of every clip over its frames (module docstring); clipped [0, 1]."""
   t = frames_NT_SS.shape[1]
   low, high = (float(b) for b in e.band)
+  if not 0 < low < high < t / 2:
+    raise InputError(f"partnet.evm.band={tuple(e.band)} (cycles per clip) "
+                     f"must satisfy 0 < low < high < {t / 2} for clips of "
+                     f"{t} frames (dataset.clip_frames)")
   out = np.empty_like(frames_NT_SS)
   for i, clip in enumerate(frames_NT_SS):
     out[i] = np.clip(np.asarray(evm.magnify(

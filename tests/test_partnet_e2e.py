@@ -1,0 +1,113 @@
+"""End to end: the part-based recogniser through the command line, its
+ablations, the leakage audit, and the MEGC2019 config on the dummy
+composite and CK+ releases."""
+import json
+import os
+import subprocess
+import sys
+
+import jax
+import pytest
+
+from configs import megc2019_partnet
+from configs import synthetic_partnet
+from mespot_jax import audit
+from mespot_jax import experiment
+from mespot_jax import methods
+from mespot_jax.methods import partnet_data
+
+pytestmark = pytest.mark.slow
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DUMMY = os.path.join(ROOT, "data_builders", "{}", "dummy_data")
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+  return str(tmp_path_factory.mktemp("tfds"))
+
+
+def test_cli_smoke_trains_with_adversary_and_emr(data_dir, tmp_path):
+  workdir = str(tmp_path / "run")
+  proc = subprocess.run(
+      [sys.executable, "-m", "mespot_jax.main",
+       "--config=configs/synthetic_partnet.py:smoke",
+       f"--config.dataset.data_dir={data_dir}", f"--workdir={workdir}"],
+      cwd=ROOT, capture_output=True, text=True, timeout=600)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  for head in ("model", "top", "bottom"):  # the summary's rows
+    assert any(line.startswith(head) for line in proc.stdout.splitlines())
+  metrics = json.load(open(os.path.join(workdir, "metrics.json")))
+  config = json.load(open(os.path.join(workdir, "config.json")))
+  assert config["partnet"]["adversarial"] and config["partnet"]["emr"]
+  assert config["partnet"]["source"]["name"] == "synthetic_ckplus_like"
+  assert metrics["method"] == "partnet"
+  for head in ("model", "top", "bottom"):
+    m = metrics[head]
+    assert 0 <= m["uf1"] <= 1 and 0 <= m["uar"] <= 1
+    assert m["num_samples"] == 24  # synthetic_me/tiny: 4 subjects x 6
+  assert len(metrics["folds"]) == 4
+  assert "uf1" in metrics["oracle"]["epoch_and_fitted_on_test"]
+
+
+def test_ablations_change_the_model_and_run(data_dir, tmp_path):
+  config = synthetic_partnet.get_config("no_parts,no_emr,no_adversary,smoke")
+  config.dataset.data_dir = data_dir
+  config.train.test_folds = ("s01",)
+  method = methods.get(config)
+  store = experiment.datasets.open_store(config, "recognition")
+  v = method.model.init(jax.random.key(0),
+                        method.example_input(store), train=False)
+  names = set(v["params"])
+  assert names == {"backbone", "reduce", "cls_concat"}  # no parts, no disc
+  full = methods.get(synthetic_partnet.get_config("smoke"))
+  v_full = full.model.init(jax.random.key(0),
+                           full.example_input(store), train=False)
+  assert {"reduce_top", "cls_bottom", "disc_hidden"} <= set(v_full["params"])
+  # EMR off: the plain onset->apex flow, smaller than the magnified one.
+  plain = abs(method.flows(store)).mean()
+  assert abs(full.flows(store)).mean() > 1.5 * plain
+  metrics = experiment.run(config, str(tmp_path / "run"), store=store)
+  assert set(k for k in ("model", "top", "bottom") if k in metrics) == {
+      "model"}
+  assert len(metrics["folds"]) == 1
+  assert 0 <= metrics["model"]["uf1"] <= 1
+
+
+def test_audit_passes(data_dir, tmp_path):
+  config = synthetic_partnet.get_config("smoke")
+  config.dataset.data_dir = data_dir
+  record = audit.audit(config, str(tmp_path / "audit"), fold_indices=(0,))
+  assert record["passed"], record["moved"]
+  checked = {r["choice"] for r in record["checked"]}
+  assert {"epoch", "weights", "bias[model]", "bias[top]"} <= checked
+
+
+def test_megc2019_config_on_the_dummy_releases(tmp_path):
+  config = megc2019_partnet.get_config()
+  assert config.train.folds == "loso" and config.dataset.num_classes == 3
+  assert config.partnet.source.name == "ck_plus"
+  config.dataset.data_dir = str(tmp_path / "tfds")
+  config.dataset.manual_dir = DUMMY.format("megc2019_composite")
+  config.partnet.source.manual_dir = DUMMY.format("ck_plus")
+  config.dataset.image_size = 40
+  config.dataset.loader_threads = 1
+  methods.get_class("partnet").smoke(config.partnet)
+  config.partnet.source.name = "ck_plus"  # smoke swaps it: restore
+  config.partnet.source.config = "112_grey"
+  config.partnet.source.manual_dir = DUMMY.format("ck_plus")
+  config.partnet.flow_size = 0
+  config.train.batch_size = 4
+  config.train.num_epochs = 1
+  config.train.steps_per_epoch = 2
+  config.train.num_val_subjects = 1
+  config.train.val_samples = 8
+  config.eval.plots = False
+  store = experiment.datasets.open_store(config, "recognition")
+  config.train.test_folds = (store.subjects[0],)
+  xs, ys = partnet_data.source_flows(config, config.partnet, store)
+  assert len(xs) == len(ys) > 0 and xs.shape[1:] == (40, 40, 2)
+  metrics = experiment.run(config, str(tmp_path / "run"), store=store)
+  assert metrics["dataset"] == "megc2019_composite"
+  assert 0 <= metrics["model"]["uf1"] <= 1
+  assert len(metrics["folds"]) == 1
