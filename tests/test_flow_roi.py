@@ -46,6 +46,9 @@ def test_head_motion_is_removed():
 def _method(**block):
   config = synthetic_flow_roi.get_config("smoke")
   config.flow_roi.cache_dir = "none"
+  # The hand-worked answers are for these (the method's defaults).
+  config.flow_roi.k_s.micro, config.flow_roi.k_s.macro = 0.2, 0.6
+  config.flow_roi.extend, config.flow_roi.merge_gap_s = 1.0, 0.0
   for k, v in block.items():
     config.flow_roi[k] = v
   return methods.get(config)
