@@ -10,19 +10,26 @@ that supplies what differs. The steps:
     validation and held-out units, choices fitted on the validation units,
     predictions of the held-out units -> evaluation -> report.
 
+Several processes (`mespot_jax.distributed`) run this same function; the
+checkpoints under `workdir` are written by all of them, the report (every
+file but the checkpoints) by process 0 only.
+
 The oracle (`train.oracle`) repeats the last steps with each fold's epoch
 and fitted choices picked on its own test subject, as leaky code does, and
 reports the result apart (`metrics["oracle"]`), never as the headline.
 """
 import logging
 import os
+import shutil
 
 import jax
 import ml_collections
 
+from mespot_jax import distributed
 from mespot_jax import methods
 from mespot_jax.data import datasets
 from mespot_jax.data import folds as folds_lib
+from mespot_jax.errors import InputError
 from mespot_jax.io_utils import atomic_write
 from mespot_jax.train import loop as loop_lib
 
@@ -86,23 +93,33 @@ def run(config: ml_collections.ConfigDict, workdir: str,
   """
   from mespot_jax.report import report as report_lib  # pylint: disable=g-import-not-at-top
   method = methods.get(config)
+  if config.train.deploy and jax.process_count() > 1:
+    raise InputError("train.deploy=True runs in one process; train the "
+                     "deploy model without --multihost")
   os.makedirs(workdir, exist_ok=True)
-  with atomic_write(os.path.join(workdir, "config.json")) as f:
+  # Process 0 writes the report; the others write theirs to a scratch dir.
+  out_dir = distributed.report_dir(workdir)
+  with atomic_write(os.path.join(out_dir, "config.json")) as f:
     f.write(config.to_json_best_effort(indent=2))
-  store = (store if store is not None
-           else datasets.open_store(config, method.task))
+  if store is None:
+    # Process 0 builds a missing dataset before the others open it.
+    if not distributed.is_primary():
+      distributed.barrier("mespot_open_store")
+    store = datasets.open_store(config, method.task)
+    if distributed.is_primary():
+      distributed.barrier("mespot_open_store")
   folds = make_folds(config, store, method)
   logging.info("%s with %s: %d videos, %d folds, %dx%dx%d crops",
                method.name, config.dataset.name, len(store.videos),
                len(folds), store.image_size, store.image_size, store.channels)
-  writer = report_lib.make_writer(workdir)
+  writer = report_lib.make_writer(out_dir)
   result = loop_lib.train_folds(config, method,
                                 method.make_sampler(store, folds), folds,
                                 workdir, writer)
   outputs, rows = [], []
   for fold, variables in zip(folds, result.best_variables):
     out = evaluate_fold(method, store, fold, variables)
-    method.save_scores(workdir, store, out)
+    method.save_scores(out_dir, store, out)
     row = {"fold": fold.index, "test_subject": fold.test_subject,
            "val_subjects": list(fold.val_subjects),
            "best_epoch": result.best_epoch[fold.index],
@@ -121,8 +138,11 @@ def run(config: ml_collections.ConfigDict, workdir: str,
   if result.oracle_variables is not None:
     metrics["oracle"] = oracle_block(method, store, folds, result, outputs)
   metrics["history"] = result.history
-  method.write_metrics(workdir, metrics, writer)
-  method.write_report(workdir, metrics, store, outputs, writer)
+  method.write_metrics(out_dir, metrics, writer)
+  method.write_report(out_dir, metrics, store, outputs, writer)
+  if out_dir != workdir:
+    writer.close()
+    shutil.rmtree(out_dir, ignore_errors=True)
   if config.train.deploy:
     from mespot_jax import deploy  # pylint: disable=g-import-not-at-top
     deploy.train_deploy_model(config, workdir, store, method)
