@@ -2,12 +2,19 @@
 
   python -m mespot_jax.main --config=configs/synthetic_3dcnn.py
       [--config.train.num_epochs=5] [--workdir=runs/synthetic]
-      [--compilation_cache=DIR]
+      [--compilation_cache=DIR] [--multihost]
 
 Writes metrics.json, predictions.csv, plots, TensorBoard events and orbax
 checkpoints to the workdir and resumes from it when it holds a checkpoint.
 XLA's compiled programs are kept in `<workdir>/jax_cache` (JAX's persistent
 compilation cache), so a resumed run does not compile again.
+
+Several hosts (`mespot_jax.distributed`): with `--multihost`, or when the
+environment describes a job of several processes (SLURM, Open MPI, or
+JAX_COORDINATOR_ADDRESS + JAX_NUM_PROCESSES + JAX_PROCESS_ID), every
+process runs this same command with the same --workdir (a shared file
+system); the fold axis is sharded over all processes' devices, checkpoints
+are written by all of them and reports by process 0.
 """
 import logging as std_logging
 import os
@@ -28,6 +35,11 @@ _WORKDIR = flags.DEFINE_string(
 _CACHE = flags.DEFINE_string(
     "compilation_cache", None, "JAX persistent compilation cache folder "
     "(default: <workdir>/jax_cache; 'none' turns it off).")
+_MULTIHOST = flags.DEFINE_bool(
+    "multihost", False, "Start jax.distributed (several hosts: TPU pods, "
+    "SLURM, or JAX_COORDINATOR_ADDRESS/JAX_NUM_PROCESSES/JAX_PROCESS_ID); "
+    "also started without the flag when the environment describes several "
+    "processes.")
 
 
 class _QuietLibraries(std_logging.Filter):
@@ -49,6 +61,8 @@ def main(argv):
       "runs", os.path.splitext(os.path.basename(
           config_flags.get_config_filename(flags.FLAGS["config"])))[0])
   logging.get_absl_handler().addFilter(_QuietLibraries())
+  from mespot_jax import distributed  # pylint: disable=g-import-not-at-top
+  distributed.initialize(_MULTIHOST.value)
   cache = _CACHE.value or os.path.join(workdir, "jax_cache")
   if cache != "none":
     import jax  # pylint: disable=g-import-not-at-top

@@ -7,7 +7,15 @@ training and validation batches and its validation metrics.
 Folds are a leading axis of a stacked train state. `folds_per_step` folds
 share one `jit(vmap(train_step))` call (a chunk); chunks run one after the
 other on the same compiled step. On several devices the fold axis of a
-chunk is sharded with `NamedSharding(mesh, P("fold"))`.
+chunk is sharded with `NamedSharding(mesh, P("fold"))` over a global mesh of
+every process's devices (several hosts: `mespot_jax.distributed`); each
+process feeds its own shards from its own copy of the sampler (the same
+batches in every process) and reads back the other processes' shards of the
+losses with an all-gather.
+
+While the step runs (JAX dispatches it asynchronously), the next batch of
+the epoch is drawn from the sampler and put on the devices; the time spent
+blocked on the sampler is in `TrainResult.timing`.
 
 Per fold, early stopping (`train.early_stopping`) watches one of the
 method's validation metrics (`train.early_stopping_metric`) on a fixed
@@ -31,6 +39,7 @@ import dataclasses
 import logging
 import math
 import os
+import time
 
 import grain
 import jax
@@ -39,6 +48,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 from tqdm import tqdm
 
+from mespot_jax import distributed
 from mespot_jax.train import checkpoint as ckpt_lib
 from mespot_jax.train import early_stopping
 from mespot_jax.train import plateau
@@ -68,6 +78,10 @@ class TrainResult:
     oracle_variables: per fold, the weights of the epoch whose oracle
       metric (test subject) was best; None without the oracle.
     oracle_epoch: per fold, that epoch; None without the oracle.
+    timing: seconds of this call's training steps: "steps" (how many),
+      "total_s" (wall time of the step loop, validation excluded) and
+      "data_wait_s" (blocked drawing batches from the sampler and putting
+      them on the devices); None when nothing trained.
   """
   best_variables: list
   history: list
@@ -75,6 +89,7 @@ class TrainResult:
   best_val_loss: list
   oracle_variables: list | None = None
   oracle_epoch: list | None = None
+  timing: dict | None = None
 
 
 def untrained_result(config, folds) -> TrainResult:
@@ -95,10 +110,14 @@ def folds_per_step(requested: int, num_folds: int) -> int:
   """Folds per compiled step: `requested`, or 1 on CPU / all elsewhere.
 
   On CPU vmapping folds is no faster than looping (PERFORMANCE_NOTES.md);
-  on accelerators it fills the chip. With several devices the chunk is
-  rounded up to a multiple of the device count so it shards evenly.
+  on accelerators it fills the chip. With several processes the CPU default
+  is one fold per device (the folds are spread over the hosts). With
+  several devices the chunk is rounded up to a multiple of the device
+  count so it shards evenly.
   """
-  n = requested or (1 if jax.default_backend() == "cpu" else num_folds)
+  cpu_default = jax.device_count() if jax.process_count() > 1 else 1
+  n = requested or (cpu_default if jax.default_backend() == "cpu"
+                    else num_folds)
   n = max(1, min(n, num_folds))
   devices = jax.device_count()
   if devices > 1 and n > 1:
@@ -107,15 +126,26 @@ def folds_per_step(requested: int, num_folds: int) -> int:
 
 
 def _fold_sharding(chunk: int):
+  """The fold axis over every process's devices, when the chunk divides
+  evenly; with several processes otherwise replicated (each process then
+  runs every fold of the chunk); None in one process."""
   devices = jax.device_count()
   if devices > 1 and chunk % devices == 0:
     mesh = Mesh(np.array(jax.devices()), ("fold",))
     return NamedSharding(mesh, P("fold"))
+  if jax.process_count() > 1:
+    return NamedSharding(Mesh(np.array(jax.devices()), ("fold",)), P())
   return None
 
 
 def _put(tree, sharding):
   return jax.device_put(tree, sharding) if sharding is not None else tree
+
+
+def _put_batch(batch, sharding):
+  """A batch on the devices: sharded, or on the default device (so the
+  copy to the device overlaps the step that is running)."""
+  return jax.device_put(batch, sharding)
 
 
 def _pad_folds(a: np.ndarray, k_pad: int) -> np.ndarray:
@@ -133,7 +163,7 @@ def _chunk_batch(batch, c, chunk, k_pad):
 
 def _host_rows(tree_list, chunk, k):
   """Per fold host copies of the rows of chunk-stacked trees."""
-  host = [jax.device_get(b) for b in tree_list]
+  host = [distributed.to_host(b) for b in tree_list]
   out = []
   for f in range(k):
     c, r = divmod(f, chunk)
@@ -172,9 +202,11 @@ def train_folds(config, method, sampler, folds, workdir: str, writer=None,
   fold_ids += [fold_ids[-1]] * (k_pad - k)
   sharding = _fold_sharding(chunk)
   impl = state_lib.rng_impl(tc.dropout_rng_impl)
+  sharded = sharding is not None and sharding.spec == P("fold")
   logging.info("%d folds in %d chunk(s) of %d per compiled step on %d %s "
-               "device(s)%s", k, n_chunks, chunk, jax.device_count(),
-               jax.default_backend(), ", fold axis sharded" if sharding else "")
+               "device(s) in %d process(es)%s", k, n_chunks, chunk,
+               jax.device_count(), jax.default_backend(), jax.process_count(),
+               ", fold axis sharded" if sharded else "")
   watched = tc.early_stopping_metric
   modes = dict(method.metric_modes, loss="min")
   if watched != "none" and watched not in modes:
@@ -254,8 +286,9 @@ def train_folds(config, method, sampler, folds, workdir: str, writer=None,
     out = [eval_fn(state_lib.variables_of(states[c]),
                    _put(_chunk_batch(batch, c, chunk, k_pad), sharding))
            for c in range(n_chunks)]
-    loss = np.concatenate([np.asarray(l) for l, _ in out]).astype(np.float64)
-    scores = np.concatenate([np.asarray(p) for _, p in out])
+    out = distributed.to_host(out)
+    loss = np.concatenate([l for l, _ in out]).astype(np.float64)
+    scores = np.concatenate([p for _, p in out])
     padded = {key: _pad_folds(np.asarray(v), k_pad)
               for key, v in batch.items()}
     return {"loss": loss, **method.val_metrics(scores, padded)}
@@ -266,7 +299,14 @@ def train_folds(config, method, sampler, folds, workdir: str, writer=None,
       trees[c] = steps_lib.select(jnp.asarray(mask[sl]),
                                   state_lib.variables_of(states[c]), trees[c])
 
+  def next_batch():
+    """The next batch from the sampler, one device-put tree per chunk."""
+    batch = next(data_iter)
+    return [_put_batch(_chunk_batch(batch, c, chunk, k_pad), sharding)
+            for c in range(n_chunks)]
+
   steps_run = 0
+  data_wait_s = steps_s = 0.0
   bar = tqdm(total=total_steps, initial=start_epoch * spe, unit="step",
              desc=f"training {k} fold(s)", dynamic_ncols=True, disable=None)
   try:
@@ -275,18 +315,26 @@ def train_folds(config, method, sampler, folds, workdir: str, writer=None,
       if not active.any():
         break
       losses = np.zeros(k_pad)
+      t = epoch_t0 = time.perf_counter()
+      batches = next_batch()
+      data_wait_s += time.perf_counter() - t
       for s in range(spe):
-        batch = next(data_iter)
         step_losses = []
         for c in range(n_chunks):
           sl = slice(c * chunk, (c + 1) * chunk)
           if not active[sl].any():  # stopped folds: nothing would change
             step_losses.append(np.zeros(chunk))
             continue
-          b = _put(_chunk_batch(batch, c, chunk, k_pad), sharding)
-          states[c], metrics = train_step(states[c], b, jnp.asarray(active[sl]))
+          states[c], metrics = train_step(states[c], batches[c],
+                                          jnp.asarray(active[sl]))
           step_losses.append(metrics["loss"])
-        step_loss = np.concatenate([np.asarray(l) for l in step_losses])
+        # Prefetch while the step runs; never past the epoch's last step, so
+        # the iterator state saved with the epoch's checkpoint is exact.
+        if s + 1 < spe:
+          t = time.perf_counter()
+          batches = next_batch()
+          data_wait_s += time.perf_counter() - t
+        step_loss = np.concatenate(distributed.to_host(step_losses))
         bad = ~np.isfinite(step_loss) & active
         if bad.any():
           f = int(np.flatnonzero(bad)[0])
@@ -299,6 +347,7 @@ def train_folds(config, method, sampler, folds, workdir: str, writer=None,
         steps_run += 1
         if crash_after_steps is not None and steps_run >= crash_after_steps:
           raise SimulatedCrash(f"simulated crash after {steps_run} steps")
+      steps_s += time.perf_counter() - epoch_t0
       # A fold that stopped before this epoch has no training loss in it.
       train_loss = np.where(active, losses / spe, np.nan)
 
@@ -372,4 +421,6 @@ def train_folds(config, method, sampler, folds, workdir: str, writer=None,
       _host_rows(bests, chunk, k), history, stop.best_epoch[:k].tolist(),
       best_val_loss[:k].tolist(),
       _host_rows(oracles, chunk, k) if with_oracle else None,
-      oracle_stop.best_epoch[:k].tolist() if with_oracle else None)
+      oracle_stop.best_epoch[:k].tolist() if with_oracle else None,
+      {"steps": steps_run, "data_wait_s": data_wait_s,
+       "total_s": steps_s})
