@@ -65,9 +65,32 @@ def main(argv):
           f"{r['dataset_seed']} | {r['seed']} | {r['head']} | "
           f"{r['uf1']:.3f} | {r['uar']:.3f} | {r['accuracy']:.3f} | "
           f"{oracle} | {mins} |")
+  print()
+  print(summary(rows))
   if _JSON.value:
     with open(_JSON.value, "w", encoding="utf-8") as f:
       json.dump(rows, f, indent=2)
+
+
+def summary(rows: list[dict]) -> str:
+  """Mean and range over the run seeds of each setting and head."""
+  groups = {}
+  for r in rows:
+    key = (r["parts"], r["emr"], r["adversarial"], r["source"],
+           r["dataset_seed"], r["head"])
+    groups.setdefault(key, []).append(r)
+  lines = ["| parts | EMR | adversary | source | dataset seed | head | seeds | "
+           "UF1 mean (min-max) | UAR mean (min-max) |", "|" + "---|" * 9]
+  on = lambda b: "on" if b else "off"
+  for (parts, emr, adv, src, ds, head), rs in groups.items():
+    u = [r["uf1"] for r in rs]
+    a = [r["uar"] for r in rs]
+    seeds = ",".join(str(r["seed"]) for r in rs)
+    lines.append(
+        f"| {on(parts)} | {on(emr)} | {on(adv)} | {src} | {ds} | {head} | "
+        f"{seeds} | {sum(u) / len(u):.3f} ({min(u):.3f}-{max(u):.3f}) | "
+        f"{sum(a) / len(a):.3f} ({min(a):.3f}-{max(a):.3f}) |")
+  return "\n".join(lines)
 
 
 if __name__ == "__main__":
