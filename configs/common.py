@@ -153,18 +153,29 @@ def _spotting_eval(e: ml_collections.ConfigDict) -> None:
 
 def smoke(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   """A config's `:smoke` variant: the same method and settings on the tiny
-  synthetic dataset of the method's task (`SMOKE_DATASETS`), with a tiny model and a few steps (about a minute on
-  a 2-core CPU)."""
+  synthetic dataset of the method's task (`SMOKE_DATASETS`), with a tiny
+  model and a few steps (about a minute on a 2-core CPU)."""
   from mespot_jax import methods  # pylint: disable=g-import-not-at-top
   cls = methods.get_class(c.method)
   c.dataset.name, c.dataset.config = SMOKE_DATASETS[cls.task]
   c.dataset.manual_dir = ""
   c.dataset.image_size = 0
-  c.dataset.loader_threads = 1
-  cls.smoke(c[c.method])
-  if cls.task == "recognition":
+  if cls.task == "recognition":  # the tiny clip set has three classes
     c.dataset.num_classes = 3
     c.train.num_folds = min(c.train.num_folds, 2)  # 4 subjects
+  return shrink(c)
+
+
+def shrink(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """Sizes only (the method block's `smoke` hook, batch, steps, epochs,
+  validation samples, plots off): the dataset, the sampler, the loss, the
+  post-processing and every threshold rule stay the config's. `smoke`
+  applies it after switching to the tiny dataset; the real-config tests
+  apply it to a real dataset's config on its builder's dummy release."""
+  from mespot_jax import methods  # pylint: disable=g-import-not-at-top
+  cls = methods.get_class(c.method)
+  c.dataset.loader_threads = 1
+  cls.smoke(c[c.method])
   c.train.batch_size = 4
   c.train.num_epochs = 3
   c.train.steps_per_epoch = 3

@@ -1,12 +1,18 @@
-"""The real-dataset configs train end to end on the builders' dummy releases.
+"""Every real-dataset spotting config runs end to end on its builder's dummy
+release.
 
-For `configs/samm_3dcnn.py` and `configs/casme2_3dcnn.py`, `experiment.run`
-builds the dataset from the builder's `dummy_data/` (as the manual dir, into
-a fresh data dir), trains and evaluates every leave-one-subject-out fold and
-writes the report. Only sizes are shrunk (model widths, crop size, batch,
-steps); each config's own frame rate, skips and loss stay as they are, so
-e.g. SAMM's skips of 200..400 frames at 200 fps meet 20..30-frame videos.
+Each `configs/samm_*.py` and `configs/casme2_*.py` of a spotting method
+(found by globbing, so a new method's configs are covered with no change
+here) builds its dataset from the builder's `dummy_data/` (as the manual
+dir, into a data dir shared by the configs of that builder), trains (or,
+for a training-free method, fits) and evaluates every leave-one-subject-out
+fold and writes the report. Only sizes shrink (`configs.common.shrink`: the
+method's own `smoke` hook, batch, steps; crop and flow sides here); each
+config's frame rate, sampler, loss, post-processing and thresholds stay as
+they are, so e.g. SAMM's skips of 200..400 frames at 200 fps meet
+20..30-frame videos.
 """
+import glob
 import importlib
 import json
 import math
@@ -14,125 +20,178 @@ import os
 
 import pytest
 
-from mespot_jax import experiment
+from configs import common
+from mespot_jax import experiment, methods
 from mespot_jax.data.source import SpottingSource
 from mespot_jax.metrics import io as metrics_io
 
-_BUILDERS = os.path.join(os.path.dirname(__file__), "..", "data_builders")
+pytestmark = pytest.mark.slow  # builds the dummy releases, runs each config
 
-# config module -> (builder name, subjects of its dummy release).
-CASES = {
-    "samm_3dcnn": ("samm_lv", ["006", "007", "011"]),
-    "casme2_3dcnn": ("cas_me2", ["s15", "s16", "s17"]),
-}
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_BUILDERS = os.path.join(ROOT, "data_builders")
 
-
-def tiny_override(config, data_dir: str, manual_dir: str):
-  """Shrinks sizes only; skips, fps, loss and post-processing are kept."""
-  config.dataset.data_dir = data_dir
-  config.dataset.manual_dir = manual_dir
-  config.dataset.prepare = True
-  config.dataset.image_size = 32
-  config.dataset.loader_threads = 1
-  config.yap3dcnn.model.channels = (4, 8, 8)
-  config.yap3dcnn.model.dense_features = 16
-  config.train.batch_size = 4
-  config.train.num_epochs = 2
-  config.train.steps_per_epoch = 2
-  config.train.num_val_subjects = 1
-  config.train.val_samples = 8
-  config.eval.score_batch_size = 16
-  config.eval.plots = False
-  return config
+# Builder -> subjects of its dummy release.
+SUBJECTS = {"samm_lv": ["006", "007", "011"],
+            "cas_me2": ["s15", "s16", "s17"]}
+# Fields that define a config's method, kept through the shrink.
+OWN_FIELDS = ("sampler", "loss", "post", "k_s", "threshold",
+              "threshold_rule", "feature", "target", "types", "micro_max_s")
 
 
-@pytest.fixture(scope="module", params=sorted(CASES))
-def smoke_run(request, tmp_path_factory):
+def _config_names() -> list[str]:
+  names = []
+  for path in sorted(glob.glob(os.path.join(ROOT, "configs", "*.py"))):
+    name = os.path.splitext(os.path.basename(path))[0]
+    if not name.startswith(("samm_", "casme2_")):
+      continue
+    config = importlib.import_module(f"configs.{name}").get_config()
+    if config.dataset.name in SUBJECTS:  # spotting releases only
+      names.append(name)
+  return names
+
+
+CASES = _config_names()
+
+
+def _own(config) -> dict:
+  block = config[config.method]
+  return {f: (block[f].to_dict() if hasattr(block[f], "to_dict")
+              else block[f]) for f in OWN_FIELDS if f in block}
+
+
+@pytest.fixture(scope="module")
+def data_dirs(tmp_path_factory):
+  return {b: str(tmp_path_factory.mktemp(b)) for b in SUBJECTS}
+
+
+@pytest.fixture(scope="module")
+def runs():
+  return {}
+
+
+@pytest.fixture(params=CASES)
+def run(request, data_dirs, runs, tmp_path_factory):
+  """The config's run on the dummy release (once per module)."""
   name = request.param
-  builder, subjects = CASES[name]
-  config = importlib.import_module(f"configs.{name}").get_config()
-  own = {"sampler": config.yap3dcnn.sampler.to_dict(),
-         "loss": config.yap3dcnn.loss.to_dict(),
-         "dataset": config.dataset.name}
-  root = tmp_path_factory.mktemp(name)
-  data_dir = str(root / "tfds")
-  manual_dir = os.path.join(_BUILDERS, builder, "dummy_data")
-  config = tiny_override(config, data_dir, manual_dir)
-  workdir = str(root / "run")
-  metrics = experiment.run(config, workdir)
-  return {"name": name, "builder": builder, "subjects": subjects,
-          "config": config, "own": own, "data_dir": data_dir,
-          "workdir": workdir, "metrics": metrics}
+  if name not in runs:
+    config = importlib.import_module(f"configs.{name}").get_config()
+    own = _own(config)
+    builder = config.dataset.name
+    config.dataset.data_dir = data_dirs[builder]
+    config.dataset.manual_dir = os.path.join(_BUILDERS, builder,
+                                             "dummy_data")
+    config.dataset.prepare = True
+    config.dataset.image_size = 32
+    common.shrink(config)
+    block = config[config.method]
+    if "flow_size" in block:
+      block.flow_size = 32
+    if "cache_dir" in block:
+      block.cache_dir = "none"
+    if "span_s" in block:  # the dummy videos are 20-30 frames long
+      block.span_s, block.window_s = 0.02, 0.1  # (SAMM: 4 and 20 frames)
+      block.feature_cache_dir = "none"
+    config.train.num_epochs = 2
+    config.train.steps_per_epoch = 2
+    config.eval.score_batch_size = 16
+    workdir = str(tmp_path_factory.mktemp(name) / "run")
+    metrics = experiment.run(config, workdir)
+    runs[name] = dict(name=name, builder=builder, own=own, config=config,
+                      data_dir=data_dirs[builder], workdir=workdir,
+                      metrics=metrics,
+                      trains=methods.get_class(config.method).trains)
+  return runs[name]
 
 
-@pytest.mark.slow
-def test_config_keeps_its_own_settings(smoke_run):
-  config = smoke_run["config"]
-  assert config.dataset.name == smoke_run["builder"]
-  assert config.yap3dcnn.sampler.to_dict() == smoke_run["own"]["sampler"]
-  assert config.yap3dcnn.loss.to_dict() == smoke_run["own"]["loss"]
-  saved = json.load(open(os.path.join(smoke_run["workdir"], "config.json")))
-  assert (saved["yap3dcnn"]["sampler"]["skip_fps"] ==
-          config.yap3dcnn.sampler.skip_fps)
+def _on_disk(run) -> dict:
+  with open(os.path.join(run["workdir"], "metrics.json"),
+            encoding="utf-8") as f:
+    return json.load(f)
+
+
+def test_every_spotting_method_has_real_configs():
+  pairs = {(n.split("_", 1)[0],
+            importlib.import_module(f"configs.{n}").get_config().method)
+           for n in CASES}
+  on_any = {m for _, m in pairs}
+  assert on_any >= {"yap3dcnn", "lbcnn", "tran_lstm", "mdmd", "flow_roi"}
+  for method in on_any:  # one config per real long-video dataset
+    assert {("samm", method), ("casme2", method)} <= pairs, method
+
+
+def test_config_keeps_its_own_settings(run):
+  config = run["config"]
+  assert _own(config) == run["own"]
+  saved = json.load(open(os.path.join(run["workdir"], "config.json")))
   assert saved["dataset"]["manual_dir"] == config.dataset.manual_dir
+  assert saved["method"] == config.method
 
 
-@pytest.mark.slow
-def test_report_files_and_metric_keys(smoke_run):
-  workdir = smoke_run["workdir"]
-  for name in ("metrics.json", "predictions.csv", "baseline_predictions.csv",
-               "ground_truth.csv", "config.json"):
-    assert os.path.exists(os.path.join(workdir, name)), name
-  on_disk = json.load(open(os.path.join(workdir, "metrics.json")))
-  assert on_disk["dataset"] == smoke_run["builder"]
-  for kind in ("model", "baseline"):
-    for protocol in ("megc2020", "one_to_one"):
-      for typ in ("micro", "macro", "overall"):
-        row = on_disk[kind][protocol][typ]
-        assert set(row) >= {"tp", "fp", "fn", "precision", "recall", "f1"}
-        assert 0.0 <= row["f1"] <= 1.0
-
-
-@pytest.mark.slow
-def test_every_dummy_subject_is_a_test_fold(smoke_run):
-  on_disk = json.load(open(os.path.join(smoke_run["workdir"],
-                                        "metrics.json")))
+def test_every_dummy_subject_is_a_test_fold(run):
+  on_disk = _on_disk(run)
+  assert on_disk["method"] == run["config"].method
+  assert on_disk["dataset"] == run["builder"]
+  subjects = SUBJECTS[run["builder"]]
   folds = on_disk["folds"]
-  assert [f["test_subject"] for f in folds] == smoke_run["subjects"]
+  assert [f["test_subject"] for f in folds] == subjects
   for f in folds:
     assert f["test_subject"] not in f["val_subjects"]
     assert len(f["val_subjects"]) == 1
-    assert set(f["val_subjects"]) < set(smoke_run["subjects"])
-    # Test-time skips are whole frames of at least one (clamped when the
-    # config's skips are longer than the dummy's videos).
-    assert all(isinstance(s, int) and s >= 1 for s in f["skips"]["skips"])
-  # Both epochs trained every fold with finite losses (SAMM's 200..400-frame
-  # training skips meet 20..30-frame videos: the sampler must clamp them).
+    assert set(f["val_subjects"]) < set(subjects)
   history = on_disk["history"]
-  assert [h["epoch"] for h in history] == list(range(
-      smoke_run["config"].train.num_epochs))
+  if not run["trains"]:
+    assert history == []  # nothing trained
+    return
+  # Early stopping may end a run before its last epoch; every epoch run
+  # trained every fold with finite losses (SAMM's 200..400-frame training
+  # skips meet 20..30-frame videos: samplers must clamp them).
+  assert [h["epoch"] for h in history] == list(range(len(history)))
+  assert history
   for h in history:
-    for key in ("train_loss", "val_loss"):
-      assert len(h[key]) == len(folds)
-      assert all(math.isfinite(x) and x >= 0 for x in h[key]), h
-  # One score file per held-out video, one row of scores per frame.
-  source = SpottingSource.open(smoke_run["builder"], smoke_run["data_dir"])
-  scores = sorted(n for n in os.listdir(os.path.join(smoke_run["workdir"],
-                                                     "scores"))
-                  if n.endswith(".npy"))
-  assert scores == sorted(f"{v.video}.npy" for v in source.videos)
+    assert len(h["train_loss"]) == len(folds)
+    assert all(math.isfinite(x) and x >= 0 for x in h["train_loss"]), h
 
 
-@pytest.mark.slow
-def test_ground_truth_is_what_the_builder_stored(smoke_run):
-  source = SpottingSource.open(smoke_run["builder"], smoke_run["data_dir"])
-  assert source.subjects == smoke_run["subjects"]
+def test_report_files_and_metric_keys(run):
+  for name in ("metrics.json", "predictions.csv", "ground_truth.csv",
+               "config.json"):
+    assert os.path.exists(os.path.join(run["workdir"], name)), name
+  model = _on_disk(run)["model"]
+  for protocol in ("megc2020", "one_to_one"):
+    for typ in ("micro", "macro", "overall"):
+      row = model[protocol][typ]
+      assert set(row) >= {"tp", "fp", "fn", "precision", "recall", "f1"}
+      assert 0.0 <= row["f1"] <= 1.0
+
+
+def test_ground_truth_is_what_the_builder_stored(run):
+  source = SpottingSource.open(run["builder"], run["data_dir"])
+  assert source.subjects == SUBJECTS[run["builder"]]
   stored = sorted(
       (v.video, v.subject, iv.type, iv.onset, iv.offset, iv.apex, iv.emotion)
       for v in source.videos for iv in v.intervals)
   gt = metrics_io.read_intervals_csv(
-      os.path.join(smoke_run["workdir"], "ground_truth.csv"))
+      os.path.join(run["workdir"], "ground_truth.csv"))
   got = sorted((r.video, r.subject, r.type, r.onset, r.offset, r.apex,
                 r.emotion) for r in gt)
   assert stored  # the dummy releases plant labelled intervals
   assert got == stored
+
+
+@pytest.mark.parametrize("run", [c for c in CASES if c.endswith("_3dcnn")],
+                         indirect=True)
+def test_3dcnn_skips_baseline_and_scores(run):
+  """The 3D-CNN's own outputs: the frame-difference baseline, whole-frame
+  test skips, one score file per held-out video."""
+  workdir = run["workdir"]
+  assert os.path.exists(os.path.join(workdir, "baseline_predictions.csv"))
+  on_disk = _on_disk(run)
+  for f in on_disk["folds"]:
+    # Clamped when the config's skips are longer than the dummy's videos.
+    assert all(isinstance(s, int) and s >= 1 for s in f["skips"]["skips"])
+  for h in on_disk["history"]:
+    assert all(math.isfinite(x) and x >= 0 for x in h["val_loss"]), h
+  source = SpottingSource.open(run["builder"], run["data_dir"])
+  scores = sorted(n for n in os.listdir(os.path.join(workdir, "scores"))
+                  if n.endswith(".npy"))
+  assert scores == sorted(f"{v.video}.npy" for v in source.videos)

@@ -126,3 +126,24 @@ def test_per_video_feature_standardisation():
   np.testing.assert_allclose(
       tran_lstm.normalise_features(f * 3 + 0.5, "video"), z, atol=1e-5)
   assert tran_lstm.normalise_features(f, "none") is f
+
+
+def test_subjects_without_a_feature_position_are_a_clear_error():
+  """A fold whose validation subject has no video as long as one span gets
+  a one-line InputError naming the subject, not a numpy traceback."""
+  from mespot_jax.data import folds as folds_lib  # pylint: disable=g-import-not-at-top
+  from mespot_jax.errors import InputError  # pylint: disable=g-import-not-at-top
+  from mespot_jax.methods import tran_lstm  # pylint: disable=g-import-not-at-top
+  from tests import fake_spotting  # pylint: disable=g-import-not-at-top
+  store = fake_spotting.make_store(num_subjects=3, num_frames=90)
+  folds = folds_lib.make_folds(sorted({v.subject for v in store.videos}), 1,
+                               0, ())
+  feats = {v: np.zeros((0 if m.subject == folds[0].val_subjects[0] else 10,
+                        4), np.float32) for v, m in enumerate(store.videos)}
+  targets = {v: np.zeros((len(f), 2), np.float32) for v, f in feats.items()}
+  masks = {v: np.ones(len(f), np.float32) for v, f in feats.items()}
+  sampler = tran_lstm.WindowSampler(store, folds[:1], feats, targets, masks,
+                                    8, ("micro",), 0.5, 0)
+  assert sampler.train_dataset(2, 1)[0]["x"].shape == (1, 2, 8, 4)
+  with pytest.raises(InputError, match=folds[0].val_subjects[0]):
+    sampler.val_batch(2)

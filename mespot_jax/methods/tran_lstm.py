@@ -40,6 +40,7 @@ import optax
 
 from mespot_jax.data import datasets
 from mespot_jax.data import folds as folds_lib
+from mespot_jax.errors import InputError
 from mespot_jax.features import video as features_lib
 from mespot_jax.methods import spotting
 from mespot_jax.methods import tran_lstm_post as post
@@ -180,8 +181,15 @@ class WindowSampler:
     xs, ys, ms = [], [], []
     for f in self.folds:
       rng = np.random.default_rng([self.seed, *key, f.index])
-      ids = [v for v in self.store.video_indices(subjects_of(f))
+      subjects = subjects_of(f)
+      ids = [v for v in self.store.video_indices(subjects)
              if len(self.feats[v])]
+      if not ids:
+        raise InputError(
+            f"tran_lstm: fold {f.index}: no video of subject(s) "
+            f"{', '.join(subjects)} is as long as one feature span "
+            "(tran_lstm.span_s); use a shorter span_s or leave these "
+            "subjects out")
       drawn = [self._draw(rng, ids) for _ in range(n)]
       xs.append(np.stack([d[0] for d in drawn]))
       ys.append(np.stack([d[1] for d in drawn]))
