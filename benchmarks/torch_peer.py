@@ -12,10 +12,13 @@ frames, stored channels-last (`torch.channels_last_3d`).
 
 `load_flax_variables` copies a Flax variable tree of ours into it, so the
 two compute the same function on shared weights (checked before timing and
-in tests/test_torch_peer.py). Needs the optional `bench` extra
+in tests/test_torch_peer.py). Run as a script, it times the peer in a
+process of its own (`main`), as model_throughput.py does. Needs the optional `bench` extra
 (`pip install -e .[bench]`: torch 2.13, CPU).
 """
+import json
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -214,3 +217,43 @@ def bench_infer(variables, size: int, batch: int, steps: int,
           "dropout": 0.0, "batch": batch, "samples_per_s": batch / sec,
           "step_s": sec, "compile_s": compile_s, "torch": torch.__version__,
           "threads": torch.get_num_threads()}
+
+
+def _unflatten(npz) -> dict:
+  tree = {}
+  for key in npz.files:
+    node = tree
+    *path, leaf = key.split("/")
+    for p in path:
+      node = node.setdefault(p, {})
+    node[leaf] = npz[key]
+  return tree
+
+
+def main(argv) -> None:
+  """Times the peer in its own process (model_throughput.py runs it).
+
+  Usage: torch_peer.py VARIABLES.npz OUT.json IMAGE_SIZE TRAIN_BATCH
+    INFER_BATCHES(comma) DROPOUTS(comma) STEPS. The npz holds our
+  variables ('params/...', 'batch_stats/...') and a check input 'check/x'
+  with our logits 'check/logits'.
+  """
+  path, out, size, train_batch, infer_batches, dropouts, steps = argv[1:8]
+  tree = _unflatten(np.load(path))
+  variables = {"params": tree["params"],
+               "batch_stats": tree.get("batch_stats", {})}
+  diff = check_equal(variables, tree["check"]["x"], tree["check"]["logits"])
+  size, steps = int(size), int(steps)
+  rows = [bench_train(variables, float(r), size, int(train_batch), steps)
+          for r in dropouts.split(",")]
+  for b in (int(v) for v in infer_batches.split(",")):
+    for compiled in (False, True):
+      rows.append(bench_infer(variables, size, b, steps, compiled))
+  for r in rows:
+    r["max_abs_logit_diff"] = diff
+  with open(out, "w") as f:
+    json.dump(rows, f)
+
+
+if __name__ == "__main__":
+  main(sys.argv)

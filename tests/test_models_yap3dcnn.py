@@ -104,7 +104,7 @@ def test_fused_conv_equals_depthwise_then_pointwise(cin, mult, feats, t):
 
 def test_resolve_block_impl():
   assert yap3dcnn.resolve_block_impl("auto", 1, "cpu") == "fused"
-  assert yap3dcnn.resolve_block_impl("auto", 16, "cpu") == "fused"
+  assert yap3dcnn.resolve_block_impl("auto", 16, "cpu") == "shifted"
   assert yap3dcnn.resolve_block_impl("auto", 16, "gpu") == "grouped"
   assert yap3dcnn.resolve_block_impl("shifted", 1, "cpu") == "shifted"
   with pytest.raises(ValueError, match="depthwise_impl"):
