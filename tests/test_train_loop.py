@@ -68,11 +68,14 @@ def test_sharded_chunk_matches_looped_folds(setup, tmp_path):
   sharded = _train(setup, tmp_path / "shard", folds_per_step=4,
                    dropout_rng_impl="threefry2x32")
   # Same per-fold data, init and dropout bits; only float reassociation
-  # differs (a batch of 4 folds against 4 single-fold calls), which nine
-  # Adam steps amplify to ~0.5% at most. A mix-up of folds would show as
-  # the differences between folds (more than 10% here).
+  # differs (a batch of 4 folds against 4 single-fold calls: gradients
+  # agree to ~1e-6), which nine Adam steps amplify to 0.3-1.5% depending
+  # on the seed and the model's formulation (measured 2026-12-01 over tiny
+  # seeds 0-2: up to 1.03% with the NTHWC model, 1.51% with NHWTC). A
+  # mix-up of folds would show as the differences between folds (more than
+  # 10% here).
   np.testing.assert_allclose(sharded.best_val_loss, looped.best_val_loss,
-                             rtol=1e-2)
+                             rtol=3e-2)
   spread = np.ptp(looped.best_val_loss) / np.mean(looped.best_val_loss)
   assert spread > 0.1
   assert sharded.best_epoch == looped.best_epoch
