@@ -183,7 +183,7 @@ def main(argv):
              "part", result[k]["by_part"], _TOP.value)
       _print(f"{k}: by part and primitive", result[k]["by_op"], _TOP.value)
   if "torch" in _FRAMEWORKS.value and "jax" in _FRAMEWORKS.value:
-    # A process that ran XLA computations slows PyTorch down: its own one.
+    # The peer in a process of its own (no thread pools shared with XLA).
     with tempfile.TemporaryDirectory() as tmp:
       out = os.path.join(tmp, "peer.json")
       subprocess.run([sys.executable, os.path.abspath(__file__),

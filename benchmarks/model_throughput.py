@@ -166,9 +166,9 @@ def bench_infer(impl: str, size: int, batch: int, steps: int) -> dict:
 def _peer_rows(size: int, steps: int) -> tuple[list, str]:
   """The PyTorch peer's rows, or ([], why not).
 
-  The peer runs in a process of its own, right after ours (a process that
-  has run XLA computations slows PyTorch's threads down), given our
-  initial variables and checked to give our logits before it is timed.
+  The peer runs in a process of its own, right after ours (the two
+  frameworks' thread pools never share a process), given our initial
+  variables and checked to give our logits before it is timed.
   """
   if importlib.util.find_spec("torch") is None:
     return [], "torch not importable; install the bench extra"
