@@ -50,6 +50,14 @@ def default_config() -> ml_collections.ConfigDict:
   b.model.use_batchnorm = True
   b.model.use_lcn = True
   b.model.depthwise_impl = "auto"  # grouped | shifted | fused | auto
+  # CPU speed (docs/PERFORMANCE.md), each tested equal to the plain model:
+  # frames next to channels inside the encoder (auto | NTHWC | NHWTC),
+  # batch norm folded into the conv at inference, and how dropout masks
+  # are drawn (auto | bernoulli | threefry; auto: threefry on CPU, the same
+  # rate but other masks than nn.Dropout's bernoulli for a given key).
+  b.model.layout = "auto"
+  b.model.fold_bn_eval = True
+  b.model.dropout_bits = "auto"
   b.model.bn_momentum = 0.99  # Keras' default, as the paper's code
   # Compute dtype ("bfloat16" on accelerators); parameters, batch
   # statistics and logits stay float32.
