@@ -67,6 +67,41 @@ def augment_clip(rng: np.random.Generator, x_TSSC: np.ndarray,
   return x
 
 
+def fixed_batch(store, folds, subjects_of, n: int, seed: int, salt: int,
+                x_N: np.ndarray, dtype=None) -> dict:
+  """Up to `n` clips per fold of `subjects_of(fold)` (a seeded subset when
+  there are more), padded with weight 0 to the largest fold's count.
+
+  Args:
+    store: the clips (`video_indices`, `labels`).
+    folds: the folds, stacked in this order.
+    subjects_of: fold -> its subjects to draw from.
+    n: most clips per fold.
+    seed, salt: seed the subset (`[seed, salt, fold.index]`).
+    x_N: the per-clip inputs, indexed by clip.
+    dtype: of the stacked inputs (default: `x_N`'s).
+
+  Returns:
+    {"x": (folds, B, ...), "y": (folds, B) int32, "w": (folds, B) float32}.
+  """
+  sets = []
+  for f in folds:
+    ids = np.asarray(store.video_indices(subjects_of(f)), np.int64)
+    if len(ids) > n:
+      rng = np.random.default_rng([seed, salt, f.index])
+      ids = np.sort(rng.choice(ids, n, replace=False))
+    sets.append(ids)
+  b = max(1, max(len(s) for s in sets))
+  x = np.zeros((len(sets), b) + x_N.shape[1:], dtype or x_N.dtype)
+  y = np.zeros((len(sets), b), np.int32)
+  w = np.zeros((len(sets), b), np.float32)
+  for k, ids in enumerate(sets):
+    x[k, :len(ids)] = x_N[ids]
+    y[k, :len(ids)] = store.labels[ids]
+    w[k, :len(ids)] = 1.0
+  return {"x": x, "y": y, "w": w}
+
+
 class ClipSampler:
   """Fold-stacked clip batches (module docstring)."""
 
@@ -113,25 +148,8 @@ class ClipSampler:
             "w": np.ones((len(self.folds), batch_size), np.float32)}
 
   def _fixed(self, subjects_of, n: int, salt: int) -> dict:
-    """Up to `n` clips per fold (a seeded subset when there are more),
-    padded with weight 0 to the largest fold's count."""
-    sets = []
-    for f in self.folds:
-      ids = np.asarray(self.store.video_indices(subjects_of(f)), np.int64)
-      if len(ids) > n:
-        rng = np.random.default_rng([self.seed, salt, f.index])
-        ids = np.sort(rng.choice(ids, n, replace=False))
-      sets.append(ids)
-    b = max(1, max(len(s) for s in sets))
-    t, s, _, c = self.store.x.shape[1:]
-    x = np.zeros((len(sets), b, t, s, s, c), np.uint8)
-    y = np.zeros((len(sets), b), np.int32)
-    w = np.zeros((len(sets), b), np.float32)
-    for k, ids in enumerate(sets):
-      x[k, :len(ids)] = self.store.x[ids]
-      y[k, :len(ids)] = self.store.labels[ids]
-      w[k, :len(ids)] = 1.0
-    return {"x": x, "y": y, "w": w}
+    return fixed_batch(self.store, self.folds, subjects_of, n, self.seed,
+                       salt, self.store.x, np.uint8)
 
   def val_batch(self, num_samples: int) -> dict:
     """The fixed validation clips of every fold (validation subjects)."""

@@ -41,6 +41,7 @@ import grain
 import numpy as np
 
 from mespot_jax import flow as flow_lib
+from mespot_jax.data import clip_samples
 from mespot_jax.data.clip_store import clip_frame_numbers
 from mespot_jax.errors import InputError
 from mespot_jax.models.partnet import grl_lambda
@@ -267,22 +268,8 @@ class PartSampler:
             "lam": np.full(k, lam, np.float32)}
 
   def _fixed(self, subjects_of, n: int, salt: int) -> dict:
-    sets = []
-    for f in self.folds:
-      ids = np.asarray(self.store.video_indices(subjects_of(f)), np.int64)
-      if len(ids) > n:
-        rng = np.random.default_rng([self.seed, salt, f.index])
-        ids = np.sort(rng.choice(ids, n, replace=False))
-      sets.append(ids)
-    b = max(1, max(len(s) for s in sets))
-    x = np.zeros((len(sets), b) + self.x.shape[1:], np.float32)
-    y = np.zeros((len(sets), b), np.int32)
-    w = np.zeros((len(sets), b), np.float32)
-    for k, ids in enumerate(sets):
-      x[k, :len(ids)] = self.x[ids]
-      y[k, :len(ids)] = self.store.labels[ids]
-      w[k, :len(ids)] = 1.0
-    return {"x": x, "y": y, "w": w}
+    return clip_samples.fixed_batch(self.store, self.folds, subjects_of, n,
+                                    self.seed, salt, self.x, np.float32)
 
   def val_batch(self, num_samples: int) -> dict:
     """The fixed validation clips of every fold (validation subjects)."""
