@@ -18,7 +18,6 @@ compiled step, per sample. Each time is the median of `--steps` calls after
 a warm-up call. Random weights and inputs: throughput only.
 """
 import json
-import statistics
 import time
 
 from absl import app
@@ -27,6 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+import bench_util
 from configs import common, synthetic_3dcnn, synthetic_lbcnn
 from mespot_jax import methods
 from mespot_jax.io_utils import atomic_write
@@ -46,21 +46,9 @@ class _Store:
     self.image_size, self.channels = size, 1
 
 
-def _flops(compiled) -> float:
-  cost = compiled.cost_analysis()
-  if isinstance(cost, (list, tuple)):
-    cost = cost[0] if cost else {}
-  return float((cost or {}).get("flops", float("nan")))
-
-
 def _median_s(fn, steps: int) -> float:
   fn()  # warm-up
-  times = []
-  for _ in range(steps):
-    t0 = time.perf_counter()
-    fn()
-    times.append(time.perf_counter() - t0)
-  return statistics.median(times)
+  return bench_util.median_seconds(fn, steps)
 
 
 def _boxes(size, n):
@@ -98,7 +86,7 @@ def bench(label, config, size, train_batch, infer_batch, steps) -> list:
   t0 = time.perf_counter()
   compiled = step.lower(state[0], batch, active).compile()
   train_compile = time.perf_counter() - t0
-  train_flops = _flops(compiled)
+  train_flops = bench_util.xla_flops(compiled)
 
   def train():
     state[0], m = step(state[0], batch, active)
@@ -112,7 +100,7 @@ def bench(label, config, size, train_batch, infer_batch, steps) -> list:
   t0 = time.perf_counter()
   pcompiled = predict.lower(variables, pbatch).compile()
   infer_compile = time.perf_counter() - t0
-  infer_flops = _flops(pcompiled)
+  infer_flops = bench_util.xla_flops(pcompiled)
   infer_s = _median_s(lambda: jax.block_until_ready(
       predict(variables, pbatch)), steps)
   params = sum(a.size for a in jax.tree.leaves(variables["params"]))

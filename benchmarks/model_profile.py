@@ -30,9 +30,9 @@ import optax
 
 from mespot_jax.io_utils import atomic_write
 from mespot_jax.models.yap3dcnn import Yap3DCNN
-from mespot_jax.train.losses import yap_weighted_bce
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_util  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 _SIZE = flags.DEFINE_integer("image_size", 112, "Crop side.")
 _TRAIN_BATCH = flags.DEFINE_integer("train_batch", 16, "Training batch.")
@@ -52,18 +52,10 @@ def _train_fn(model, size, batch):
   v = model.init(jax.random.key(0), x[:1], train=False)
   tx = optax.adam(1e-3)
 
-  def step(state, rng):
-    params, stats, opt = state
-    rng, drop = jax.random.split(rng)
+  train_step = bench_util.yap_adam_step(model, tx)
 
-    def loss_fn(p):
-      logits, upd = model.apply({"params": p, "batch_stats": stats}, x,
-                                train=True, rngs={"dropout": drop},
-                                mutable=["batch_stats"])
-      return yap_weighted_bce(logits, y), upd["batch_stats"]
-    (loss, stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
-    updates, opt = tx.update(grads, opt, params)
-    return (optax.apply_updates(params, updates), stats, opt), rng, loss
+  def step(state, rng):
+    return train_step(state, x, y, rng)
 
   box = [(v["params"], v["batch_stats"], tx.init(v["params"])),
          jax.random.key(1, impl="rbg")]

@@ -24,13 +24,12 @@ Each figure is the median of `--steps` timed calls after one warm-up call
 
   flock /tmp/mespot_cpu.lock python benchmarks/model_throughput.py \
       --out=benchmarks/results/model_throughput.json
-  python benchmarks/model_throughput.py --steps=2 --image_size=32 --no_peer \
+  python benchmarks/model_throughput.py --steps=2 --image_size=32 --nopeer \
       --impls=auto --infer_batches=8      # smoke
 """
 import importlib.util
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,9 +42,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+import bench_util
 from mespot_jax.io_utils import atomic_write
 from mespot_jax.models.yap3dcnn import Yap3DCNN
-from mespot_jax.train.losses import yap_weighted_bce
 
 _IMAGE_SIZE = flags.DEFINE_integer("image_size", 112, "Crop side in pixels.")
 _TRAIN_BATCH = flags.DEFINE_integer("train_batch", 16, "Training batch size.")
@@ -65,23 +64,6 @@ _DROPOUTS = flags.DEFINE_list("dropouts", ["0.2"],
 _PEAK = flags.DEFINE_float("peak_gflops", 200.0,
                            "Roofline: peak float32 GFLOP/s of the device.")
 _OUT = flags.DEFINE_string("out", None, "Optional JSON output path.")
-
-
-def _flops(compiled) -> float:
-  cost = compiled.cost_analysis()
-  if isinstance(cost, (list, tuple)):   # older JAX: one dict per device
-    cost = cost[0] if cost else {}
-  return float((cost or {}).get("flops", float("nan")))
-
-
-def _time(fn, steps: int) -> float:
-  """Median seconds per call; `fn()` must block until done."""
-  times = []
-  for _ in range(steps):
-    t0 = time.perf_counter()
-    fn()
-    times.append(time.perf_counter() - t0)
-  return statistics.median(times)
 
 
 def _data(batch: int, size: int, seed: int):
@@ -114,19 +96,7 @@ def bench_train(impl: str, dropout: float, size: int, batch: int,
   state = (variables["params"], variables["batch_stats"],
            tx.init(variables["params"]))
 
-  def step(state, x, y, rng):
-    params, stats, opt = state
-    rng, drop = jax.random.split(rng)
-
-    def loss_fn(p):
-      logits, upd = model.apply({"params": p, "batch_stats": stats}, x,
-                                train=True, rngs={"dropout": drop},
-                                mutable=["batch_stats"])
-      return yap_weighted_bce(logits, y), upd["batch_stats"]
-
-    (loss, stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
-    updates, opt = tx.update(grads, opt, params)
-    return (optax.apply_updates(params, updates), stats, opt), rng, loss
+  step = bench_util.yap_adam_step(model, tx)
 
   rng = jax.random.key(1, impl="rbg")
   t0 = time.perf_counter()
@@ -140,10 +110,10 @@ def bench_train(impl: str, dropout: float, size: int, batch: int,
     loss.block_until_ready()
 
   run()  # warm-up
-  sec = _time(run, steps)
+  sec = bench_util.median_seconds(run, steps)
   return {"framework": "jax", "mode": "train", "impl": impl, "dropout": dropout, "batch": batch,
           "samples_per_s": batch / sec, "step_s": sec,
-          "flops_per_step": _flops(compiled), "compile_s": compile_s}
+          "flops_per_step": bench_util.xla_flops(compiled), "compile_s": compile_s}
 
 
 def bench_infer(impl: str, size: int, batch: int, steps: int) -> dict:
@@ -157,10 +127,10 @@ def bench_infer(impl: str, size: int, batch: int, steps: int) -> dict:
   compile_s = time.perf_counter() - t0
   run = lambda: compiled(variables, x).block_until_ready()
   run()
-  sec = _time(run, steps)
+  sec = bench_util.median_seconds(run, steps)
   return {"framework": "jax", "mode": "infer", "impl": impl, "dropout": 0.0, "batch": batch,
           "samples_per_s": batch / sec, "step_s": sec,
-          "flops_per_step": _flops(compiled), "compile_s": compile_s}
+          "flops_per_step": bench_util.xla_flops(compiled), "compile_s": compile_s}
 
 
 def _peer_rows(size: int, steps: int) -> tuple[list, str]:

@@ -17,7 +17,7 @@ process of its own (`main`), as model_throughput.py does. Needs the optional `be
 (`pip install -e .[bench]`: torch 2.13, CPU).
 """
 import json
-import statistics
+import os
 import sys
 import time
 
@@ -27,6 +27,9 @@ from torch import nn
 import torch.nn.functional as F
 
 from mespot_jax.preprocess import lcn as lcn_lib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_util  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 
 def _symmetric_index(n: int, r: int) -> torch.Tensor:
@@ -165,12 +168,7 @@ def check_equal(variables, x_BSTHWC, ours_logits, atol: float = 1e-4) -> float:
 
 
 def _median_s(fn, steps: int) -> float:
-  times = []
-  for _ in range(steps):
-    t0 = time.perf_counter()
-    fn()
-    times.append(time.perf_counter() - t0)
-  return statistics.median(times)
+  return bench_util.median_seconds(fn, steps)
 
 
 def _data(batch: int, size: int, seed: int):
