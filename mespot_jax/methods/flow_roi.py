@@ -110,6 +110,7 @@ class FlowROI(ff.TrainingFreeSpotter):
   """The ROI flow spotter (registered as `flow_roi`)."""
   name = "flow_roi"
   stream_rois = True
+  FRAME_OFFSETS = (-1, 0)  # the reference frame i - k and frame i
 
   def __init__(self, config):
     super().__init__(config)
@@ -121,9 +122,6 @@ class FlowROI(ff.TrainingFreeSpotter):
   @classmethod
   def default_config(cls):
     return default_config()
-
-  def k(self, typ, fps) -> int:
-    return ff.frames_of(self.block.k_s[typ], fps)
 
   def feature_params(self, fps) -> dict:
     b = self.block
@@ -160,19 +158,6 @@ class FlowROI(ff.TrainingFreeSpotter):
         score = np.convolve(score, np.ones(w) / w, mode="same")
       out[i, col] = score
     return out
-
-  def invalid_frames(self, face_found_T, fps, choices) -> np.ndarray:
-    """No score where the reference frame is before the video or either
-    frame has no face."""
-    del choices
-    face = np.asarray(face_found_T, bool)
-    t = len(face)
-    bad = np.ones((t, 2), bool)
-    for col, typ in enumerate(TYPES):
-      k = self.k(typ, fps)
-      i = np.arange(k, t)
-      bad[i, col] = ~(face[i - k] & face[i])
-    return bad
 
   def intervals(self, curve_T, typ, value, fps, choices):
     """Peaks (runs above the threshold, joined across gaps of at most

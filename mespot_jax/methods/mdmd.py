@@ -109,6 +109,7 @@ def frame_scores(rho_c_NB, rho_t_NB, top_fraction) -> np.ndarray:
 class MDMD(ff.TrainingFreeSpotter):
   """The MEGC2020 baseline (registered as `mdmd`)."""
   name = "mdmd"
+  FRAME_OFFSETS = (-1, 0, 1)  # HF, CF, TF: no score where one is missing
 
   @classmethod
   def default_config(cls):
@@ -117,9 +118,6 @@ class MDMD(ff.TrainingFreeSpotter):
   @classmethod
   def smoke(cls, block):
     block.grid = (3, 3)
-
-  def k(self, typ, fps) -> int:
-    return ff.frames_of(self.block.k_s[typ], fps)
 
   def feature_params(self, fps) -> dict:
     b = self.block
@@ -150,20 +148,6 @@ class MDMD(ff.TrainingFreeSpotter):
         scores.append(frame_scores(rc, rt, float(b.top_fraction)))
       out[cf, col] = np.concatenate(scores)
     return out
-
-  def invalid_frames(self, face_found_T, fps, choices) -> np.ndarray:
-    """No score where HF or TF is outside the video, or HF, CF or TF has
-    no face."""
-    del choices
-    face = np.asarray(face_found_T, bool)
-    t = len(face)
-    bad = np.ones((t, 2), bool)
-    for col, typ in enumerate(TYPES):
-      k = self.k(typ, fps)
-      if t > 2 * k:
-        i = np.arange(k, t - k)
-        bad[i, col] = ~(face[i - k] & face[i] & face[i + k])
-    return bad
 
   def intervals(self, curve_T, typ, value, fps, choices):
     """Runs above the video's threshold, from head to tail frame, kept

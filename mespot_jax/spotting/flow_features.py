@@ -185,12 +185,15 @@ class _NoBatches:
 class TrainingFreeSpotter(spotting.SpottingMethod):
   """A spotter with nothing to train. A subclass supplies `curves(store,
   v)` -> (T, 2) scores of a stored video, `curves_of_frames(frames, rois,
-  fps)` (offline scoring) and `intervals(curve_T, typ, value, fps,
-  choices)` -> [(onset, offset)] 1-based; per type a threshold parameter
+  fps)` (offline scoring), `intervals(curve_T, typ, value, fps, choices)`
+  -> [(onset, offset)] 1-based and `FRAME_OFFSETS` (the frames a score
+  reads, in units of the type's k); per type a threshold parameter
   (`value`, with `block.threshold_rule`) is fitted on the fold's known
   subjects."""
   trains = False
   CHOICES = ("values", "thresholds")
+  # Frame i's score of a type with offset k reads frames i + o k.
+  FRAME_OFFSETS = (-1, 0)
 
   def __init__(self, config):
     super().__init__(config)
@@ -215,6 +218,24 @@ class TrainingFreeSpotter(spotting.SpottingMethod):
   def example_input(self, store):
     del store
     return None
+
+  def k(self, typ, fps) -> int:
+    """The type's offset in frames (`block.k_s`, seconds)."""
+    return frames_of(self.block.k_s[typ], fps)
+
+  def invalid_frames(self, face_found_T, fps, choices) -> np.ndarray:
+    """No score where a frame the score reads (`FRAME_OFFSETS`) is outside
+    the video or has no face."""
+    del choices
+    face = np.asarray(face_found_T, bool)
+    t = len(face)
+    bad = np.ones((t, 2), bool)
+    for col, typ in enumerate(TYPES):
+      offsets = [o * self.k(typ, fps) for o in self.FRAME_OFFSETS]
+      i = np.arange(-min(offsets), t - max(offsets))
+      if len(i):
+        bad[i, col] = ~np.logical_and.reduce([face[i + o] for o in offsets])
+    return bad
 
   # ---------------------------------------------------------------- cache
   def cache(self) -> FlowFeatureCache:
