@@ -58,6 +58,18 @@ class ClipParams:
     return LABEL_SETS[self.label_set][self.label]
 
 
+def still_pose(rng, t: int, frame_hw) -> np.ndarray:
+  """(t, 4) pose of a short clip: the face near the frame's centre (x, y),
+  a small roll and scale, drawn once and held (four draws from `rng`)."""
+  h, w = frame_hw
+  pose = np.zeros((t, 4))
+  pose[:, 0] = w / 2 + rng.uniform(-0.05, 0.05) * w
+  pose[:, 1] = h / 2 + rng.uniform(-0.04, 0.04) * h
+  pose[:, 2] = rng.uniform(-3, 3)
+  pose[:, 3] = 1.0 + rng.uniform(-0.03, 0.03)
+  return pose
+
+
 def plan_clip(p: ClipParams) -> render.VideoPlan:
   """The clip's one expression and its nuisance (cheap, deterministic).
 
@@ -78,12 +90,7 @@ def plan_clip(p: ClipParams) -> render.VideoPlan:
   kind = kinds[int(rng.integers(len(kinds)))]
   event = expressions.Event("micro", kind, onset, apex, offset,
                             float(rng.uniform(*p.amplitude)))
-  h, w = p.frame_hw
-  pose = np.zeros((t, 4))
-  pose[:, 0] = w / 2 + rng.uniform(-0.05, 0.05) * w
-  pose[:, 1] = h / 2 + rng.uniform(-0.04, 0.04) * h
-  pose[:, 2] = rng.uniform(-3, 3)
-  pose[:, 3] = 1.0 + rng.uniform(-0.03, 0.03)
+  pose = still_pose(rng, t, p.frame_hw)
   # Slow drift only: a clip is a fraction of a second.
   pose[:, 0] += 0.01 * p.face_size * np.linspace(-1, 1, t) * rng.normal()
   pose[:, 1] += 0.01 * p.face_size * np.linspace(-1, 1, t) * rng.normal()

@@ -82,12 +82,7 @@ def plan_macro(p: MacroParams) -> render.VideoPlan:
   kind = kinds[int(rng.integers(len(kinds)))]
   event = expressions.Event("macro", kind, 1, t, t,
                             float(rng.uniform(*MACRO_AMP)))
-  h, w = p.frame_hw
-  pose = np.zeros((t, 4))
-  pose[:, 0] = w / 2 + rng.uniform(-0.05, 0.05) * w
-  pose[:, 1] = h / 2 + rng.uniform(-0.04, 0.04) * h
-  pose[:, 2] = rng.uniform(-3, 3)
-  pose[:, 3] = 1.0 + rng.uniform(-0.03, 0.03)
+  pose = clips_lib.still_pose(rng, t, p.frame_hw)
   gain = 1 + rng.uniform(-0.08, 0.08) + np.zeros(t)
   return render.VideoPlan([event], np.zeros(t), pose, gain)
 
