@@ -161,12 +161,7 @@ class PartNetMethod(recognition.RecognitionMethod):
     return partnet_data.target_flows(store, self.block)
 
   def make_sampler(self, store, folds):
-    if store.num_classes != self.config.dataset.num_classes:
-      raise ValueError(
-          f"dataset.num_classes={self.config.dataset.num_classes} but "
-          f"{self.config.dataset.name} has {store.num_classes} classes "
-          f"{store.classes}; set --config.dataset.num_classes="
-          f"{store.num_classes}")
+    self.check_num_classes(store)
     x = self.flows(store)
     xs, ys = partnet_data.source_flows(self.config, self.block, store)
     return partnet_data.PartSampler(

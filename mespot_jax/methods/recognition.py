@@ -91,13 +91,18 @@ class RecognitionMethod(base.Method):
                                 self.config.seed)
 
   # --------------------------------------------------------------- training
-  def make_sampler(self, store, folds):
+  def check_num_classes(self, store) -> None:
+    """The model's output size (`dataset.num_classes`) must be the
+    store's class count."""
     if store.num_classes != self.config.dataset.num_classes:
       raise ValueError(
           f"dataset.num_classes={self.config.dataset.num_classes} but "
           f"{self.config.dataset.name}/{self.config.dataset.config} has "
           f"{store.num_classes} classes {store.classes}; set "
           f"--config.dataset.num_classes={store.num_classes}")
+
+  def make_sampler(self, store, folds):
+    self.check_num_classes(store)
     a = self.config.augment
     return clip_samples.ClipSampler(
         store, folds, balance=bool(self.config.train.balance_classes),
