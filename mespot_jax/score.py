@@ -35,7 +35,6 @@ Warnings go to the JSON and the log; the command line prints them as
 `warning: ...` lines at the end. Bad input (checked before the model is
 loaded) prints one line and exits with status 2.
 """
-import dataclasses
 import json
 import logging
 import os
@@ -43,17 +42,15 @@ import sys
 import time
 
 import numpy as np
-from tqdm import tqdm
 
 from mespot_jax import deploy as deploy_lib
 from mespot_jax.data import video_io
-from mespot_jax.data.frames import resize_crops
 from mespot_jax.errors import InputError
-from mespot_jax.face import align, track
 from mespot_jax.io_utils import atomic_write
 from mespot_jax.metrics import intervals as interval_metrics
 from mespot_jax.metrics import io as metrics_io
 from mespot_jax.spotting import postprocess
+from mespot_jax.stream_scoring import ScoredVideo, score_frames
 from mespot_jax.train import inference
 
 PROTOCOLS = ("one_to_one", "megc2020")
@@ -98,104 +95,6 @@ def _runs(mask_T) -> list[list[int]]:
 def _runs_text(runs, most: int = 5) -> str:
   text = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs[:most])
   return text + (f" and {len(runs) - most} more" if len(runs) > most else "")
-
-
-@dataclasses.dataclass
-class ScoredVideo:
-  """The scores of one video and which frames could be trusted.
-
-  Attributes:
-    scores_T2: float32 [micro, macro] scores; NaN where a frame has no score
-      (`invalid_frames` of frames without a face or not decoded).
-    face_found_T: bool, the aligner found the face.
-    decoded_T: bool, the frame was decoded (False: a stand-in, the previous
-      good frame, for a frame that could not be decoded).
-  """
-  scores_T2: np.ndarray
-  face_found_T: np.ndarray
-  decoded_T: np.ndarray
-
-  @property
-  def frames(self) -> int:
-    return len(self.scores_T2)
-
-  @property
-  def with_face(self) -> int:
-    return int(self.face_found_T.sum())
-
-  @property
-  def usable_T(self) -> np.ndarray:
-    """Frames decoded and with a face."""
-    return self.face_found_T & self.decoded_T
-
-
-class _FaceCounter:
-  """Prepares aligned crops as the training data was (mask, resize) while
-  recording which frames have a face; yields (crop, ROI boxes at the
-  crop's size) pairs to a method that reads the boxes (`stream_rois`)."""
-
-  def __init__(self, aligned, bar, dep):
-    self._aligned = aligned
-    self._bar = bar
-    self._dep = dep
-    self.face_found = []
-
-  @property
-  def frames(self) -> int:
-    return len(self.face_found)
-
-  @property
-  def with_face(self) -> int:
-    return int(sum(self.face_found))
-
-  def __iter__(self):
-    for a in self._aligned:
-      self.face_found.append(bool(a.face_found))
-      self._bar.update(1)
-      crop = align.mask_crop(a.crop, a.landmarks) if self._dep.mask_face \
-          else a.crop
-      crop = resize_crops(crop[None], self._dep.image_size)[0]
-      if getattr(self._dep.method, "stream_rois", False):
-        scale = crop.shape[0] / a.crop.shape[0]
-        yield crop, np.asarray(a.rois, np.float32) * np.float32(scale)
-      else:
-        yield crop
-
-
-def score_frames(dep, frames, fps: float, batch_size: int, total=None,
-                 aligner=None, progress: bool = True):
-  """Aligns and scores a stream of frames with the deploy model's method.
-
-  Args:
-    dep: a `deploy.Deployment`.
-    frames: iterable of `uint8` video frames (RGB or grey); a
-      `video_io.FrameReader` also tells which frames were not decoded.
-    fps: frame rate of the video.
-    batch_size: frames per jitted scorer call.
-    total: expected frame count (progress bar only).
-    aligner: a `track.VideoAligner` (default: one at the model's crop size).
-    progress: show a tqdm bar (frames per second).
-
-  Returns:
-    A `ScoredVideo`: NaN scores on the frames the method's `invalid_frames`
-    names for the frames without a face or not decoded.
-  """
-  aligner = aligner or track.VideoAligner(dep.align_size or dep.image_size,
-                                         dep.grey)
-  bar = tqdm(total=total or None, unit="frame", desc="scoring",
-             dynamic_ncols=True, disable=None if progress else True)
-  counter = _FaceCounter(aligner.align_stream(iter(frames)), bar, dep)
-  scores = np.asarray(dep.method.score_stream(
-      dep.variables, iter(counter), fps, dep.choices, batch_size), np.float32)
-  bar.close()
-  face = np.asarray(counter.face_found, bool)
-  decoded = np.ones(len(face), bool)
-  stats = getattr(frames, "stats", None)  # a FrameReader's, when it is one
-  if stats is not None and stats.read_errors:
-    decoded[np.asarray(stats.read_errors, np.int64) - 1] = False
-  bad_T2 = dep.method.invalid_frames(face & decoded, fps, dep.choices)
-  return ScoredVideo(np.where(bad_T2, np.nan, scores).astype(np.float32),
-                     face, decoded)
 
 
 def _read_gt(path: str, name: str) -> list:

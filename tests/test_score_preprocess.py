@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from tqdm import tqdm
 
-from mespot_jax import score
+from mespot_jax import score, stream_scoring
 from mespot_jax.data import source, spotting_builder, video_io
 from mespot_jax.data.frames import FrameStore
 from mespot_jax.face import align, track
@@ -121,7 +121,7 @@ def test_counter_counts_faces_and_leaves_same_size_crops_alone():
                          transform=np.eye(2, 3, dtype=np.float32))
       for i in range(5)]
   dep = types.SimpleNamespace(mask_face=False, image_size=32, method=None)
-  counter = score._FaceCounter(  # pylint: disable=protected-access
+  counter = stream_scoring._FaceCounter(  # pylint: disable=protected-access
       iter(frames), tqdm(disable=True), dep)
   got = np.stack(list(counter))
   np.testing.assert_array_equal(got, np.stack([a.crop for a in frames]))
