@@ -38,7 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from configs import common  # pylint: disable=g-import-not-at-top,wrong-import-position
+from mespot_jax.config import common
 from mespot_jax import methods  # pylint: disable=g-import-not-at-top,wrong-import-position
 from mespot_jax.data import datasets  # pylint: disable=g-import-not-at-top,wrong-import-position
 from mespot_jax.train import state as state_lib  # pylint: disable=g-import-not-at-top,wrong-import-position

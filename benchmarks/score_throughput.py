@@ -34,7 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from configs import common
+from mespot_jax.config import common
 from mespot_jax import methods
 from mespot_jax.methods import yap3dcnn
 from mespot_jax.data import video_io

@@ -31,7 +31,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from configs import common
+from mespot_jax.config import common
+from mespot_jax.config import load_module as load_config
 from mespot_jax import methods
 from mespot_jax.methods import yap3dcnn
 from mespot_jax.train import state as state_lib, steps as steps_lib
@@ -70,7 +71,7 @@ def pipeline_wait(name: str, image_size: int, folds: int, steps: int,
   """The data-wait fraction of `steps` training steps of config `name`."""
   from mespot_jax.data import datasets  # pylint: disable=g-import-not-at-top
   from mespot_jax.train import loop as loop_lib  # pylint: disable=g-import-not-at-top
-  config = importlib.import_module(f"configs.{name}").get_config()
+  config = load_config(name).get_config()
   config.dataset.image_size = image_size
   if threads:
     config.dataset.loader_threads = threads

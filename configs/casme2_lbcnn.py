@@ -14,7 +14,7 @@ every choice.
 
 The `:smoke` variant runs these settings on the tiny synthetic dataset.
 """
-from configs import common
+from mespot_jax.config import common
 
 
 def paper_config(dataset: str):

@@ -11,7 +11,7 @@ of the 112 x 112 aligned crop here).
 
 The `:smoke` variant runs these settings on the tiny synthetic dataset.
 """
-from configs import common
+from mespot_jax.config import common
 
 
 def get_config(variant: str = ""):

@@ -6,7 +6,7 @@ the challenge prescribes; UF1 and UAR from counts summed over all folds,
 also per source dataset. The model and training settings are those of
 `samm_convlstm.py`.
 """
-from configs import common
+from mespot_jax.config import common
 
 
 def get_config(variant: str = ""):

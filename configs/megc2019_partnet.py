@@ -18,8 +18,13 @@ shows what each fold's test-F1 epoch picking (the original code) reports.
 Variants: the ablations of `synthetic_partnet.py` (`no_parts`, `no_emr`,
 `no_adversary` = "Part + EMR", `no_source`) and `smoke`.
 """
-from configs import common
-from configs import synthetic_partnet
+import os
+
+from mespot_jax.config import common
+from mespot_jax.config import load_module
+
+synthetic_partnet = load_module(
+    os.path.join(os.path.dirname(__file__), "synthetic_partnet.py"))
 
 
 def get_config(variant: str = ""):

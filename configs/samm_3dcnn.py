@@ -2,7 +2,7 @@
 
 The `:smoke` variant runs these settings on the tiny synthetic dataset.
 """
-from configs import common
+from mespot_jax.config import common
 
 
 def get_config(variant: str = ""):

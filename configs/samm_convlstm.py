@@ -15,7 +15,7 @@ samm_3class (negative, positive, surprise). The learning rate is halved
 on a validation plateau (methods/convlstm.py). Variants combine:
 `:5class,smoke`.
 """
-from configs import common
+from mespot_jax.config import common
 
 
 def get_config(variant: str = ""):

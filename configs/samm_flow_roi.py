@@ -9,7 +9,7 @@ docs/FLOW_SPOTTERS.md lists which values are published and which are ours.
 
 The `:smoke` variant runs these settings on the tiny synthetic dataset.
 """
-from configs import common
+from mespot_jax.config import common
 
 
 def get_config(variant: str = ""):

@@ -7,8 +7,13 @@ docs/LBCNN.md lists), on the `samm_lv` release.
 
 The `:smoke` variant runs these settings on the tiny synthetic dataset.
 """
-from configs import casme2_lbcnn
-from configs import common
+import os
+
+from mespot_jax.config import common
+from mespot_jax.config import load_module
+
+casme2_lbcnn = load_module(
+    os.path.join(os.path.dirname(__file__), "casme2_lbcnn.py"))
 
 
 def get_config(variant: str = ""):

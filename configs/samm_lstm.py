@@ -10,7 +10,7 @@ cached per video afterwards).
 
 The `:smoke` variant runs these settings on the tiny synthetic dataset.
 """
-from configs import common
+from mespot_jax.config import common
 
 
 def get_config(variant: str = ""):

@@ -30,7 +30,7 @@ a threshold cover only the high middle of an expression).
 The `:smoke` variant (`--config=configs/synthetic_3dcnn.py:smoke`) runs
 the same settings on the tiny synthetic dataset for a few steps.
 """
-from configs import common
+from mespot_jax.config import common
 
 
 def get_config(variant: str = ""):

@@ -24,7 +24,7 @@ epoch 0). Variants:
 
 Variants combine: `--config=configs/synthetic_convlstm.py:paper,5class`.
 """
-from configs import common
+from mespot_jax.config import common
 
 
 def get_config(variant: str = ""):

@@ -13,7 +13,7 @@ grids (docs/FLOW_SPOTTERS.md, `docs/results/dev_flow_roi_stage*.json`).
 
 The `:smoke` variant runs the same settings on the tiny synthetic dataset.
 """
-from configs import common
+from mespot_jax.config import common
 
 
 def get_config(variant: str = ""):

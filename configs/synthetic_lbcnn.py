@@ -24,7 +24,7 @@ data in a CPU budget, not a tuned result.
 The `:smoke` variant (`--config=configs/synthetic_lbcnn.py:smoke`) runs
 the same settings on the tiny synthetic dataset for a few steps.
 """
-from configs import common
+from mespot_jax.config import common
 
 
 def get_config(variant: str = ""):

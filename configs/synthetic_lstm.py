@@ -24,7 +24,7 @@ suppression radius of at least half a feature span (`nms_min_s`).
 The `:smoke` variant runs the same settings on the tiny synthetic dataset
 for a few steps.
 """
-from configs import common
+from mespot_jax.config import common
 
 
 def get_config(variant: str = ""):

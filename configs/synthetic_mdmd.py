@@ -12,7 +12,7 @@ data folder (`mespot_flow_features/`).
 
 The `:smoke` variant runs the same settings on the tiny synthetic dataset.
 """
-from configs import common
+from mespot_jax.config import common
 
 
 def get_config(variant: str = ""):

@@ -19,7 +19,7 @@ paper gives no optimiser settings; Adam at 1e-3. Variants:
 
 Variants combine: `--config=configs/synthetic_partnet.py:no_parts,no_emr`.
 """
-from configs import common
+from mespot_jax.config import common
 
 VARIANTS = ("paper", "no_parts", "no_emr", "no_adversary", "no_source",
             "smoke")

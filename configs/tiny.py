@@ -3,7 +3,7 @@
 The 3D-CNN with the CAS(ME)^2-like skips at 30 fps on `synthetic_lv/tiny`:
 the shared smoke settings (`common.smoke`) plus a higher learning rate.
 """
-from configs import common
+from mespot_jax.config import common
 
 
 def get_config(variant: str = ""):

@@ -27,6 +27,7 @@ import ml_collections
 
 from mespot_jax import distributed
 from mespot_jax import methods
+from mespot_jax.config import check
 from mespot_jax.data import datasets
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.errors import InputError
@@ -92,6 +93,7 @@ def run(config: ml_collections.ConfigDict, workdir: str,
     The metrics dict also written to `workdir/metrics.json`.
   """
   from mespot_jax.report import report as report_lib  # pylint: disable=g-import-not-at-top
+  check.validate(config)
   method = methods.get(config)
   if config.train.deploy and jax.process_count() > 1:
     raise InputError("train.deploy=True runs in one process; train the "

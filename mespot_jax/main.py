@@ -2,7 +2,13 @@
 
   python -m mespot_jax.main --config=configs/synthetic_3dcnn.py
       [--config.train.num_epochs=5] [--workdir=runs/synthetic]
-      [--compilation_cache=DIR] [--multihost]
+      [--compilation_cache=DIR] [--multihost] [--dry_run]
+
+The config is resolved and every choice-valued field checked first
+(`mespot_jax.config.check`): a value that is not allowed exits 2 with one
+line naming the field, the value and the allowed ones, before any data is
+opened. `--dry_run` stops there and prints the plan (method, dataset and
+whether it is built, folds, steps, what will be written) in seconds.
 
 Writes metrics.json, predictions.csv, plots, TensorBoard events and orbax
 checkpoints to the workdir and resumes from it when it holds a checkpoint.
@@ -35,6 +41,10 @@ _WORKDIR = flags.DEFINE_string(
 _CACHE = flags.DEFINE_string(
     "compilation_cache", None, "JAX persistent compilation cache folder "
     "(default: <workdir>/jax_cache; 'none' turns it off).")
+_DRY_RUN = flags.DEFINE_bool(
+    "dry_run", False, "Check the config and print the plan of the run "
+    "(method, dataset and whether it is built, folds, steps, outputs); "
+    "opens no data, trains nothing, exits 0 (2 on a bad value).")
 _MULTIHOST = flags.DEFINE_bool(
     "multihost", False, "Start jax.distributed (several hosts: TPU pods, "
     "SLURM, or JAX_COORDINATOR_ADDRESS/JAX_NUM_PROCESSES/JAX_PROCESS_ID); "
@@ -60,6 +70,16 @@ def main(argv):
   workdir = _WORKDIR.value or os.path.join(
       "runs", os.path.splitext(os.path.basename(
           config_flags.get_config_filename(flags.FLAGS["config"])))[0])
+  from mespot_jax.config import check  # pylint: disable=g-import-not-at-top
+  try:
+    check.validate(config)
+  except InputError as e:
+    print(f"error: {e}", file=sys.stderr)
+    sys.exit(2)
+  if _DRY_RUN.value:
+    from mespot_jax.config import plan  # pylint: disable=g-import-not-at-top
+    print(plan.describe(config, workdir))
+    return
   logging.get_absl_handler().addFilter(_QuietLibraries())
   from mespot_jax import distributed  # pylint: disable=g-import-not-at-top
   distributed.initialize(_MULTIHOST.value)

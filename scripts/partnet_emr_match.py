@@ -18,7 +18,9 @@ import numpy as np
 from absl import app
 from absl import flags
 
-from configs import synthetic_partnet
+from mespot_jax.config import load_module as load_config
+
+synthetic_partnet = load_config("synthetic_partnet")
 from mespot_jax.data import datasets
 from mespot_jax.methods import partnet_data
 

@@ -109,7 +109,7 @@ def _step_fns():
 
 def config(base):
   """`base` (a tiny config) switched to this method."""
-  from configs import common  # pylint: disable=g-import-not-at-top
+  from mespot_jax.config import common
   methods.register(FrameMethod)
   c = common.get_config(FrameMethod.name)
   for key in ("dataset", "train", "augment", "seed"):

@@ -10,7 +10,9 @@ asking for `train_range` gets its range per fold from the validation videos.
 import numpy as np
 import pytest
 
-from configs import tiny
+from mespot_jax.config import load_module as load_config
+
+tiny = load_config("tiny")
 from mespot_jax import methods
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.spotting import postprocess

@@ -13,7 +13,9 @@ import jax
 import numpy as np
 import pytest
 
-from configs import tiny
+from mespot_jax.config import load_module as load_config
+
+tiny = load_config("tiny")
 from mespot_jax import audit, experiment, methods
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.data.frames import relabelled

@@ -12,7 +12,9 @@ import dataclasses
 
 import pytest
 
-from configs import synthetic_lbcnn
+from mespot_jax.config import load_module as load_config
+
+synthetic_lbcnn = load_config("synthetic_lbcnn")
 from mespot_jax import audit, methods
 from mespot_jax.data.frames import relabelled
 from mespot_jax.data.schema import Interval

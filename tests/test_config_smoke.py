@@ -8,7 +8,6 @@ evaluates and reports it. One of them also runs through the command line
 another seed (`--config.dataset.seed`), which is built under its own name.
 """
 import glob
-import importlib
 import json
 import os
 import subprocess
@@ -16,7 +15,8 @@ import sys
 
 import pytest
 
-from configs import common
+from mespot_jax.config import common
+from mespot_jax.config import load_module as load_config
 from data_builders.synthetic_lv import synthetic_lv_dataset_builder as syn
 from mespot_jax import experiment
 from mespot_jax import methods
@@ -43,7 +43,7 @@ def test_every_config_is_listed():
 
 @pytest.mark.parametrize("name", CONFIGS)
 def test_smoke_variant_runs_the_same_method(name, data_dir, tmp_path):
-  module = importlib.import_module(f"configs.{name}")
+  module = load_config(name)
   full, smoke = module.get_config(), module.get_config("smoke")
   assert smoke.method == full.method
   # The tiny synthetic dataset of the method's task.

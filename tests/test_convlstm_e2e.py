@@ -8,8 +8,11 @@ import sys
 
 import pytest
 
-from configs import synthetic_convlstm
-from configs import samm_convlstm
+from mespot_jax.config import load_module as load_config
+
+synthetic_convlstm = load_config("synthetic_convlstm")
+from mespot_jax.config import load_module as load_config
+samm_convlstm = load_config("samm_convlstm")
 from mespot_jax import audit
 from mespot_jax import experiment
 

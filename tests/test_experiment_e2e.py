@@ -14,7 +14,9 @@ import os
 import numpy as np
 import pytest
 
-from configs import tiny
+from mespot_jax.config import load_module as load_config
+
+tiny = load_config("tiny")
 from mespot_jax import experiment
 from mespot_jax.train import loop as loop_lib
 from mespot_jax.metrics import intervals, io as metrics_io

@@ -9,7 +9,9 @@ runs it on an in-memory store without training anything.
 """
 import numpy as np
 
-from configs import synthetic_flow_roi
+from mespot_jax.config import load_module as load_config
+
+synthetic_flow_roi = load_config("synthetic_flow_roi")
 from mespot_jax import experiment, methods
 from mespot_jax.methods import flow_roi
 from mespot_jax.metrics.io import IntervalRow

@@ -15,7 +15,9 @@ import os
 import numpy as np
 import pytest
 
-from configs import synthetic_mdmd
+from mespot_jax.config import load_module as load_config
+
+synthetic_mdmd = load_config("synthetic_mdmd")
 from mespot_jax import experiment, methods
 from mespot_jax.methods import mdmd
 from mespot_jax.spotting import flow_features as ff

@@ -22,7 +22,11 @@ import sys
 import numpy as np
 import pytest
 
-from configs import synthetic_flow_roi, synthetic_mdmd
+from mespot_jax.config import load_module as load_config
+
+synthetic_flow_roi = load_config("synthetic_flow_roi")
+
+synthetic_mdmd = load_config("synthetic_mdmd")
 from mespot_jax import audit, deploy, experiment, methods, score
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.data import video_io

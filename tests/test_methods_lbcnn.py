@@ -13,7 +13,9 @@ import jax
 import numpy as np
 import pytest
 
-from configs import synthetic_lbcnn
+from mespot_jax.config import load_module as load_config
+
+synthetic_lbcnn = load_config("synthetic_lbcnn")
 from mespot_jax import methods
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.data.frames import FrameStore

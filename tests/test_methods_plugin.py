@@ -12,7 +12,9 @@ import os
 import numpy as np
 import pytest
 
-from configs import tiny
+from mespot_jax.config import load_module as load_config
+
+tiny = load_config("tiny")
 from mespot_jax import deploy, experiment, methods
 from mespot_jax.errors import InputError
 from mespot_jax.train import losses

@@ -11,7 +11,9 @@ scoring uses (`predict_video`).
 """
 import numpy as np
 
-from configs import tiny
+from mespot_jax.config import load_module as load_config
+
+tiny = load_config("tiny")
 from mespot_jax import methods
 from mespot_jax.methods import spotting
 from mespot_jax.spotting import postprocess

@@ -246,7 +246,8 @@ def test_bad_inputs_are_named():
 
 
 def test_method_builds_its_model_in_the_configured_dtype():
-  from configs import synthetic_convlstm  # pylint: disable=g-import-not-at-top
+  from mespot_jax.config import load_module as load_config
+  synthetic_convlstm = load_config("synthetic_convlstm")
   from mespot_jax import methods  # pylint: disable=g-import-not-at-top
   config = synthetic_convlstm.get_config("smoke")
   assert methods.get(config).step_fns.model.dtype == jnp.float32

@@ -17,7 +17,9 @@ import time
 
 import pytest
 
-from configs import tiny
+from mespot_jax.config import load_module as load_config
+
+tiny = load_config("tiny")
 from mespot_jax.data import datasets
 
 pytestmark = pytest.mark.slow

@@ -10,8 +10,11 @@ import jax
 import numpy as np
 import pytest
 
-from configs import megc2019_partnet
-from configs import synthetic_partnet
+from mespot_jax.config import load_module as load_config
+
+megc2019_partnet = load_config("megc2019_partnet")
+from mespot_jax.config import load_module as load_config
+synthetic_partnet = load_config("synthetic_partnet")
 from mespot_jax import audit
 from mespot_jax import experiment
 from mespot_jax import methods

@@ -13,14 +13,14 @@ they are, so e.g. SAMM's skips of 200..400 frames at 200 fps meet
 20..30-frame videos.
 """
 import glob
-import importlib
 import json
 import math
 import os
 
 import pytest
 
-from configs import common
+from mespot_jax.config import common
+from mespot_jax.config import load_module as load_config
 from mespot_jax import experiment, methods
 from mespot_jax.data.source import SpottingSource
 from mespot_jax.metrics import io as metrics_io
@@ -44,7 +44,7 @@ def _config_names() -> list[str]:
     name = os.path.splitext(os.path.basename(path))[0]
     if not name.startswith(("samm_", "casme2_")):
       continue
-    config = importlib.import_module(f"configs.{name}").get_config()
+    config = load_config(name).get_config()
     if config.dataset.name in SUBJECTS:  # spotting releases only
       names.append(name)
   return names
@@ -74,7 +74,7 @@ def run(request, data_dirs, runs, tmp_path_factory):
   """The config's run on the dummy release (once per module)."""
   name = request.param
   if name not in runs:
-    config = importlib.import_module(f"configs.{name}").get_config()
+    config = load_config(name).get_config()
     own = _own(config)
     builder = config.dataset.name
     config.dataset.data_dir = data_dirs[builder]
@@ -111,7 +111,7 @@ def _on_disk(run) -> dict:
 
 def test_every_spotting_method_has_real_configs():
   pairs = {(n.split("_", 1)[0],
-            importlib.import_module(f"configs.{n}").get_config().method)
+            load_config(n).get_config().method)
            for n in CASES}
   on_any = {m for _, m in pairs}
   assert on_any >= {"yap3dcnn", "lbcnn", "tran_lstm", "mdmd", "flow_roi"}

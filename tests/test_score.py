@@ -21,7 +21,9 @@ import sys
 import numpy as np
 import pytest
 
-from configs import tiny
+from mespot_jax.config import load_module as load_config
+
+tiny = load_config("tiny")
 from mespot_jax import deploy, experiment, score
 from mespot_jax.data import video_io
 from mespot_jax.data.frames import FrameStore

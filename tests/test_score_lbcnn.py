@@ -17,7 +17,9 @@ import sys
 import numpy as np
 import pytest
 
-from configs import synthetic_lbcnn
+from mespot_jax.config import load_module as load_config
+
+synthetic_lbcnn = load_config("synthetic_lbcnn")
 from mespot_jax import deploy, experiment, score
 from mespot_jax.data import video_io
 from mespot_jax.data.frames import FrameStore

@@ -203,7 +203,8 @@ def _store_with_macro_lengths(lengths, fps=30.0):
 
 
 def test_train_median_width_comes_from_the_folds_known_subjects_only():
-  from configs import synthetic_3dcnn  # pylint: disable=g-import-not-at-top
+  from mespot_jax.config import load_module as load_config
+  synthetic_3dcnn = load_config("synthetic_3dcnn")
   from mespot_jax import methods  # pylint: disable=g-import-not-at-top
   from mespot_jax.data import folds as folds_lib  # pylint: disable=g-import-not-at-top
   from mespot_jax.methods import spotting  # pylint: disable=g-import-not-at-top

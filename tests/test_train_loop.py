@@ -8,7 +8,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from configs import tiny
+from mespot_jax.config import load_module as load_config
+
+tiny = load_config("tiny")
 from mespot_jax import methods
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.methods import yap3dcnn

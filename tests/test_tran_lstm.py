@@ -12,7 +12,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from configs import synthetic_lstm
+from mespot_jax.config import load_module as load_config
+
+synthetic_lstm = load_config("synthetic_lstm")
 from mespot_jax import methods
 from mespot_jax.data.schema import Interval
 from mespot_jax.methods import tran_lstm_post as post

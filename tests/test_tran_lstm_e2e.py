@@ -11,7 +11,9 @@ import os
 import numpy as np
 import pytest
 
-from configs import synthetic_lstm
+from mespot_jax.config import load_module as load_config
+
+synthetic_lstm = load_config("synthetic_lstm")
 from mespot_jax import audit, deploy, experiment, methods, score
 from mespot_jax.data import video_io
 from mespot_jax.face import track

@@ -41,8 +41,8 @@ def get(config) -> Method:
   cls = get_class(config.method)
   if cls.name not in config:
     raise InputError(f"the config has no block {cls.name!r} for method "
-                     f"{cls.name!r}; build configs with configs.common."
-                     "get_config(method)")
+                     f"{cls.name!r}; build configs with mespot_jax.config."
+                     "common.get_config(method)")
   return cls(config)
 
 

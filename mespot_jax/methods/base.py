@@ -35,12 +35,18 @@ the config block named after it (`config.<name>`), built by its
 """
 import abc
 import dataclasses
+import importlib
 from typing import Any, ClassVar
 
 import ml_collections
 
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.train.steps import StepFns
+
+
+def _block_module(name: str):
+  """The plain-data config module of a built-in method."""
+  return importlib.import_module(f"mespot_jax.config.blocks.{name}")
 
 
 @dataclasses.dataclass
@@ -94,13 +100,18 @@ class Method(abc.ABC):
 
   # ---------------------------------------------------------- configuration
   @classmethod
-  @abc.abstractmethod
   def default_config(cls) -> ml_collections.ConfigDict:
-    """The method's own config block (`config.<name>`)."""
+    """The method's own config block (`config.<name>`), from its plain-data
+    module `mespot_jax/config/blocks/<name>.py` (a method registered
+    without one overrides this)."""
+    return _block_module(cls.name).default_config()
 
   @classmethod
   def smoke(cls, block: ml_collections.ConfigDict) -> None:
     """Shrinks the block in place for a config's `:smoke` variant."""
+    from mespot_jax.config import blocks  # pylint: disable=g-import-not-at-top
+    if cls.name in blocks.NAMES:
+      _block_module(cls.name).smoke(block)
 
   # ------------------------------------------------------------------ folds
   def make_folds(self, store) -> list:

@@ -17,42 +17,18 @@ the paper (Keras' ReduceLROnPlateau, factor 0.5): `train.lr_schedule =
 the early-stopping patience.
 """
 import jax.numpy as jnp
-import ml_collections
 
 from mespot_jax.methods import recognition
 from mespot_jax.models.convlstm import ShallowConvLSTM
+from mespot_jax.config.blocks.convlstm import default_config  # pylint: disable=unused-import
 
 
-def default_config() -> ml_collections.ConfigDict:
-  """The ConvLSTM's block: the paper's SAMM settings (section 3)."""
-  b = ml_collections.ConfigDict()
-  b.model = ml_collections.ConfigDict()
-  b.model.filters = 32
-  b.model.kernel_size = 3
-  b.model.dense_features = 48
-  b.model.dropout_rate = 0.3
-  b.model.peephole = False  # Keras' ConvLSTM2D has none
-  b.model.padding = "VALID"  # Keras' default
-  b.model.gate_activation = "sigmoid"  # the paper's sigma
-  # Compute dtype of the convolutions and dense layers ("bfloat16" on
-  # accelerators); parameters, the cell state and logits stay float32.
-  b.model.dtype = "float32"
-  # The number of classes comes from the dataset (3 or 5 on SAMM).
-  return b
 
 
 class ConvLSTM(recognition.RecognitionMethod):
   """The shallow ConvLSTM recogniser."""
   name = "convlstm"
 
-  @classmethod
-  def default_config(cls):
-    return default_config()
-
-  @classmethod
-  def smoke(cls, block):
-    block.model.filters = 4
-    block.model.dense_features = 8
 
   @property
   def step_fns(self):

@@ -27,38 +27,16 @@ time scales and the peak widths: micro intervals at most `micro_max_s`,
 macro ones longer, and with `micro_wins` a macro interval overlapping a
 kept micro one is dropped.
 """
-import ml_collections
 import numpy as np
 
 from mespot_jax.spotting import flow_features as ff
+from mespot_jax.config.blocks import flow_roi as block
+from mespot_jax.config.blocks.flow_roi import default_config  # pylint: disable=unused-import
 
 TYPES = ff.TYPES
-ROIS = ("left_brow", "right_brow", "nose", "left_mouth_corner",
-        "right_mouth_corner")
+ROIS = block.ROIS
 
 
-def default_config() -> ml_collections.ConfigDict:
-  """The block `config.flow_roi`."""
-  b = ml_collections.ConfigDict()
-  b.flow = "farneback"  # farneback (CPU) | tvl1 (JAX, any device)
-  b.flow_size = 0  # frames resized to this side before the flow; 0 = as is
-  b.flow_params = ml_collections.ConfigDict()
-  b.flow_batch = 64
-  b.rois = ROIS  # which ROIs score
-  b.brow_keep = 0.75  # upper part of each brow box kept (no eyelids)
-  b.corner_fraction = 0.3  # outer part of the mouth box per corner
-  b.k_s = ml_collections.ConfigDict({"micro": 0.2, "macro": 0.6})
-  b.smooth_s = 0.0  # moving average of the score curve (seconds; 0 = off)
-  b.extend = 1.0  # intervals start this many k before their first frame
-  # Peaks closer than this (seconds between one's end and the next one's
-  # start) are one interval: the rise and the fall of one expression
-  # against the sliding reference are two peaks. 0 = no merging.
-  b.merge_gap_s = 0.0
-  b.threshold_rule = "relative"  # relative | absolute
-  b.micro_max_s = 0.5
-  b.micro_wins = True  # drop macro intervals that overlap a micro one
-  b.cache_dir = ""  # "" = <data_dir>/mespot_flow_features; "none" = off
-  return b
 
 
 def roi_regions(boxes_44, size, brow_keep, corner_fraction) -> dict:
@@ -118,10 +96,6 @@ class FlowROI(ff.TrainingFreeSpotter):
     if unknown or not self.block.rois:
       raise ValueError(f"flow_roi.rois={tuple(self.block.rois)}; expected "
                        f"a non-empty subset of {ROIS}")
-
-  @classmethod
-  def default_config(cls):
-    return default_config()
 
   def feature_params(self, fps) -> dict:
     b = self.block

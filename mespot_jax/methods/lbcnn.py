@@ -50,65 +50,13 @@ from mespot_jax.metrics import recognition as rec_metrics
 from mespot_jax.models import lbcnn as lbcnn_model
 from mespot_jax.train import inference
 from mespot_jax.train import steps as steps_lib
+from mespot_jax.config.blocks.lbcnn import default_config  # pylint: disable=unused-import
 
 NEUTRAL, MICRO, MACRO = 0, 1, 2
 
 
-def _post_block(base: dict, **changes) -> dict:
-  out = {t: dict(base[t]) for t in spotting.TYPES}
-  for key, value in changes.items():
-    t, field = key.split("__")
-    out[t][field] = value
-  return out
 
 
-def default_config() -> ml_collections.ConfigDict:
-  """The LBCNN's block: the paper's settings where it gives them (224 x 224
-  inputs, three conv + two pooling + two FC layers, 3 classes, uniform
-  sampling per class); the rest is this toolkit's choice (docs/LBCNN.md)."""
-  b = ml_collections.ConfigDict()
-  b.model = ml_collections.ConfigDict()
-  b.model.features = (64, 128, 64)
-  b.model.kernels = (11, 5, 3)  # AlexNet's first three
-  b.model.strides = (4, 1, 1)
-  b.model.pool_window = 3
-  b.model.pool_stride = 2
-  b.model.use_batchnorm = True
-  b.model.bn_momentum = 0.9
-  b.model.hidden = 256
-  b.model.dropout_rate = 0.5
-  b.model.share_roi_weights = True
-  # Side of each ROI crop fed to the local branch (the face's is
-  # dataset.image_size); the paper resizes every input to 224.
-  b.roi_size = 224
-  # Where the ROIs are: "frame", each frame's boxes as the builder stored
-  # them (from that frame's landmarks, so a box follows its brow or lip),
-  # or "template", the canonical aligned face's boxes in every frame
-  # (fixed: an expression moves inside its box).
-  b.roi_boxes = "frame"
-  b.sampler = ml_collections.ConfigDict()
-  b.sampler.class_probs = (1 / 3, 1 / 3, 1 / 3)  # neutral, micro, macro
-  # Post-processing of the micro / macro probabilities, per post-processor
-  # (`eval.postprocess` picks one) and type; keys as `eval.<name>.<type>`
-  # (mespot_jax.spotting.postprocess). Probabilities are thresholded as
-  # they are (normalise "none"); a micro run is at most 0.5 s.
-  b.post = ml_collections.ConfigDict({
-      "automated": _post_block({
-          "micro": {"normalise": "none", "order": 3, "cutoff_hz": 5.0,
-                    "merge_gap": 0.0, "min_len": 0.05, "max_len": 0.5,
-                    "widen_to": "none", "threshold": 0.5},
-          "macro": {"normalise": "none", "order": 3, "cutoff_hz": 2.0,
-                    "merge_gap": 0.1, "min_len": 0.3, "max_len": 8.0,
-                    "widen_to": "none", "threshold": 0.5}}),
-      "manual": _post_block({
-          "micro": {"normalise": "none", "window_s": 0.2, "polyorder": 2,
-                    "merge_gap": 0.2, "min_len": 0.05, "max_len": 0.5,
-                    "widen_to": "none", "threshold": 0.5},
-          "macro": {"normalise": "none", "window_s": 0.5, "polyorder": 2,
-                    "merge_gap": 0.2, "min_len": 0.3, "max_len": 8.0,
-                    "widen_to": "none", "threshold": 0.5}}),
-  })
-  return b
 
 
 def frame_classes(labels_T2: np.ndarray) -> np.ndarray:
@@ -300,17 +248,6 @@ class LBCNN(spotting.SpottingMethod):
   CHOICES = ("post", "min_width", "thresholds", "norm")
   stream_rois = True  # offline scoring hands (crop, ROI boxes) pairs
 
-  @classmethod
-  def default_config(cls):
-    return default_config()
-
-  @classmethod
-  def smoke(cls, block):
-    block.model.features = (4, 8, 8)
-    block.model.kernels = (3, 3, 3)
-    block.model.strides = (1, 1, 1)
-    block.model.hidden = 16
-    block.roi_size = 12
 
   # --------------------------------------------------------------- training
   @property

@@ -32,31 +32,14 @@ declared to the audit (`values`). Micro vs macro by duration: a micro
 interval longer than `micro_max_s` and a macro one not longer are dropped.
 docs/FLOW_SPOTTERS.md says which values are published and which are ours.
 """
-import ml_collections
 import numpy as np
 
 from mespot_jax.spotting import flow_features as ff
+from mespot_jax.config.blocks.mdmd import default_config  # pylint: disable=unused-import
 
 TYPES = ff.TYPES
 
 
-def default_config() -> ml_collections.ConfigDict:
-  """The block `config.mdmd`."""
-  b = ml_collections.ConfigDict()
-  b.flow = "farneback"  # farneback (CPU) | tvl1 (JAX, any device)
-  b.flow_size = 0  # frames resized to this side before the flow; 0 = as is
-  b.flow_params = ml_collections.ConfigDict()  # flow keyword arguments
-  b.flow_batch = 64  # pairs per flow call
-  b.grid = (6, 6)  # blocks (rows, cols) over the face
-  b.bins = 8  # direction bins of the main direction
-  b.top_fraction = 1 / 3  # blocks averaged into a frame's score
-  # k per type (seconds): HF = CF - k, TF = CF + k.
-  b.k_s = ml_collections.ConfigDict({"micro": 0.2, "macro": 0.6})
-  b.extend = 1.0  # an interval runs from its first HF to its last TF (x k)
-  b.threshold_rule = "relative"  # mean + p (max - mean) per video
-  b.micro_max_s = 0.5  # micro intervals at most, macro ones longer
-  b.cache_dir = ""  # "" = <data_dir>/mespot_flow_features; "none" = off
-  return b
 
 
 def block_main_direction(flow_c_NHW2, flow_t_NHW2, grid, bins):
@@ -111,13 +94,6 @@ class MDMD(ff.TrainingFreeSpotter):
   name = "mdmd"
   FRAME_OFFSETS = (-1, 0, 1)  # HF, CF, TF: no score where one is missing
 
-  @classmethod
-  def default_config(cls):
-    return default_config()
-
-  @classmethod
-  def smoke(cls, block):
-    block.grid = (3, 3)
 
   def feature_params(self, fps) -> dict:
     b = self.block

@@ -34,7 +34,6 @@ import os
 import grain
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 import optax
 
@@ -49,6 +48,7 @@ from mespot_jax.models.tran_lstm import TranLSTM
 from mespot_jax.spotting import postprocess
 from mespot_jax.train import inference
 from mespot_jax.train import steps as steps_lib
+from mespot_jax.config.blocks.tran_lstm import default_config  # pylint: disable=unused-import
 
 TYPES = post.TYPES
 THRESHOLDS = ("paper", "fitted")
@@ -67,35 +67,6 @@ def normalise_features(feats_PD, mode: str) -> np.ndarray:
       np.float32)
 
 
-def default_config() -> ml_collections.ConfigDict:
-  """The block `config.tran_lstm`: the paper's CASME II settings."""
-  b = ml_collections.ConfigDict()
-  b.feature = "hog_top"  # lbp_top | hog_top | higo_top
-  b.grid = (4, 4)  # blocks over the face (rows, cols); the paper: unstated
-  b.bins = 8  # orientation bins of HOG-TOP / HIGO-TOP
-  b.precision = "float64"  # float32 on TPUs (features.common)
-  b.span_s = 23 / 30  # L: frames per feature position, in seconds
-  b.window_s = 32 / 30  # M: positions per LSTM window, in seconds (30-40)
-  b.target = "overlap"  # overlap (eq. 1) | apex (eq. 2)
-  b.target_floor = 0.5  # targets below this are 0 (the paper)
-  b.types = ("micro",)  # types trained and spotted (the paper: micro only)
-  b.units = 20  # LSTM units (K)
-  # Training windows: with this probability a window holds the apex
-  # position of a training interval, else it starts anywhere.
-  b.expression_prob = 0.5
-  b.test_stride = 0.5  # test window stride, as a fraction of M
-  b.threshold = "paper"  # paper (per video) | fitted (validation subjects)
-  # none: the descriptors as they are (the paper); video: each dimension
-  # standardised over the video's own positions (removes what is constant
-  # in a video, such as the person's face; labels play no part).
-  b.feature_norm = "none"
-  # Non-maximum suppression radius: half the type's interval width, and
-  # at least this many seconds.
-  b.nms_min_s = 0.0
-  # Features on disk: "" = <data_dir>/mespot_features; "none" = no cache.
-  b.feature_cache_dir = ""
-  b.feature_chunk = 64  # positions per jitted feature call
-  return b
 
 
 def _bins_per_histogram(block) -> int:
@@ -231,15 +202,6 @@ class TranLSTMMethod(spotting.SpottingMethod):
                        f"non-empty subset of {TYPES}")
     self._memory = {}  # pixel hash -> features, within this process
 
-  @classmethod
-  def default_config(cls):
-    return default_config()
-
-  @classmethod
-  def smoke(cls, block):
-    block.grid = (2, 2)
-    block.units = 8
-    block.feature_chunk = 32
 
   # ------------------------------------------------------------- features
   def span(self, fps) -> int:

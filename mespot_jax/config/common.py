@@ -1,9 +1,9 @@
-"""Every shared configuration field, defined once.
+"""Every shared configuration field, defined once (plain data, no JAX).
 
 Experiment configs (`configs/samm_3dcnn.py`, ...) call `get_config(method)`
 and change only what differs. The fields every method shares live here; a
 method's own fields live in the block named after it (`config.yap3dcnn.*`),
-made by that method's `default_config` (`mespot_jax/methods/<name>.py`).
+made by that method's plain-data module `mespot_jax/config/blocks/<name>.py`.
 Any field can be overridden on the command line:
 `--config.train.num_epochs=3`, `--config.yap3dcnn.model.use_lcn=False`.
 
@@ -13,16 +13,17 @@ tiny synthetic dataset for a few steps (`smoke`).
 """
 import ml_collections
 
+from mespot_jax.config import blocks
+
 
 def get_config(method: str = "yap3dcnn") -> ml_collections.ConfigDict:
   """Returns the base configuration of `method` (the paper's SAMM-LV
   settings for the 3D-CNN)."""
-  from mespot_jax import methods  # pylint: disable=g-import-not-at-top
-  cls = methods.get_class(method)
+  block = blocks.get(method)
   c = ml_collections.ConfigDict()
   c.seed = 0
   c.method = method
-  c[method] = cls.default_config()
+  c[method] = block.default_config()
 
   # Data: a TFDS builder of the method's task: spotting (`synthetic_lv`,
   # `samm_lv`, `cas_me2`) or recognition (`synthetic_me`, `samm_me`, ...).
@@ -87,7 +88,7 @@ def get_config(method: str = "yap3dcnn") -> ml_collections.ConfigDict:
   c.eval = ml_collections.ConfigDict()
   c.eval.score_batch_size = 0  # 0: 32 on CPU, 256 on accelerators
   c.eval.plots = True
-  if cls.task == "spotting":
+  if block.TASK == "spotting":
     _spotting_eval(c.eval)
   else:
     _recognition(c)
@@ -155,12 +156,11 @@ def smoke(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   """A config's `:smoke` variant: the same method and settings on the tiny
   synthetic dataset of the method's task (`SMOKE_DATASETS`), with a tiny
   model and a few steps (about a minute on a 2-core CPU)."""
-  from mespot_jax import methods  # pylint: disable=g-import-not-at-top
-  cls = methods.get_class(c.method)
-  c.dataset.name, c.dataset.config = SMOKE_DATASETS[cls.task]
+  task = blocks.get(c.method).TASK
+  c.dataset.name, c.dataset.config = SMOKE_DATASETS[task]
   c.dataset.manual_dir = ""
   c.dataset.image_size = 0
-  if cls.task == "recognition":  # the tiny clip set has three classes
+  if task == "recognition":  # the tiny clip set has three classes
     c.dataset.num_classes = 3
     c.train.num_folds = min(c.train.num_folds, 2)  # 4 subjects
   return shrink(c)
@@ -172,10 +172,8 @@ def shrink(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   post-processing and every threshold rule stay the config's. `smoke`
   applies it after switching to the tiny dataset; the real-config tests
   apply it to a real dataset's config on its builder's dummy release."""
-  from mespot_jax import methods  # pylint: disable=g-import-not-at-top
-  cls = methods.get_class(c.method)
   c.dataset.loader_threads = 1
-  cls.smoke(c[c.method])
+  blocks.get(c.method).smoke(c[c.method])
   c.train.batch_size = 4
   c.train.num_epochs = 3
   c.train.steps_per_epoch = 3

@@ -1,0 +1,37 @@
+"""Each method's config block, as plain data (no JAX import).
+
+`mespot_jax/config/blocks/<method>.py` defines `TASK`, `default_config()`,
+`smoke(block)`, `CHOICES` (choice-valued fields and their allowed values)
+and `VAL_METRICS`. A method registered at run time (tests) without such a
+module is asked through its class instead (`Method.default_config`,
+`Method.smoke`, `Method.task`, `Method.metric_modes`), which imports it.
+"""
+import importlib
+import sys
+import types
+
+from mespot_jax.errors import InputError
+
+# The registered methods whose blocks live here (and whose classes the
+# registry `mespot_jax.methods.METHODS` imports on demand).
+NAMES = ("yap3dcnn", "convlstm", "tran_lstm", "lbcnn", "mdmd", "flow_roi",
+         "partnet")
+
+
+def get(method: str):
+  """The block module of `method`: TASK, default_config, smoke, CHOICES,
+  VAL_METRICS."""
+  if method in NAMES:
+    return importlib.import_module(f"mespot_jax.config.blocks.{method}")
+  # Methods registered at run time live in the imported registry (reading
+  # it here imports no JAX that is not already imported).
+  methods = sys.modules.get("mespot_jax.methods")
+  known = set(NAMES) | set(methods.METHODS if methods else ())
+  if method not in known:
+    raise InputError(f"config method={method!r} is not a known method; "
+                     f"expected one of {sorted(known)}")
+  cls = methods.get_class(method)
+  return types.SimpleNamespace(
+      TASK=cls.task, default_config=cls.default_config, smoke=cls.smoke,
+      CHOICES=getattr(cls, "CONFIG_CHOICES", {}),
+      VAL_METRICS=tuple(cls.metric_modes))

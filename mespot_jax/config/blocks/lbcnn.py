@@ -1,0 +1,91 @@
+"""The config block of Pan et al.'s local bilinear CNN
+(`mespot_jax.methods.lbcnn`): plain data.
+
+`config.lbcnn` is built here without importing JAX, so that a config
+resolves and is checked (`mespot_jax.config.check`) before any model or
+data is touched. `CHOICES` lists the block's choice-valued fields with
+their allowed values; `VAL_METRICS` the validation metrics that early
+stopping may watch besides the loss.
+"""
+import ml_collections
+
+from mespot_jax.config import vocab
+
+TITLE = "Pan et al.'s local bilinear CNN"
+TASK = "spotting"
+VAL_METRICS = ('uar', 'uf1')
+
+
+def _post_block(base: dict, **changes) -> dict:
+  out = {t: dict(base[t]) for t in vocab.TYPES}
+  for key, value in changes.items():
+    t, field = key.split("__")
+    out[t][field] = value
+  return out
+
+
+def default_config() -> ml_collections.ConfigDict:
+  """The LBCNN's block: the paper's settings where it gives them (224 x 224
+  inputs, three conv + two pooling + two FC layers, 3 classes, uniform
+  sampling per class); the rest is this toolkit's choice (docs/LBCNN.md)."""
+  b = ml_collections.ConfigDict()
+  b.model = ml_collections.ConfigDict()
+  b.model.features = (64, 128, 64)
+  b.model.kernels = (11, 5, 3)  # AlexNet's first three
+  b.model.strides = (4, 1, 1)
+  b.model.pool_window = 3
+  b.model.pool_stride = 2
+  b.model.use_batchnorm = True
+  b.model.bn_momentum = 0.9
+  b.model.hidden = 256
+  b.model.dropout_rate = 0.5
+  b.model.share_roi_weights = True
+  # Side of each ROI crop fed to the local branch (the face's is
+  # dataset.image_size); the paper resizes every input to 224.
+  b.roi_size = 224
+  # Where the ROIs are: "frame", each frame's boxes as the builder stored
+  # them (from that frame's landmarks, so a box follows its brow or lip),
+  # or "template", the canonical aligned face's boxes in every frame
+  # (fixed: an expression moves inside its box).
+  b.roi_boxes = "frame"
+  b.sampler = ml_collections.ConfigDict()
+  b.sampler.class_probs = (1 / 3, 1 / 3, 1 / 3)  # neutral, micro, macro
+  # Post-processing of the micro / macro probabilities, per post-processor
+  # (`eval.postprocess` picks one) and type; keys as `eval.<name>.<type>`
+  # (mespot_jax.spotting.postprocess). Probabilities are thresholded as
+  # they are (normalise "none"); a micro run is at most 0.5 s.
+  b.post = ml_collections.ConfigDict({
+      "automated": _post_block({
+          "micro": {"normalise": "none", "order": 3, "cutoff_hz": 5.0,
+                    "merge_gap": 0.0, "min_len": 0.05, "max_len": 0.5,
+                    "widen_to": "none", "threshold": 0.5},
+          "macro": {"normalise": "none", "order": 3, "cutoff_hz": 2.0,
+                    "merge_gap": 0.1, "min_len": 0.3, "max_len": 8.0,
+                    "widen_to": "none", "threshold": 0.5}}),
+      "manual": _post_block({
+          "micro": {"normalise": "none", "window_s": 0.2, "polyorder": 2,
+                    "merge_gap": 0.2, "min_len": 0.05, "max_len": 0.5,
+                    "widen_to": "none", "threshold": 0.5},
+          "macro": {"normalise": "none", "window_s": 0.5, "polyorder": 2,
+                    "merge_gap": 0.2, "min_len": 0.3, "max_len": 8.0,
+                    "widen_to": "none", "threshold": 0.5}}),
+  })
+  return b
+
+
+def smoke(block: ml_collections.ConfigDict) -> None:
+  """Shrinks the block in place for a config's `:smoke` variant."""
+  block.model.features = (4, 8, 8)
+  block.model.kernels = (3, 3, 3)
+  block.model.strides = (1, 1, 1)
+  block.model.hidden = 16
+  block.roi_size = 12
+
+
+CHOICES = {
+    "roi_boxes": ("frame", "template"),
+    **{f"post.{name}.{t}.{field}": allowed
+       for name in vocab.POSTPROCESSORS for t in vocab.TYPES
+       for field, allowed in (("normalise", vocab.NORMALISE),
+                              ("widen_to", vocab.WIDEN_TO))},
+}

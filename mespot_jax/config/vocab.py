@@ -1,0 +1,52 @@
+"""The vocabularies of the toolkit, each defined once (no JAX here).
+
+The config check (`mespot_jax.config.check`) and the code that acts on a
+value read the same tuple, so a value the check lets through is one the
+code knows, and the allowed values an error lists are the code's own.
+"""
+import dataclasses
+
+# Expression types of the spotting task, in the column order of every
+# (T, 2) score or label array.
+TYPES = ("micro", "macro")
+
+# Spotting datasets (long videos) and recognition datasets (clips), by
+# TFDS builder name.
+SPOTTING_DATASETS = ("synthetic_lv", "samm_lv", "cas_me2")
+RECOGNITION_DATASETS = ("synthetic_me", "casme_ii", "samm_me", "smic_e",
+                        "ck_plus", "megc2019_composite")
+DATASETS = {"spotting": SPOTTING_DATASETS,
+            "recognition": RECOGNITION_DATASETS}
+SYNTHETIC_DATASETS = ("synthetic_lv", "synthetic_me")
+
+OPTIMIZERS = ("adam", "sgd", "adamw")
+LR_SCHEDULES = ("constant", "cosine", "plateau")
+DROPOUT_RNG_IMPLS = ("auto", "default", "threefry2x32", "rbg",
+                     "unsafe_rbg")
+DTYPES = ("float32", "bfloat16", "float16")
+
+# Spotting decoders: post-processors, thresholds, normalisation, widths.
+POSTPROCESSORS = ("automated", "manual")
+THRESHOLD_CRITERIA = ("youden", "f1", "interval_f1", "overall_f1")
+NORMALISE = ("minmax", "none", "fixed", "train_range")
+WIDEN_TO = ("none", "train_median")
+PROTOCOLS = ("megc2020", "megc2020_pairs", "one_to_one", "str",
+             "apex_in_interval")
+
+# Recognition: folds and decoders.
+RECOGNITION_FOLDS = ("loso", "kfold")
+CALIBRATIONS = ("none", "prior")
+
+# Optical flow and the training-free spotters' threshold rules.
+FLOW_BACKENDS = ("farneback", "tvl1")
+THRESHOLD_RULES = ("relative", "absolute")
+
+
+@dataclasses.dataclass(frozen=True)
+class Subset:
+  """A field whose value is a non-empty tuple drawn from `allowed`."""
+  allowed: tuple
+
+  def __iter__(self):
+    return iter(self.allowed)
+
