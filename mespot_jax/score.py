@@ -44,6 +44,7 @@ import time
 import numpy as np
 
 from mespot_jax import deploy as deploy_lib
+from mespot_jax.config import vocab
 from mespot_jax.data import video_io
 from mespot_jax.errors import InputError
 from mespot_jax.io_utils import atomic_write
@@ -57,7 +58,7 @@ PROTOCOLS = ("one_to_one", "megc2020")
 NORMALISE_MODES = ("per_video", "absolute")
 # Chosen by measurement on the synthetic held-out folds (README, Scoring).
 DEFAULT_NORMALISE = "per_video"
-TYPES = ("micro", "macro")
+TYPES = vocab.TYPES
 # Warn when at least this fraction of the frames has no face.
 MANY_FACELESS = 0.05
 

@@ -1,7 +1,9 @@
 """Per-frame labels from intervals."""
 import numpy as np
 
-TYPES = ("micro", "macro")
+from mespot_jax.config import vocab
+
+TYPES = vocab.TYPES
 
 
 def frame_labels(num_frames: int, intervals) -> np.ndarray:

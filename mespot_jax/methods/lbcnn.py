@@ -42,6 +42,7 @@ import numpy as np
 import optax
 
 from mespot_jax import models
+from mespot_jax.config.blocks import lbcnn as lbcnn_block
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.data import samples as samples_lib
 from mespot_jax.face import align
@@ -81,7 +82,7 @@ def _inputs_fn(roi_size: int):
   return inputs
 
 
-ROI_BOXES = ("frame", "template")
+ROI_BOXES = lbcnn_block.CHOICES["roi_boxes"]
 
 
 def template_boxes(size: int) -> np.ndarray:

@@ -41,6 +41,8 @@ import grain
 import numpy as np
 
 from mespot_jax import flow as flow_lib
+from mespot_jax.config import vocab
+from mespot_jax.config.blocks import partnet as partnet_block
 from mespot_jax.data import clip_samples
 from mespot_jax.data.clip_store import clip_frame_numbers
 from mespot_jax.errors import InputError
@@ -48,8 +50,8 @@ from mespot_jax.models.partnet import grl_lambda
 from mespot_jax.preprocess import evm
 
 _MEMO = {}
-SOURCES = ("none", "synthetic_ckplus_like", "ck_plus")
-FLOWS = ("tvl1", "farneback")
+SOURCES = partnet_block.CHOICES["source.name"]
+FLOWS = vocab.FLOW_BACKENDS
 
 
 def apex_positions(store) -> np.ndarray:

@@ -26,6 +26,7 @@ import numpy as np
 import optax
 
 from mespot_jax import io_utils
+from mespot_jax.config import vocab
 from mespot_jax.data import clip_samples
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.methods import base
@@ -33,8 +34,8 @@ from mespot_jax.metrics import recognition as rec_metrics
 from mespot_jax.train import inference
 from mespot_jax.train import steps as steps_lib
 
-FOLDS = ("loso", "kfold")
-CALIBRATIONS = ("none", "prior")
+FOLDS = vocab.RECOGNITION_FOLDS
+CALIBRATIONS = vocab.CALIBRATIONS
 CSV_FIELDS = ("clip", "label", "pred", "subject", "dataset")
 
 

@@ -30,6 +30,7 @@ import os
 
 import numpy as np
 
+from mespot_jax.config import vocab
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.metrics import frame as frame_metrics
 from mespot_jax.metrics import intervals as interval_metrics
@@ -38,8 +39,8 @@ from mespot_jax.methods import base
 from mespot_jax.spotting import postprocess
 from mespot_jax.spotting import threshold as threshold_lib
 
-TYPES = ("micro", "macro")
-WIDEN_TO = ("none", "train_median")
+TYPES = vocab.TYPES
+WIDEN_TO = vocab.WIDEN_TO
 
 
 def post_params(config, store=None, known_ids=()) -> dict:

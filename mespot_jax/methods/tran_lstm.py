@@ -37,6 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from mespot_jax.config.blocks import tran_lstm as tran_lstm_block
 from mespot_jax.data import datasets
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.errors import InputError
@@ -51,8 +52,8 @@ from mespot_jax.train import steps as steps_lib
 from mespot_jax.config.blocks.tran_lstm import default_config  # pylint: disable=unused-import
 
 TYPES = post.TYPES
-THRESHOLDS = ("paper", "fitted")
-FEATURE_NORMS = ("none", "video")
+THRESHOLDS = tran_lstm_block.CHOICES["threshold"]
+FEATURE_NORMS = tran_lstm_block.CHOICES["feature_norm"]
 
 
 def normalise_features(feats_PD, mode: str) -> np.ndarray:

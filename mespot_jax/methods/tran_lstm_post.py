@@ -25,10 +25,12 @@ type's width centred on it, for the interval protocols.
 """
 import numpy as np
 
+from mespot_jax.config import vocab
+from mespot_jax.config.blocks import tran_lstm as tran_lstm_block
 from mespot_jax.spotting import postprocess
 
-TYPES = ("micro", "macro")
-TARGETS = ("overlap", "apex")
+TYPES = vocab.TYPES
+TARGETS = tran_lstm_block.CHOICES["target"]
 
 
 def frames_of(seconds: float, fps: float, least: int = 1) -> int:

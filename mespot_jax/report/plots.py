@@ -10,11 +10,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 import numpy as np
 
+from mespot_jax.config import vocab
 from mespot_jax.data import video_io
 from mespot_jax.io_utils import atomic_path
 from mespot_jax.spotting import postprocess
 
-TYPES = ("micro", "macro")
+TYPES = vocab.TYPES
 _COLOURS = {"micro": "tab:orange", "macro": "tab:blue"}
 _COLOURS_BGR = {"micro": (0, 140, 255), "macro": (255, 120, 0)}
 

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from mespot_jax import flow as flow_lib
+from mespot_jax.config import vocab
 from mespot_jax.data import datasets
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.errors import InputError
@@ -31,8 +32,8 @@ from mespot_jax.metrics.io import IntervalRow
 from mespot_jax.methods import spotting
 
 TYPES = spotting.TYPES
-FLOW_BACKENDS = ("farneback", "tvl1")
-RULES = ("relative", "absolute")
+FLOW_BACKENDS = vocab.FLOW_BACKENDS
+RULES = vocab.THRESHOLD_RULES
 FEATURE_VERSION = 1
 
 

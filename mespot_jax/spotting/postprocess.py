@@ -96,9 +96,10 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 from scipy import signal
 
+from mespot_jax.config import vocab
 from mespot_jax.errors import InputError
 
-TYPES = ("micro", "macro")
+TYPES = vocab.TYPES
 
 # Parameters every post-processor takes (module docstring), and their
 # defaults; each registry entry adds its smoother's own.

@@ -28,11 +28,12 @@ passes those intervals), so the test subject never shapes its own skip.
 """
 from typing import Any, Iterable, Sequence
 
+from mespot_jax.config import vocab
 from mespot_jax.data.timing import round_half_up as _round_half_up
 from mespot_jax.data.timing import seconds_to_frames
 from mespot_jax.errors import InputError
 
-TYPES = ("micro", "macro")
+TYPES = vocab.TYPES
 
 # Table 3 random skip ranges converted to seconds at the dataset's frame rate
 # (SAMM-LV 200 fps: 25-75 & 200-400 frames; CAS(ME)^2 30 fps: 3-9 & 16-50).
