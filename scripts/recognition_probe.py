@@ -43,7 +43,7 @@ def main(argv):
   if _SEED.value >= 0:
     if _DATASET.value != "synthetic_me":
       raise app.UsageError("--seed renders synthetic_me only")
-    from data_builders.synthetic_me import synthetic_me_dataset_builder as b  # pylint: disable=g-import-not-at-top
+    from mespot_jax.builders.synthetic_me import synthetic_me_dataset_builder as b  # pylint: disable=g-import-not-at-top
     config = b.seeded_config(config, _SEED.value)
   data_dir = _DATA_DIR.value or os.environ.get("TFDS_DATA_DIR") or (
       os.path.expanduser("~/tensorflow_datasets"))

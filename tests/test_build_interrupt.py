@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from data_builders.synthetic_lv import synthetic_lv_dataset_builder as synth
+from mespot_jax.builders.synthetic_lv import synthetic_lv_dataset_builder as synth
 from mespot_jax import errors
 from mespot_jax.data import video_io
 

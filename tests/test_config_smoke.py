@@ -17,7 +17,7 @@ import pytest
 
 from mespot_jax.config import common
 from mespot_jax.config import load_module as load_config
-from data_builders.synthetic_lv import synthetic_lv_dataset_builder as syn
+from mespot_jax.builders.synthetic_lv import synthetic_lv_dataset_builder as syn
 from mespot_jax import experiment
 from mespot_jax import methods
 from mespot_jax.data.source import SpottingSource

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from data_builders.casme_ii import casme_ii_dataset_builder
+from mespot_jax.builders.casme_ii import casme_ii_dataset_builder
 from mespot_jax.data import recognition_builder
 from mespot_jax.data import spotting_builder
 from mespot_jax.data.clips import ClipSource

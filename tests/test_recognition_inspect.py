@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from data_builders.casme_ii import casme_ii_dataset_builder_test as casme_test
-from data_builders.megc2019_composite import (
+from mespot_jax.builders.casme_ii import casme_ii_dataset_builder_test as casme_test
+from mespot_jax.builders.megc2019_composite import (
     megc2019_composite_dataset_builder_test as composite_test)
 from mespot_jax import inspect_dataset
 from mespot_jax.data import clips

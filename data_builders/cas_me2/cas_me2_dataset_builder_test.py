@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from data_builders.cas_me2 import cas_me2_dataset_builder
+from mespot_jax.builders.cas_me2 import cas_me2_dataset_builder
 from mespot_jax.data.source import Interval, SpottingSource
 
 DUMMY = os.path.join(os.path.dirname(__file__), "dummy_data")

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from data_builders.casme_ii import casme_ii_dataset_builder
+from mespot_jax.builders.casme_ii import casme_ii_dataset_builder
 from mespot_jax import errors
 from mespot_jax.data.clips import ClipSource
 

@@ -10,7 +10,7 @@ import os
 import pytest
 import tensorflow_datasets as tfds
 
-from data_builders.ck_plus import ck_plus_dataset_builder
+from mespot_jax.builders.ck_plus import ck_plus_dataset_builder
 from mespot_jax.data.clips import ClipSource
 
 DUMMY = os.path.join(os.path.dirname(__file__), "dummy_data")

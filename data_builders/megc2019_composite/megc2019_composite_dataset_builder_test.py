@@ -12,7 +12,7 @@ import os
 import pytest
 import tensorflow_datasets as tfds
 
-from data_builders.megc2019_composite import (
+from mespot_jax.builders.megc2019_composite import (
     megc2019_composite_dataset_builder as composite)
 from mespot_jax import errors
 from mespot_jax.data.annotations.clip_common import ClipAnnotation

@@ -1,2 +1,2 @@
 """SAMM-LV spotting dataset builder (`samm_lv`)."""
-from data_builders.samm_lv.samm_lv_dataset_builder import Builder
+from mespot_jax.builders.samm_lv.samm_lv_dataset_builder import Builder

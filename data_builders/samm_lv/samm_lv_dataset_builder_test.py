@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from data_builders.samm_lv import samm_lv_dataset_builder
+from mespot_jax.builders.samm_lv import samm_lv_dataset_builder
 from mespot_jax.data.source import Interval, SpottingSource
 
 DUMMY = os.path.join(os.path.dirname(__file__), "dummy_data")

@@ -11,7 +11,7 @@ import os
 import pytest
 import tensorflow_datasets as tfds
 
-from data_builders.samm_me import samm_me_dataset_builder
+from mespot_jax.builders.samm_me import samm_me_dataset_builder
 from mespot_jax.data import spotting_builder
 from mespot_jax.data.clips import ClipSource
 

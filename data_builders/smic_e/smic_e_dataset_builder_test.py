@@ -11,7 +11,7 @@ import os
 import pytest
 import tensorflow_datasets as tfds
 
-from data_builders.smic_e import smic_e_dataset_builder
+from mespot_jax.builders.smic_e import smic_e_dataset_builder
 from mespot_jax.data.clips import ClipSource
 from mespot_jax.data.source import Interval, SpottingSource
 

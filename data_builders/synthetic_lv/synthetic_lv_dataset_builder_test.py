@@ -18,7 +18,7 @@ from unittest import mock
 import numpy as np
 import tensorflow_datasets as tfds
 
-from data_builders.synthetic_lv import synthetic_lv_dataset_builder
+from mespot_jax.builders.synthetic_lv import synthetic_lv_dataset_builder
 
 _DUMMY = os.path.join(os.path.dirname(__file__), "dummy_data")
 

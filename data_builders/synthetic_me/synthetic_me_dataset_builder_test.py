@@ -15,8 +15,8 @@ from unittest import mock
 import numpy as np
 import tensorflow_datasets as tfds
 
-import data_builders  # pylint: disable=unused-import
-from data_builders.synthetic_me import synthetic_me_dataset_builder
+import mespot_jax.builders  # pylint: disable=unused-import
+from mespot_jax.builders.synthetic_me import synthetic_me_dataset_builder
 from mespot_jax.data.clips import ClipSource
 from mespot_jax.synthetic import clips as clips_lib
 

@@ -133,7 +133,7 @@ class ClipSource:
       full = f"{name}{'/' + cfg if cfg else ''}"
       raise errors.InputError(
           f"{data_dir}: dataset {full} is not built there; build it first "
-          f"with: python -c \"import data_builders, tensorflow_datasets as "
+          f"with: python -c \"import mespot_jax.builders, tensorflow_datasets as "
           f"tfds; tfds.builder('{full}', data_dir='{data_dir}')"
           f".download_and_prepare(download_config=tfds.download."
           f"DownloadConfig(manual_dir='DIR'))\" (DIR: the release folder, "

@@ -23,9 +23,9 @@ from mespot_jax.errors import InputError
 # Synthetic builders that render any seed: name -> (module with
 # `seeded_config(base, seed)`, default base config).
 _SYNTHETIC = {
-    "synthetic_lv": ("data_builders.synthetic_lv.synthetic_lv_dataset_builder",
+    "synthetic_lv": ("mespot_jax.builders.synthetic_lv.synthetic_lv_dataset_builder",
                      "casme2"),
-    "synthetic_me": ("data_builders.synthetic_me.synthetic_me_dataset_builder",
+    "synthetic_me": ("mespot_jax.builders.synthetic_me.synthetic_me_dataset_builder",
                      "default"),
 }
 

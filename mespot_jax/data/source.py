@@ -113,7 +113,7 @@ class SpottingSource:
     builder = _builder(name, data_dir, config)
     if not builder.is_prepared():
       cfg = builder.builder_config.name if builder.builder_config else None
-      cmd = (f"python -c \"import data_builders, tensorflow_datasets as tfds; "
+      cmd = (f"python -c \"import mespot_jax.builders, tensorflow_datasets as tfds; "
              f"tfds.builder('{name}{'/' + cfg if cfg else ''}', "
              f"data_dir='{data_dir}').download_and_prepare()\"")
       raise errors.InputError(

@@ -22,7 +22,7 @@ def make_builder(name: str, data_dir: str, config, known: str, **kwargs):
   Raises:
     InputError: no such dataset or config.
   """
-  importlib.import_module("data_builders")  # registers the builders
+  importlib.import_module("mespot_jax.builders")  # registers the builders
   if config is not None and not isinstance(config, str):
     return tfds.builder(name, data_dir=data_dir, config=config, **kwargs)
   full = f"{name}/{config}" if config else name
