@@ -44,11 +44,6 @@ from mespot_jax.data import folds as folds_lib
 from mespot_jax.train.steps import StepFns
 
 
-def _block_module(name: str):
-  """The plain-data config module of a built-in method."""
-  return importlib.import_module(f"mespot_jax.config.blocks.{name}")
-
-
 @dataclasses.dataclass
 class FoldOutput:
   """What the runner keeps of one fold after training.
@@ -100,18 +95,32 @@ class Method(abc.ABC):
 
   # ---------------------------------------------------------- configuration
   @classmethod
+  def block_module(cls):
+    """The plain-data config module (`mespot_jax/config/blocks/<name>.py`)
+    of this method, or of the nearest built-in method it subclasses; None
+    for a method registered without one."""
+    from mespot_jax.config import blocks  # pylint: disable=g-import-not-at-top
+    for c in cls.__mro__:
+      if getattr(c, "name", "") in blocks.NAMES:
+        return importlib.import_module(f"mespot_jax.config.blocks.{c.name}")
+    return None
+
+  @classmethod
   def default_config(cls) -> ml_collections.ConfigDict:
-    """The method's own config block (`config.<name>`), from its plain-data
-    module `mespot_jax/config/blocks/<name>.py` (a method registered
-    without one overrides this)."""
-    return _block_module(cls.name).default_config()
+    """The method's own config block (`config.<name>`), from its
+    `block_module` (a method registered without one overrides this)."""
+    module = cls.block_module()
+    if module is None:
+      raise NotImplementedError(f"method {cls.name!r} has no config block "
+                                "module; override default_config")
+    return module.default_config()
 
   @classmethod
   def smoke(cls, block: ml_collections.ConfigDict) -> None:
     """Shrinks the block in place for a config's `:smoke` variant."""
-    from mespot_jax.config import blocks  # pylint: disable=g-import-not-at-top
-    if cls.name in blocks.NAMES:
-      _block_module(cls.name).smoke(block)
+    module = cls.block_module()
+    if module is not None:
+      module.smoke(block)
 
   # ------------------------------------------------------------------ folds
   def make_folds(self, store) -> list:

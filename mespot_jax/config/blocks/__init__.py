@@ -1,10 +1,12 @@
 """Each method's config block, as plain data (no JAX import).
 
-`mespot_jax/config/blocks/<method>.py` defines `TASK`, `default_config()`,
-`smoke(block)`, `CHOICES` (choice-valued fields and their allowed values)
-and `VAL_METRICS`. A method registered at run time (tests) without such a
-module is asked through its class instead (`Method.default_config`,
-`Method.smoke`, `Method.task`, `Method.metric_modes`), which imports it.
+`mespot_jax/config/blocks/<method>.py` defines `TITLE`, `TASK`,
+`default_config()`, `smoke(block)`, `CHOICES` (choice-valued fields and
+their allowed values), `VAL_METRICS` and, for a training-free method,
+`TRAINS = False`. A method registered at run time (tests) is asked through
+its class instead (`Method.default_config`, `Method.smoke`, `Method.task`,
+`Method.metric_modes`; a subclass of a built-in method inherits its
+block's `CHOICES`).
 """
 import importlib
 import sys
@@ -31,7 +33,10 @@ def get(method: str):
     raise InputError(f"config method={method!r} is not a known method; "
                      f"expected one of {sorted(known)}")
   cls = methods.get_class(method)
+  parent = cls.block_module()  # a subclass of a built-in method
   return types.SimpleNamespace(
+      TITLE=cls.__doc__.strip().splitlines()[0] if cls.__doc__ else "",
       TASK=cls.task, default_config=cls.default_config, smoke=cls.smoke,
-      CHOICES=getattr(cls, "CONFIG_CHOICES", {}),
-      VAL_METRICS=tuple(cls.metric_modes))
+      CHOICES=parent.CHOICES if parent else {},
+      VAL_METRICS=tuple(cls.metric_modes),
+      TRAINS=cls.trains)
