@@ -266,7 +266,11 @@ def test_partnet_deploys_and_its_clip_flow_is_the_stores(deployed):
   method = methods.get(config)
   store = deployed["store"]
   deploy.check_deployable(config, method, store)
-  rebuilt = methods.get(ml_collections.ConfigDict(method.deploy_config()))
+  config.partnet.model.pretrained = "/training/machine/resnet18.npz"
+  record = method.deploy_config()
+  assert record["partnet"]["model"]["pretrained"] == ""  # read at init only
+  rebuilt = methods.get(ml_collections.ConfigDict(record))
+  config.partnet.model.pretrained = ""
   assert rebuilt.model == method.model
   block = method.block
   block.flow = "farneback"  # the same path as TV-L1, much cheaper here
