@@ -178,7 +178,14 @@ def _check_subjects(config, store) -> None:
 
 
 def _check_spotting(config, method, store) -> None:
-  del config, method, store  # every spotting method scores a stream
+  """A spotting deploy model is scored through the method's
+  `score_stream`; one without it could not score a video."""
+  del config, store
+  from mespot_jax.methods import spotting  # pylint: disable=g-import-not-at-top
+  if type(method).score_stream is spotting.SpottingMethod.score_stream:
+    raise InputError(
+        f"train.deploy=True: {method.name} cannot score a video offline (it "
+        "has no score_stream); set train.deploy=False")
 
 
 def _check_recognition(config, method, store) -> None:

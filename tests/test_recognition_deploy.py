@@ -282,3 +282,24 @@ def test_partnet_deploys_and_its_clip_flow_is_the_stores(deployed):
   np.testing.assert_allclose(partnet_data.target_flows(one, block)[0],
                              partnet_data.target_flows(store, block)[i],
                              rtol=0, atol=1e-5)
+
+
+def test_a_method_that_cannot_score_offline_is_refused_up_front():
+  """A spotting method without `score_stream`, or a task without deploy
+  models: `check_deployable` (run before training) says so in one line."""
+  from configs import tiny  # pylint: disable=g-import-not-at-top
+  from mespot_jax.methods import spotting  # pylint: disable=g-import-not-at-top
+  from tests import frame_method  # pylint: disable=g-import-not-at-top
+
+  class NoStream(frame_method.FrameMethod):
+    score_stream = spotting.SpottingMethod.score_stream
+
+  class OtherTask(frame_method.FrameMethod):
+    task = "segmentation"
+
+  config = frame_method.config(tiny.get_config())
+  deploy.check_deployable(config, frame_method.FrameMethod(config))  # fine
+  with pytest.raises(InputError, match="no score_stream"):
+    deploy.check_deployable(config, NoStream(config))
+  with pytest.raises(InputError, match="for recognition, spotting methods"):
+    deploy.check_deployable(config, OtherTask(config))
