@@ -2,19 +2,32 @@
 
 `train_deploy_model` trains one fold (`folds.deploy_fold`: every subject
 trains except a few validation subjects kept for early stopping and for
-fitting), makes the method's test-time choices (`fold_choices`: e.g. the
-3D-CNN's skips and interval widths) from the training subjects, scores the
-validation videos, fits the method's choices on them (`fit`: thresholds),
-saves the kept variables with orbax under `workdir/deploy/model` and writes
-`workdir/deploy/deploy.json`, which names the method and holds everything
-`mespot_jax.score` needs to score a new video without the training data.
-`load_deployment` reads it back.
+fitting), saves the kept variables with orbax under `workdir/deploy/model`
+and writes `workdir/deploy/deploy.json`, which names the method and holds
+everything `mespot_jax.score` needs without the training data. What the
+record holds depends on the method's task (`TASKS`):
+
+* spotting: the method's test-time choices (`fold_choices`: e.g. the
+  3D-CNN's skips and interval widths) made from the training subjects, the
+  choices fitted on the validation videos' scores (`fit`: thresholds, in
+  the config's normalisation and in the absolute mode), the crop size,
+  channels, grey, alignment size, mask, training frame rates, and the
+  experiment config. `load_deployment` gives a `Deployment`.
+* recognition: `task: "recognition"`, what rebuilds the model
+  (`model_config`: the method's block, the class count and the scoring
+  batch; not the experiment config), the decoder's record (`decoder`: the
+  calibration, the class names and the bias fitted on the validation
+  clips per kind) and the preprocessing spec (`preprocess`: clip frames,
+  image size, grey, alignment size and grey, mask, tracker smoothing).
+  `load_deployment` gives a `ClipDeployment`.
+
+`check_deployable` says before any training whether a run can make one
+(`experiment.run` calls it with `train.deploy=True`).
 
 Layout of `workdir/deploy/`:
   checkpoints/   orbax CheckpointManager of the training loop (resumed)
   model/         orbax StandardCheckpointer: {"params", "batch_stats"}
-  deploy.json    method, config, choices, fitted choices, crop size,
-                 channels, grey, alignment size, mask, training frame rates
+  deploy.json    the record above
 """
 import dataclasses
 import json
@@ -28,6 +41,7 @@ import orbax.checkpoint as ocp
 
 from mespot_jax import methods
 from mespot_jax.data import folds as folds_lib
+from mespot_jax.data.clip_store import ClipPreprocess
 from mespot_jax.errors import InputError
 from mespot_jax.io_utils import atomic_write
 from mespot_jax.train import loop as loop_lib
@@ -130,6 +144,111 @@ def _to_numpy(tree):
   return np.asarray(tree)
 
 
+@dataclasses.dataclass
+class ClipDeployment:
+  """A loaded recognition deploy model and how it prepares a clip.
+
+  Attributes:
+    method: the `RecognitionMethod` (from the record's `model_config`).
+    variables: {"params", "batch_stats"} host arrays.
+    classes: class names, in the model's output order.
+    calibration: the decoder's calibration (`eval.calibration`).
+    fitted: {kind: {"bias": [C floats]}}, fitted on the validation clips.
+    preprocess: the `clip_store.ClipPreprocess` of the training clips.
+    train_fps: frame rates of the training clips.
+    info: the whole deploy.json record.
+  """
+  method: object
+  variables: dict
+  classes: tuple
+  calibration: str
+  fitted: dict
+  preprocess: ClipPreprocess
+  train_fps: list
+  info: dict
+
+
+def _check_subjects(config, store) -> None:
+  subjects = sorted({v.subject for v in store.videos})
+  if len(subjects) < config.train.num_val_subjects + 1:
+    raise InputError(
+        f"{len(subjects)} subject(s) cannot train a deploy model with "
+        f"{config.train.num_val_subjects} validation subject(s); lower "
+        "train.num_val_subjects")
+
+
+def _check_spotting(config, method, store) -> None:
+  """A spotting deploy model is scored through the method's
+  `score_stream`; one without it could not score a video."""
+  del config, store
+  from mespot_jax.methods import spotting  # pylint: disable=g-import-not-at-top
+  if type(method).score_stream is spotting.SpottingMethod.score_stream:
+    raise InputError(
+        f"train.deploy=True: {method.name} cannot score a video offline (it "
+        "has no score_stream); set train.deploy=False")
+
+
+def _check_recognition(config, method, store) -> None:
+  del config
+  method.check_deploy(store)
+
+
+def _spotting_record(config, method, store, fold, variables) -> dict:
+  choices = method.fold_choices(store, fold)
+  val_ids = store.video_indices(fold.val_subjects)
+  scores = method.score(variables, store, val_ids, choices)
+  fitted = method.fit(store, val_ids, {"model": scores["model"]}, choices)
+  # The absolute mode of offline scoring: every type normalised with the
+  # validation videos' raw score range, its thresholds fitted that way.
+  absolute = method.fit(store, val_ids, {"model": scores["model"]}, choices,
+                        absolute=True)
+  return {"config": _json_safe(config.to_dict()),
+          "choices": _json_safe(choices),
+          "fitted": _json_safe(fitted["model"]),
+          "fitted_absolute": _json_safe(absolute["model"]),
+          **method.deploy_record(store)}
+
+
+def _recognition_record(config, method, store, fold, variables) -> dict:
+  choices = method.fold_choices(store, fold)
+  val_ids = store.video_indices(fold.val_subjects)
+  scores = method.score(variables, store, val_ids, choices)
+  fitted = method.fit(store, val_ids, scores, choices)
+  return {"task": "recognition",
+          "model_config": _json_safe(method.deploy_config()),
+          "decoder": {"calibration": str(config.eval.calibration),
+                      "classes": list(store.classes),
+                      "fitted": _json_safe(fitted),
+                      "val_clips": len(val_ids)},
+          **_json_safe(method.deploy_record(store))}
+
+
+# task -> (check before training, the task's part of deploy.json).
+TASKS = {"spotting": (_check_spotting, _spotting_record),
+         "recognition": (_check_recognition, _recognition_record)}
+
+
+def check_deployable(config, method, store=None) -> None:
+  """Raises InputError (one line) when this run cannot make a deploy model.
+
+  Cheap; `experiment.run` calls it before training when `train.deploy` is
+  set, so a run is refused up front rather than after every fold trained.
+
+  Args:
+    config: the experiment config.
+    method: its `Method`.
+    store: its data, when opened (the subject count is checked).
+  """
+  if method.task not in TASKS:
+    raise InputError(
+        f"train.deploy=True: {method.name} is a {method.task} method and "
+        f"deploy models exist for {', '.join(sorted(TASKS))} methods only; "
+        "set train.deploy=False")
+  if store is not None:
+    _check_subjects(config, store)
+  TASKS[method.task][0](config, method, store)
+
+
 def train_deploy_model(config, workdir: str, store, method=None) -> dict:
   """Trains, fits and saves a model on all subjects for scoring.
 
@@ -144,50 +263,37 @@ def train_deploy_model(config, workdir: str, store, method=None) -> dict:
     The deploy.json record.
   """
   method = method or methods.get(config)
+  check_deployable(config, method, store)
   out_dir = deploy_dir(workdir)
   os.makedirs(out_dir, exist_ok=True)
   subjects = sorted({v.subject for v in store.videos})
-  if len(subjects) < config.train.num_val_subjects + 1:
-    raise InputError(
-        f"{len(subjects)} subject(s) cannot train a deploy model with "
-        f"{config.train.num_val_subjects} validation subject(s); lower "
-        "train.num_val_subjects")
   fold = folds_lib.deploy_fold(subjects, config.train.num_val_subjects,
                                config.seed)
   logging.info("deploy model: training on %s, validation %s",
-               list(fold.train_subjects), list(fold.val_subjects))
+               [str(s) for s in fold.train_subjects],
+               [str(s) for s in fold.val_subjects])
   result = loop_lib.train_folds(config, method,
                                 method.make_sampler(store, [fold]), [fold],
                                 out_dir)
   variables = result.best_variables[0]
-  choices = method.fold_choices(store, fold)
-  val_ids = store.video_indices(fold.val_subjects)
-  scores = method.score(variables, store, val_ids, choices)
-  fitted = method.fit(store, val_ids, {"model": scores["model"]}, choices)
-  # The absolute mode of offline scoring: every type normalised with the
-  # validation videos' raw score range, its thresholds fitted that way.
-  absolute = method.fit(store, val_ids, {"model": scores["model"]}, choices,
-                        absolute=True)
+  record = TASKS[method.task][1](config, method, store, fold, variables)
 
   save_variables(os.path.join(out_dir, MODEL_DIR), variables)
   info = {
       "format_version": FORMAT_VERSION,
       "method": method.name,
-      "config": _json_safe(config.to_dict()),
       "model_dir": MODEL_DIR,
-      "choices": _json_safe(choices),
-      "fitted": _json_safe(fitted["model"]),
-      "fitted_absolute": _json_safe(absolute["model"]),
-      **method.deploy_record(store),
-      "train_subjects": list(fold.train_subjects),
-      "val_subjects": list(fold.val_subjects),
+      **record,
+      "train_subjects": [str(s) for s in fold.train_subjects],
+      "val_subjects": [str(s) for s in fold.val_subjects],
       "best_epoch": int(result.best_epoch[0]),
       "best_val_loss": float(result.best_val_loss[0]),
   }
   with atomic_write(os.path.join(out_dir, DEPLOY_JSON)) as f:
     json.dump(info, f, indent=2)
+  fitted = info.get("fitted") or info["decoder"]["fitted"].get("model", {})
   logging.info("deploy model of %s written to %s (%s)", method.name, out_dir,
-               ", ".join(f"{k} {v}" for k, v in info["fitted"].items()))
+               ", ".join(f"{k} {v}" for k, v in fitted.items()))
   return info
 
 
@@ -218,18 +324,13 @@ def find_deploy_dir(workdir: str) -> str:
       f"--workdir={workdir} --config.train.deploy=True")
 
 
-def load_deployment(workdir: str) -> Deployment:
-  """Loads the deploy model of a run directory.
-
-  Args:
-    workdir: a run directory trained with `--config.train.deploy=True`, or
-      its `deploy/` folder.
-
-  Returns:
-    A `Deployment`.
+def read_record(workdir: str) -> tuple[str, dict]:
+  """(deploy folder, deploy.json record) of a run; reads nothing else, so
+  a caller can check its inputs against the record before loading the
+  model.
 
   Raises:
-    InputError: no workdir, or no deploy model in it.
+    InputError: no workdir, no deploy model in it, an unreadable record.
   """
   folder = find_deploy_dir(workdir)
   path = os.path.join(folder, DEPLOY_JSON)
@@ -238,7 +339,33 @@ def load_deployment(workdir: str) -> Deployment:
       info = json.load(f)
   except (OSError, json.JSONDecodeError) as e:
     raise InputError(f"{path}: cannot read the deploy record ({e})") from None
-  model_path = os.path.join(folder, info["model_dir"])
+  if not isinstance(info, dict):
+    raise InputError(f"{path}: not a deploy record (expected a JSON object)")
+  return folder, info
+
+
+def record_task(info: dict) -> str:
+  """The task of a deploy record (records before recognition deploys
+  existed are all spotting ones)."""
+  return str(info.get("task", "spotting"))
+
+
+def load_deployment(workdir: str):
+  """Loads the deploy model of a run directory.
+
+  Args:
+    workdir: a run directory trained with `--config.train.deploy=True`, or
+      its `deploy/` folder.
+
+  Returns:
+    A `Deployment` (spotting) or a `ClipDeployment` (recognition).
+
+  Raises:
+    InputError: no workdir, or no deploy model in it.
+  """
+  folder, info = read_record(workdir)
+  path = os.path.join(folder, DEPLOY_JSON)
+  model_path = os.path.join(folder, info.get("model_dir", MODEL_DIR))
   if not os.path.isdir(model_path):
     raise InputError(f"{model_path}: deploy model variables are missing; "
                      "re-run main with --config.train.deploy=True")
@@ -247,6 +374,12 @@ def load_deployment(workdir: str) -> Deployment:
         f"{path}: deploy record format {info.get('format_version')}, this "
         f"version reads {FORMAT_VERSION}; re-run main with "
         "--config.train.deploy=True")
+  task = record_task(info)
+  if task == "recognition":
+    return _load_clip_deployment(path, model_path, info)
+  if task != "spotting":
+    raise InputError(f"{path}: deploy record of task {task!r}; this version "
+                     f"reads {', '.join(sorted(TASKS))}")
   config = ml_collections.ConfigDict(_as_tuples(info["config"]))
   method = methods.get(config)
   return Deployment(
@@ -257,3 +390,22 @@ def load_deployment(workdir: str) -> Deployment:
       grey=bool(info["grey"]), align_size=int(info["align_size"]),
       mask_face=bool(info["mask_face"]),
       train_fps=list(info["train_fps"]), info=info)
+
+
+def _load_clip_deployment(path: str, model_path: str,
+                          info: dict) -> ClipDeployment:
+  try:
+    config = ml_collections.ConfigDict(_as_tuples(info["model_config"]))
+    decoder = info["decoder"]
+    preprocess = ClipPreprocess.from_dict(info["preprocess"])
+    classes = tuple(decoder["classes"])
+    fitted = dict(decoder["fitted"])
+  except (KeyError, TypeError, ValueError) as e:
+    raise InputError(f"{path}: incomplete recognition deploy record "
+                     f"({type(e).__name__}: {e}); re-run main with "
+                     "--config.train.deploy=True") from None
+  return ClipDeployment(
+      method=methods.get(config), variables=load_variables(model_path),
+      classes=classes, calibration=str(decoder.get("calibration", "none")),
+      fitted=fitted, preprocess=preprocess,
+      train_fps=list(info.get("train_fps", [])), info=info)

@@ -110,6 +110,9 @@ def run(config: ml_collections.ConfigDict, workdir: str,
     store = datasets.open_store(config, method.task)
     if distributed.is_primary():
       distributed.barrier("mespot_open_store")
+  if config.train.deploy:  # refused now, not after every fold trained
+    from mespot_jax import deploy  # pylint: disable=g-import-not-at-top
+    deploy.check_deployable(config, method, store)
   folds = make_folds(config, store, method)
   logging.info("%s with %s: %d videos, %d folds, %dx%dx%d crops",
                method.name, config.dataset.name, len(store.videos),

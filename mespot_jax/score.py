@@ -1,13 +1,38 @@
-r"""Spots micro- and macro-expressions in a new video with a deploy model.
+r"""Scores a new video or clip with a deploy model.
 
 Usage:
   python -m mespot_jax.score --workdir=RUN --video=PATH [--out=intervals.csv]
       [--plot=scores.png] [--json=summary.json] [--fps=F] [--gt=GT.csv]
       [--annotate=out.mp4] [--batch_size=N]
+  python -m mespot_jax.score --workdir=RUN --clip=PATH --onset=N --apex=N
+      --offset=N [--json=summary.json] [--fps=F]
+
+A spotting deploy model (yap3dcnn, lbcnn, tran_lstm, mdmd, flow_roi)
+spots intervals in a long video (`--video`, below). A recognition deploy
+model (convlstm, partnet) classifies one clip (`--clip`, `run_clip`):
+PATH is a video file or a folder of numbered frames, and onset, apex and
+offset are frame numbers, inclusive (a frame folder's file numbers,
+`img46.png` being frame 46 as in the datasets' annotations; a video
+file's frames counted from 1). Every frame of PATH is aligned as the
+recognition builders align a clip, the deploy record's preprocessing
+(`preprocess` in deploy.json: clip frames, crop size, grey, mask) makes
+the model's input as training made it, and the label (the argmax after
+the fitted calibration bias) and the class probabilities are printed:
+
+  label surprise
+  negative 0.1210
+  positive 0.2035
+  surprise 0.6755
+
+--json writes them with the frames used and any warnings (key frames
+without a face, a clip longer or shorter than the training clips).
+Asking a spotting model for a clip or a recognition model for a video is
+refused with one line.
 
 RUN was trained with `python -m mespot_jax.main --config=... --workdir=RUN
---config.train.deploy=True`. PATH is a video file (mp4/avi/...) or a folder
-of numbered frames (then --fps is required). The video is streamed: decode
+--config.train.deploy=True`. For `--video`, PATH is a video file
+(mp4/avi/...) or a folder of numbered frames (then --fps is required).
+The video is streamed: decode
 -> face alignment -> the deploy model's method's scorer (e.g. the 3D-CNN's
 two-stream pairs), so memory stays bounded for any length; only the
 per-frame scores (T x 2 floats) are kept. Any spotting method scores
@@ -44,6 +69,7 @@ import time
 import numpy as np
 
 from mespot_jax import deploy as deploy_lib
+from mespot_jax import stream_scoring
 from mespot_jax.config import vocab
 from mespot_jax.data import video_io
 from mespot_jax.errors import InputError
@@ -175,7 +201,12 @@ def run(workdir: str, video: str, out: str | None = None,
   """
   # Every input is checked before the model loads (its INFO lines would
   # bury a one-line error).
-  deploy_lib.find_deploy_dir(workdir)
+  _, info = deploy_lib.read_record(workdir)
+  if deploy_lib.record_task(info) != "spotting":
+    raise InputError(
+        f"{workdir}: its deploy model ({info.get('method')}) is a "
+        f"{deploy_lib.record_task(info)} model, which classifies one clip; "
+        "pass --clip=PATH --onset=N --apex=N --offset=N instead of --video")
   fps, container_frames = _video_fps(video, fps)
   reader = video_io.FrameReader(video, on_error="repeat")
   name = video_name(video)
@@ -295,6 +326,117 @@ def run(workdir: str, video: str, out: str | None = None,
   return summary
 
 
+def _probabilities(classes, p) -> dict:
+  return {c: float(v) for c, v in zip(classes, p)}
+
+
+def run_clip(workdir: str, clip: str, onset: int | None, apex: int | None,
+             offset: int | None, json_path: str | None = None,
+             fps: float | None = None, log_warnings: bool = True,
+             echo: bool = True) -> dict:
+  """Classifies one clip with the recognition deploy model of `workdir`.
+
+  Args:
+    workdir: run directory trained with `train.deploy=True`.
+    clip: a video file or a folder of numbered frames.
+    onset, apex, offset: frame numbers, inclusive (module docstring).
+    json_path: JSON summary to write.
+    fps: the clip's frame rate (a video file's by default; recorded, and
+      compared with the training clips').
+    log_warnings: log the summary's warnings.
+    echo: print the label and probabilities.
+
+  Returns:
+    The summary dict (also written to `json_path`): `label`,
+    `probabilities` (with the fitted calibration, the label's argmax),
+    `model_probabilities` (without), the frames used and warnings.
+
+  Raises:
+    InputError: a spotting deploy model, a missing or unreadable clip,
+      missing frames in a frame folder, key frames not given, out of order
+      or outside the clip, no face in any frame, no deploy model in
+      `workdir`, an output folder that does not exist.
+  """
+  _, info = deploy_lib.read_record(workdir)
+  task = deploy_lib.record_task(info)
+  if task != "recognition":
+    raise InputError(
+        f"{workdir}: its deploy model ({info.get('method')}) is a {task} "
+        "model, which spots expressions in a long video; pass --video=PATH "
+        "instead of --clip")
+  stream_scoring.check_clip(clip, onset, apex, offset)
+  if fps is not None and not fps > 0:
+    raise InputError(f"--fps={fps}; expected > 0")
+  _check_outputs(json=json_path)
+  if fps is None and not os.path.isdir(clip):
+    fps = video_io.probe(clip)["fps"]
+
+  dep = deploy_lib.load_deployment(workdir)
+  start = time.perf_counter()
+  scored = stream_scoring.score_clip(dep, clip, onset, apex, offset,
+                                     fps or 0.0)
+  seconds = time.perf_counter() - start
+  prepared = scored.clip
+  if not prepared.face_found.any():
+    raise InputError(f"{clip}: no face found in any of its "
+                     f"{prepared.num_frames} frames; expected a clip of one "
+                     "frontal face")
+  warnings = []
+  faceless = [k for k, n in zip(stream_scoring.KEY_FRAMES,
+                                (onset, apex, offset))
+              if not prepared.face_at(n)]
+  if faceless:
+    warnings.append(
+        f"{clip}: no face found at the {', '.join(faceless)} frame(s); "
+        "their crops are the tracker's stand-ins and the label may be "
+        "wrong")
+  length = offset - onset + 1
+  trained = dep.info.get("train_clip_length")
+  if trained and not trained[0] <= length <= trained[1]:
+    warnings.append(
+        f"{clip}: onset to offset spans {length} frames, the training clips "
+        f"{trained[0]} to {trained[1]}; the frames sampled between them are "
+        "further apart (or closer) than the model has seen")
+  if fps and dep.train_fps and not _fps_match(fps, dep.train_fps):
+    warnings.append(
+        f"{clip}: {fps:g} fps is not a frame rate the model was trained on "
+        f"({', '.join(f'{f:g}' for f in dep.train_fps)} fps)")
+  if log_warnings:
+    for w in warnings:
+      logging.warning("%s", w)
+  classes = list(dep.classes)
+  bias = dep.fitted.get("model", {}).get("bias", [])
+  summary = {
+      "clip": clip, "name": video_name(clip), "method": dep.method.name,
+      "task": "recognition", "onset": int(onset), "apex": int(apex),
+      "offset": int(offset), "fps": fps,
+      "num_frames": prepared.num_frames,
+      "frames_without_face": int((~prepared.face_found).sum()),
+      "key_frames_without_face": faceless,
+      "frame_numbers": [int(n) for n in prepared.frame_numbers],
+      "label": scored.label, "classes": classes,
+      "probabilities": _probabilities(classes, scored.calibrated),
+      "model_probabilities": _probabilities(
+          classes, scored.probabilities["model"]),
+      "heads": {k: _probabilities(classes, p)
+                for k, p in scored.probabilities.items() if k != "model"},
+      "calibration": dep.calibration, "bias": [float(b) for b in bias],
+      "preprocess": dep.preprocess.to_dict(),
+      "timing": {"seconds": seconds},
+      "warnings": warnings,
+  }
+  if echo:
+    print(f"label {scored.label}")
+    for c, p in summary["probabilities"].items():
+      print(f"{c} {p:.4f}")
+  if json_path:
+    with atomic_write(json_path) as f:
+      json.dump(summary, f, indent=2)
+  logging.info("%s: %s (%s)", summary["name"], scored.label, ", ".join(
+      f"{c} {p:.3f}" for c, p in summary["probabilities"].items()))
+  return summary
+
+
 class _PlotMeta:
   """What `plots.plot_video` reads of a video: name, fps, true intervals."""
 
@@ -310,6 +452,34 @@ class _QuietLibraries(logging.Filter):
         record.pathname)
 
 
+# Flags of the video (spotting) mode only.
+_VIDEO_ONLY = ("out", "plot", "gt", "annotate", "batch_size")
+
+
+def _check_flags(f) -> None:
+  """--video or --clip (with its key frames), and no flag of the other."""
+  if f.video and f.clip:
+    raise InputError("pass --video=PATH (a spotting deploy model) or "
+                     "--clip=PATH (a recognition one), not both")
+  if not (f.video or f.clip):
+    raise InputError("pass --video=PATH (a spotting deploy model) or "
+                     "--clip=PATH --onset=N --apex=N --offset=N (a "
+                     "recognition one)")
+  if f.video:
+    given = [k for k in ("onset", "apex", "offset")
+             if getattr(f, k) is not None]
+    if given:
+      raise InputError(f"{', '.join('--' + k for k in given)} go with "
+                       "--clip=PATH (a recognition deploy model), not --video")
+  else:
+    given = [k for k in _VIDEO_ONLY if getattr(f, k) is not None]
+    if f.normalise != DEFAULT_NORMALISE:
+      given.append("normalise")
+    if given:
+      raise InputError(f"{', '.join('--' + k for k in given)} go with "
+                       "--video=PATH (a spotting deploy model), not --clip")
+
+
 def main(argv):
   from absl import flags  # pylint: disable=g-import-not-at-top
   from absl import logging as absl_logging  # pylint: disable=g-import-not-at-top
@@ -321,10 +491,15 @@ def main(argv):
   # any level) shows them again. Read when the first video is opened.
   os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
   try:
-    summary = run(f.workdir, f.video, out=f.out, plot=f.plot,
-                  json_path=f.json, fps=f.fps, gt=f.gt, annotate=f.annotate,
-                  batch_size=f.batch_size, log_warnings=False,
-                  normalise=f.normalise)
+    _check_flags(f)
+    if f.clip:
+      summary = run_clip(f.workdir, f.clip, f.onset, f.apex, f.offset,
+                         json_path=f.json, fps=f.fps, log_warnings=False)
+    else:
+      summary = run(f.workdir, f.video, out=f.out, plot=f.plot,
+                    json_path=f.json, fps=f.fps, gt=f.gt,
+                    annotate=f.annotate, batch_size=f.batch_size,
+                    log_warnings=False, normalise=f.normalise)
   except InputError as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(2)
@@ -336,7 +511,13 @@ def main(argv):
 def _define_flags():
   from absl import flags  # pylint: disable=g-import-not-at-top
   flags.DEFINE_string("workdir", None, "Run directory with a deploy model.")
-  flags.DEFINE_string("video", None, "Video file or folder of frames.")
+  flags.DEFINE_string("video", None, "Video file or folder of frames to "
+                      "spot in (a spotting deploy model).")
+  flags.DEFINE_string("clip", None, "Video file or folder of frames of one "
+                      "clip to classify (a recognition deploy model).")
+  flags.DEFINE_integer("onset", None, "The clip's onset frame number.")
+  flags.DEFINE_integer("apex", None, "The clip's apex frame number.")
+  flags.DEFINE_integer("offset", None, "The clip's offset frame number.")
   flags.DEFINE_string("out", None, "Interval CSV to write.")
   flags.DEFINE_string("plot", None, "PNG plot of the scores to write.")
   flags.DEFINE_string("json", None, "JSON summary to write.")
@@ -349,7 +530,7 @@ def _define_flags():
       "min-max normalised (the paper; every video gets intervals); absolute: "
       "the training data's raw score range and thresholds fitted with it (a "
       "video without expressions can come back empty).")
-  flags.mark_flags_as_required(["workdir", "video"])
+  flags.mark_flags_as_required(["workdir"])
 
 
 if __name__ == "__main__":

@@ -85,6 +85,7 @@ class ClipSource:
     image_size: side S of the aligned crops.
     channels: 1 or 3.
     mask_face: whether crops were face-masked when built.
+    smooth_window: the face tracker's smoothing window when built.
     policies: quirk name -> how often it was applied while building.
     metadata: the whole `info.metadata` (class and subject counts, the
       composite's count check, aligner counters).
@@ -97,6 +98,8 @@ class ClipSource:
     self.image_size = int(meta.get("image_size", 0))
     self.channels = int(meta.get("channels", 0))
     self.mask_face = bool(meta.get("mask_face", False))
+    self.smooth_window = int(getattr(builder.builder_config, "smooth_window",
+                                     getattr(builder, "SMOOTH_WINDOW", 5)))
     self.policies = dict(meta.get("policies", {}))
     self.label_set = str(meta.get("label_set", ""))
     self.classes = tuple(meta.get("classes", ()))

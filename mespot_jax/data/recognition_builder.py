@@ -16,11 +16,16 @@ folder at the same crop size (e.g. `casme_ii` and `megc2019_composite`, or
 
 A config with `task="spotting"` builds the spotting schema instead, from
 `_list_videos` (SMIC-E's long clips).
+
+`align_clip` runs a new clip through the same two steps as a build
+(`spotting_builder.align_to_cache`, then `stored_frames`: the crops as the
+`frames` split holds them), so offline scoring prepares it as training did.
 """
 import collections
 import functools
 import hashlib
 import os
+import tempfile
 from typing import Any, Iterator
 
 from absl import logging
@@ -39,6 +44,76 @@ from mespot_jax.face import align
 CACHE_ROOT = "_aligned_clips"
 BUILDER_POLICIES = ("emotion_unmapped_kept", "emotion_unmapped_dropped",
                     "no_face_frames")
+
+
+def stored_frames(cache_path: str, mask_face: bool
+                  ) -> Iterator[tuple[np.ndarray, bool, np.ndarray,
+                                      np.ndarray]]:
+  """The frames of an aligned cache as a build writes them to `frames`.
+
+  Args:
+    cache_path: a cache `.npz` of `spotting_builder.align_to_cache`.
+    mask_face: fade everything outside the face (`align.mask_crop`).
+
+  Yields:
+    (crop (S, S, C) uint8, face_found, rois (4, 4), landmarks (68, 2)) per
+    frame, in frame order.
+  """
+  with np.load(cache_path) as z:
+    face_found, rois, landmarks = z["face_found"], z["rois"], z["landmarks"]
+  for n, crop in enumerate(spotting_builder.iter_cache_crops(cache_path)):
+    if mask_face:
+      crop = align.mask_crop(crop, landmarks[n])
+    yield crop, bool(face_found[n]), rois[n], landmarks[n]
+
+
+def align_clip(frames_fn, image_size: int, grey: bool, smooth_window: int,
+               mask_face: bool, keep, name: str = "clip"
+               ) -> tuple[np.ndarray, np.ndarray]:
+  """Aligns a clip's frames exactly as a recognition build does.
+
+  The frames go through `spotting_builder.align_to_cache` (the builders'
+  face tracker and models) into a temporary cache, and come out as
+  `stored_frames` (masked when the build was).
+
+  Args:
+    frames_fn: zero-argument callable streaming the frames, read as the
+      build reads them (`video_io.FrameReader(path, grey=grey)`).
+    image_size: side of the aligned crops (the build's).
+    grey: grey crops.
+    smooth_window: the tracker's smoothing window (the build's).
+    mask_face: whether the build masked its crops.
+    keep: 0-based positions of the frames to return (others are aligned,
+      as the build aligns every frame of a clip, and dropped).
+    name: the clip's name in error messages.
+
+  Returns:
+    (crops (len(keep), S, S, C) uint8 in `keep`'s order, face_found (T,)
+    bool of every frame).
+
+  Raises:
+    InputError: no frame could be read, or a position in `keep` is past
+      the last frame.
+  """
+  keep = [int(k) for k in keep]
+  with tempfile.TemporaryDirectory(prefix="mespot_clip_") as tmp:
+    path = os.path.join(tmp, "clip.npz")
+    spotting_builder.align_to_cache(frames_fn, path, name, image_size, grey,
+                                    smooth_window)
+    wanted = set(keep)
+    crops, found = {}, []
+    for n, (crop, face, _, _) in enumerate(stored_frames(path, mask_face)):
+      found.append(face)
+      if n in wanted:
+        crops[n] = crop
+  past = [k for k in keep if k not in crops]
+  if past:
+    raise errors.InputError(
+        f"{name}: frame {past[0] + 1} is past the clip's last frame "
+        f"{len(found)}")
+  return (np.stack([crops[k] for k in keep]) if keep else
+          np.zeros((0, image_size, image_size, 1 if grey else 3), np.uint8),
+          np.asarray(found, bool))
 
 
 class RecognitionBuilderConfig(tfds.core.BuilderConfig):
@@ -243,16 +318,11 @@ class RecognitionBuilder(spotting_builder.SpottingBuilder):
       return
     mask = bool(getattr(self.builder_config, "mask_face", False))
     for i, (clip, _, path, offset) in enumerate(entries):
-      with np.load(path) as z:
-        face_found, rois, landmarks = z["face_found"], z["rois"], z[
-            "landmarks"]
       n = 0
-      for n, crop in enumerate(spotting_builder.iter_cache_crops(path)):
-        if mask:
-          crop = align.mask_crop(crop, landmarks[n])
+      for n, (crop, face, rois, landmarks) in enumerate(
+          stored_frames(path, mask)):
         yield offset + n, rschema.frame_record(
-            crop, i, clip.first_frame + n, face_found[n], rois[n],
-            landmarks[n])
+            crop, i, clip.first_frame + n, face, rois, landmarks)
       if n + 1 != clip.num_frames:
         raise errors.InputError(f"{path}: holds {n + 1} crops, expected "
                                 f"{clip.num_frames}; delete it and build "

@@ -97,6 +97,13 @@ class PartNetMethod(recognition.RecognitionMethod):
   def step_fns(self):
     return _step_fns(self.model)
 
+  def deploy_config(self) -> dict:
+    """As the base's, without the pretrained backbone's path: it is read
+    at `init` only, and a deploy model restores its trained weights."""
+    out = super().deploy_config()
+    out[self.name]["model"]["pretrained"] = ""
+    return out
+
   # ------------------------------------------------------------------ data
   def _check(self, store):
     if store.channels != 1:

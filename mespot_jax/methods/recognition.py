@@ -14,6 +14,14 @@ clips come from several), the predictions CSV and a confusion plot.
 
 A subclass supplies its model (`step_fns` via `clip_step_fns`), its
 config block and `smoke`.
+
+Deploy (`train.deploy=True`, `mespot_jax.deploy`): a recogniser's deploy
+record holds what rebuilds its model (`deploy_config`: the method's block,
+the class count and the scoring batch, not the experiment), the decoder's
+fitted record (the calibration bias per kind, the class names) and how
+clips were prepared (`deploy_record`: the store's `ClipPreprocess`).
+`mespot_jax.score --clip` prepares a new clip that way into a one-clip
+store and scores it with `score` and `decode`, as the held-out clips were.
 """
 import csv
 import json
@@ -22,6 +30,7 @@ import os
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 import optax
 
@@ -29,6 +38,7 @@ from mespot_jax import io_utils
 from mespot_jax.config import vocab
 from mespot_jax.data import clip_samples
 from mespot_jax.data import folds as folds_lib
+from mespot_jax.errors import InputError
 from mespot_jax.methods import base
 from mespot_jax.metrics import recognition as rec_metrics
 from mespot_jax.train import inference
@@ -54,6 +64,25 @@ def _weighted_ce(logits, batch):
 def clip_step_fns(model) -> steps_lib.StepFns:
   """The generic steps of a clip classifier returning logits (B, classes)."""
   return steps_lib.StepFns(model, _inputs, _weighted_ce, jax.nn.softmax)
+
+
+def decode(probs_C, bias) -> int:
+  """The predicted class of a clip: argmax of its log probabilities plus
+  the fitted calibration bias (none: plain argmax)."""
+  logp = np.log(np.maximum(np.asarray(probs_C, np.float64), 1e-12))
+  bias = np.asarray(bias, np.float64)
+  return int(np.argmax(logp + bias)) if bias.size else int(np.argmax(logp))
+
+
+def calibrated(probs_C, bias) -> np.ndarray:
+  """The class probabilities `decode` takes its argmax of: softmax of the
+  log probabilities plus the bias (the probabilities themselves without
+  one)."""
+  logp = np.log(np.maximum(np.asarray(probs_C, np.float64), 1e-12))
+  bias = np.asarray(bias, np.float64)
+  z = logp + bias if bias.size else logp
+  z = np.exp(z - z.max())
+  return z / z.sum()
 
 
 def label_metrics(y, pred, num_classes: int) -> dict:
@@ -178,9 +207,7 @@ class RecognitionMethod(base.Method):
       bias = np.asarray(fitted[kind]["bias"])
       rows = []
       for i in indices:
-        logp = np.log(np.maximum(by_clip[i], 1e-12))
-        pred = int(np.argmax(logp + bias)) if bias.size else int(
-            np.argmax(logp))
+        pred = decode(by_clip[i], bias)
         c = store.clips[i]
         y = int(store.labels[i])
         rows.append({"index": int(i), "clip": c.clip,
@@ -189,6 +216,43 @@ class RecognitionMethod(base.Method):
                      "label_id": y, "pred_id": pred})
       out[kind] = rows
     return out
+
+  # ----------------------------------------------------------------- deploy
+  def deploy_config(self) -> dict:
+    """What rebuilds the model and its scorer (`methods.get` of it): the
+    method's block, the class count and the scoring batch. Not the
+    experiment: no data, folds or training settings."""
+    return {"method": self.name, self.name: self.block.to_dict(),
+            "dataset": {"num_classes": int(self.config.dataset.num_classes)},
+            "eval": {"score_batch_size":
+                     int(self.config.eval.score_batch_size)}}
+
+  def check_deploy(self, store) -> None:
+    """Raises InputError when no deploy model can be made of this run
+    (called before any training): the store must say how its clips were
+    prepared, and the model must rebuild from `deploy_config` alone."""
+    from mespot_jax import methods  # pylint: disable=g-import-not-at-top
+    if store is not None and store.preprocess is None:
+      raise InputError(
+          "train.deploy=True: these clips were not read from a built "
+          "dataset (the store has no preprocessing spec), so a new clip "
+          "could not be prepared like them; set train.deploy=False")
+    try:
+      methods.get(ml_collections.ConfigDict(self.deploy_config())).step_fns
+    except Exception as e:  # pylint: disable=broad-except
+      raise InputError(f"train.deploy=True: {self.name} cannot rebuild its "
+                       f"model from its deploy record ({e}); set "
+                       "train.deploy=False") from None
+
+  def deploy_record(self, store) -> dict:
+    """The preprocessing spec, the label set and the training clips' frame
+    rates and lengths (onset to offset, in frames)."""
+    lengths = [c.offset - c.onset + 1 for c in store.clips]
+    return {"preprocess": store.preprocess.to_dict(),
+            "label_set": store.label_set,
+            "train_fps": sorted({float(c.fps) for c in store.clips}),
+            "train_clip_length": ([int(min(lengths)), int(max(lengths))]
+                                  if lengths else None)}
 
   # ------------------------------------------------------------- evaluation
   def _metrics_of(self, store, rows) -> dict:
