@@ -13,6 +13,12 @@ thresholded as they are, a micro run at most 0.5 s). docs/LBCNN.md lists
 every choice.
 
 The `:smoke` variant runs these settings on the tiny synthetic dataset.
+
+Run:
+  python -m mespot_jax.main --config=configs/casme2_lbcnn.py
+(`:smoke`: the same settings on tiny data, about a minute).
+Run time and headline: not measured here (the licensed release is not on this
+machine).
 """
 from mespot_jax.config import common
 

@@ -10,6 +10,12 @@ The block grid and the crop size are not given in the paper (4 x 4 blocks
 of the 112 x 112 aligned crop here).
 
 The `:smoke` variant runs these settings on the tiny synthetic dataset.
+
+Run:
+  python -m mespot_jax.main --config=configs/casme2_lstm.py
+(`:smoke`: the same settings on tiny data, about a minute).
+Run time and headline: not measured here (the licensed release is not on this
+machine).
 """
 from mespot_jax.config import common
 

@@ -5,6 +5,12 @@ CASME II + SAMM + SMIC-HS clips (`megc2019_composite`, licensed:
 the challenge prescribes; UF1 and UAR from counts summed over all folds,
 also per source dataset. The model and training settings are those of
 `samm_convlstm.py`.
+
+Run:
+  python -m mespot_jax.main --config=configs/megc2019_convlstm.py
+(`:smoke`: the same settings on tiny data, about a minute).
+Run time and headline: not measured here (the licensed release is not on this
+machine).
 """
 from mespot_jax.config import common
 

@@ -17,6 +17,12 @@ shows what each fold's test-F1 epoch picking (the original code) reports.
 
 Variants: the ablations of `synthetic_partnet.py` (`no_parts`, `no_emr`,
 `no_adversary` = "Part + EMR", `no_source`) and `smoke`.
+
+Run:
+  python -m mespot_jax.main --config=configs/megc2019_partnet.py
+(`:smoke`: the same settings on tiny data, about a minute).
+Run time and headline: not measured here (the licensed release is not on this
+machine).
 """
 import os
 

@@ -1,6 +1,12 @@
 """Yap et al. 3D-CNN on SAMM Long Videos (Table 3: batch 16, lr 0.007, W 0.75).
 
 The `:smoke` variant runs these settings on the tiny synthetic dataset.
+
+Run:
+  python -m mespot_jax.main --config=configs/samm_3dcnn.py
+(`:smoke`: the same settings on tiny data, about a minute).
+Run time and headline: not measured here (the licensed release is not on this
+machine).
 """
 from mespot_jax.config import common
 

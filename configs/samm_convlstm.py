@@ -14,6 +14,12 @@ samm_5class (happiness, other, anger, contempt, surprise); the default is
 samm_3class (negative, positive, surprise). The learning rate is halved
 on a validation plateau (methods/convlstm.py). Variants combine:
 `:5class,smoke`.
+
+Run:
+  python -m mespot_jax.main --config=configs/samm_convlstm.py
+(`:smoke`: the same settings on tiny data, about a minute).
+Run time and headline: not measured here (the licensed release is not on this
+machine).
 """
 from mespot_jax.config import common
 

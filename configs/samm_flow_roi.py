@@ -8,6 +8,12 @@ threshold parameters are fitted per fold on its training subjects.
 docs/FLOW_SPOTTERS.md lists which values are published and which are ours.
 
 The `:smoke` variant runs these settings on the tiny synthetic dataset.
+
+Run:
+  python -m mespot_jax.main --config=configs/samm_flow_roi.py
+(`:smoke`: the same settings on tiny data, about a minute).
+Run time and headline: not measured here (the licensed release is not on this
+machine).
 """
 from mespot_jax.config import common
 

@@ -6,6 +6,12 @@ uniform class sampling, LOSO, and the choices the paper leaves open, which
 docs/LBCNN.md lists), on the `samm_lv` release.
 
 The `:smoke` variant runs these settings on the tiny synthetic dataset.
+
+Run:
+  python -m mespot_jax.main --config=configs/samm_lbcnn.py
+(`:smoke`: the same settings on tiny data, about a minute).
+Run time and headline: not measured here (the licensed release is not on this
+machine).
 """
 import os
 

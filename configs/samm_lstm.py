@@ -9,6 +9,12 @@ CASME II's per second of video: compute them on an accelerator (they are
 cached per video afterwards).
 
 The `:smoke` variant runs these settings on the tiny synthetic dataset.
+
+Run:
+  python -m mespot_jax.main --config=configs/samm_lstm.py
+(`:smoke`: the same settings on tiny data, about a minute).
+Run time and headline: not measured here (the licensed release is not on this
+machine).
 """
 from mespot_jax.config import common
 

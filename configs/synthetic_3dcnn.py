@@ -29,6 +29,13 @@ a threshold cover only the high middle of an expression).
 
 The `:smoke` variant (`--config=configs/synthetic_3dcnn.py:smoke`) runs
 the same settings on the tiny synthetic dataset for a few steps.
+
+Run:
+  python -m mespot_jax.main --config=configs/synthetic_3dcnn.py
+(`:smoke`: the same settings on tiny data, about a minute).
+Run time: 10.4 min on a 2-core CPU; headline: overall F1 (one_to_one) 0.423 on
+synthetic_lv/casme2 1.2.0 (mean of run seeds 0, 1, 2;
+docs/results/synthetic_3dcnn_rows.json).
 """
 from mespot_jax.config import common
 

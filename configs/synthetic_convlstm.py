@@ -23,6 +23,12 @@ epoch 0). Variants:
 - `:smoke`: the same settings on `synthetic_me/tiny` for a few steps.
 
 Variants combine: `--config=configs/synthetic_convlstm.py:paper,5class`.
+
+Run:
+  python -m mespot_jax.main --config=configs/synthetic_convlstm.py
+(`:smoke`: the same settings on tiny data, about a minute).
+Run time: 6.5 min on a 2-core CPU; headline: UF1 0.305 on synthetic_me/default
+(mean of run seeds 0, 1, 2; docs/results/synthetic_convlstm_rows.json).
 """
 from mespot_jax.config import common
 

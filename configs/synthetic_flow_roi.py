@@ -12,6 +12,13 @@ development set `synthetic_lv/casme2_dev` only, by overall F1 in three
 grids (docs/FLOW_SPOTTERS.md, `docs/results/dev_flow_roi_stage*.json`).
 
 The `:smoke` variant runs the same settings on the tiny synthetic dataset.
+
+Run:
+  python -m mespot_jax.main --config=configs/synthetic_flow_roi.py
+(`:smoke`: the same settings on tiny data, about a minute).
+Run time: 0.3 min on a 2-core CPU; headline: overall F1 (one_to_one) 0.171 on
+synthetic_lv/casme2 1.2.0 (mean of run seeds 0, 1;
+docs/results/synthetic_flow_roi_rows.json).
 """
 from mespot_jax.config import common
 

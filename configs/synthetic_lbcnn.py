@@ -23,6 +23,13 @@ data in a CPU budget, not a tuned result.
 
 The `:smoke` variant (`--config=configs/synthetic_lbcnn.py:smoke`) runs
 the same settings on the tiny synthetic dataset for a few steps.
+
+Run:
+  python -m mespot_jax.main --config=configs/synthetic_lbcnn.py
+(`:smoke`: the same settings on tiny data, about a minute).
+Run time: 4.8 min on a 2-core CPU; headline: overall F1 (one_to_one) 0.040 on
+synthetic_lv/casme2 1.2.0 (mean of run seeds 0, 1, 2;
+docs/results/synthetic_lbcnn_rows.json).
 """
 from mespot_jax.config import common
 

@@ -18,6 +18,12 @@ paper gives no optimiser settings; Adam at 1e-3. Variants:
 - `:smoke`: the same settings on `synthetic_me/tiny` for a few steps.
 
 Variants combine: `--config=configs/synthetic_partnet.py:no_parts,no_emr`.
+
+Run:
+  python -m mespot_jax.main --config=configs/synthetic_partnet.py
+(`:smoke`: the same settings on tiny data, about a minute).
+Run time: 3.0 min on a 2-core CPU; headline: UF1 0.942 on synthetic_me/default
+(mean of run seeds 0, 1, 2; docs/results/synthetic_partnet_rows.json).
 """
 from mespot_jax.config import common
 

@@ -16,12 +16,13 @@ def round_half_up(x: float) -> int:
   return int(math.floor(x + 0.5 + 1e-9))
 
 
-def seconds_to_frames(seconds: float, fps: float) -> int:
-  """Rounds `seconds * fps` half up to whole frames (at least 1)."""
+def seconds_to_frames(seconds: float, fps: float, least: int = 1) -> int:
+  """Rounds `seconds * fps` half up to whole frames (at least `least`): the
+  one conversion of a duration to frames (0.15 s at 30 fps is 5 frames)."""
   if fps <= 0 or seconds < 0:
     raise InputError(f"seconds={seconds}, fps={fps}; expected seconds >= 0 "
                      "and fps > 0")
-  return max(1, round_half_up(seconds * fps))
+  return max(int(least), round_half_up(float(seconds) * float(fps)))
 
 
 def rescale_skip(skip_frames: int, fps_from: float, fps_to: float) -> int:

@@ -146,6 +146,18 @@ def to_grey(image):
   return image
 
 
+def to_grey_frames(frames) -> np.ndarray:
+  """(T, H, W, C) or (T, H, W) uint8 frames -> (T, H, W) uint8 grey: the
+  one grey conversion of frames (`to_grey` of each, OpenCV's RGB2GRAY
+  weights and rounding)."""
+  f = np.asarray(frames)
+  if f.ndim == 3:
+    return f
+  if f.shape[-1] != 3:
+    return f[..., 0]
+  return np.stack([to_grey(x) for x in f]) if len(f) else f[..., 0]
+
+
 def warp_face(image, M, size, grey):
   """Warps an image into the aligned crop.
 

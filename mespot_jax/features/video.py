@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from mespot_jax.face import align
 from mespot_jax.features import common
 from mespot_jax.features import gradients
 from mespot_jax.features import lbp as lbp_lib
@@ -57,16 +58,8 @@ def _batch_fn(kind, grid, bins):
 
 
 def grey_frames(frames) -> np.ndarray:
-  """(T, S, S, C) or (T, S, S) uint8 -> (T, S, S) grey (C = 3: ITU-R 601
-  luma, rounded, as OpenCV's RGB2GRAY)."""
-  f = np.asarray(frames)
-  if f.ndim == 3:
-    return f
-  if f.shape[-1] == 1:
-    return f[..., 0]
-  luma = f[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114],
-                                                  np.float32)
-  return np.clip(np.rint(luma), 0, 255).astype(f.dtype)
+  """(T, S, S, C) or (T, S, S) uint8 -> (T, S, S) grey (`align.to_grey_frames`)."""
+  return align.to_grey_frames(frames)
 
 
 def num_positions(num_frames: int, span: int) -> int:

@@ -142,7 +142,7 @@ class FlowROI(ff.TrainingFreeSpotter):
     ext = int(round(self.k(typ, fps) * float(self.block.extend)))
     limit = float(self.block.micro_max_s) * fps
     out = []
-    gap = int(round(float(self.block.merge_gap_s) * fps))
+    gap = ff.frames_of(float(self.block.merge_gap_s), fps, least=0)
     for a, z in ff.merge_runs(ff.runs_above(curve_T, thr), gap):
       on, off = max(1, a + 1 - ext), int(z + 1)
       if (off - on + 1 <= limit) == (typ == "micro"):

@@ -46,6 +46,7 @@ from mespot_jax.config.blocks import partnet as partnet_block
 from mespot_jax.data import clip_samples
 from mespot_jax.data.clip_store import clip_frame_numbers
 from mespot_jax.errors import InputError
+from mespot_jax.face import align
 from mespot_jax.models.partnet import grl_lambda
 from mespot_jax.preprocess import evm
 
@@ -173,10 +174,7 @@ def _source_frames(config, block, size: int, classes) -> tuple:
     if labels[c.index] < 0:
       continue
     half = c.onset + int(round((c.apex - c.onset) / 2))
-    f = src.frames(c.index, [c.onset, half, c.apex])
-    if f.shape[-1] == 3:
-      f = np.stack([cv2.cvtColor(a, cv2.COLOR_RGB2GRAY) for a in f])
-    f = np.asarray(f).reshape(3, f.shape[1], f.shape[2])
+    f = align.to_grey_frames(src.frames(c.index, [c.onset, half, c.apex]))
     for name, a in zip(keys, f):
       keys[name].append(a)
     kept.append(int(labels[c.index]))

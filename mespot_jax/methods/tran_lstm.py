@@ -347,7 +347,7 @@ class TranLSTMMethod(spotting.SpottingMethod):
   # -------------------------------------------------------- thresholds
   def _radius(self, choices, typ, fps) -> int:
     half = post.frames_of(choices["interval_width"][typ], fps) // 2
-    return max(1, half, int(round(self.block.nms_min_s * fps)))
+    return max(1, half, post.frames_of(self.block.nms_min_s, fps, least=0))
 
   def fit(self, store, indices, scores, choices, criterion=None,
           absolute: bool = False) -> dict:

@@ -27,15 +27,14 @@ import numpy as np
 
 from mespot_jax.config import vocab
 from mespot_jax.config.blocks import tran_lstm as tran_lstm_block
+from mespot_jax.data import timing
 from mespot_jax.spotting import postprocess
 
 TYPES = vocab.TYPES
 TARGETS = tran_lstm_block.CHOICES["target"]
 
 
-def frames_of(seconds: float, fps: float, least: int = 1) -> int:
-  """A duration in seconds as a whole number of frames at `fps`."""
-  return max(least, int(round(float(seconds) * float(fps))))
+frames_of = timing.seconds_to_frames  # the one rounding (half up)
 
 
 def apex_offset(span: int) -> int:

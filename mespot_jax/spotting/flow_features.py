@@ -25,7 +25,9 @@ from mespot_jax import flow as flow_lib
 from mespot_jax.config import vocab
 from mespot_jax.data import datasets
 from mespot_jax.data import folds as folds_lib
+from mespot_jax.data import timing
 from mespot_jax.errors import InputError
+from mespot_jax.face import align
 from mespot_jax.features import video as features_lib
 from mespot_jax.metrics import intervals as interval_metrics
 from mespot_jax.metrics.io import IntervalRow
@@ -34,21 +36,17 @@ from mespot_jax.methods import spotting
 TYPES = spotting.TYPES
 FLOW_BACKENDS = vocab.FLOW_BACKENDS
 RULES = vocab.THRESHOLD_RULES
-FEATURE_VERSION = 1
+# 2: RGB crops are made grey with OpenCV's weights (1: the channel mean).
+FEATURE_VERSION = 2
 
 
-def frames_of(seconds: float, fps: float, least: int = 1) -> int:
-  """A duration in seconds as a whole number of frames at `fps`."""
-  return max(least, int(round(float(seconds) * float(fps))))
+frames_of = timing.seconds_to_frames  # the one rounding (half up)
 
 
 def grey_frames(frames, size: int = 0) -> np.ndarray:
   """(T, S, S[, C]) uint8 crops -> (T, H, W) float32 grey in [0, 1],
   resized to `size` x `size` (area interpolation) when `size` > 0."""
-  f = np.asarray(frames)
-  if f.ndim == 4:
-    f = f.mean(-1) if f.shape[-1] == 3 else f[..., 0]
-  f = f.astype(np.float32) / 255.0
+  f = align.to_grey_frames(frames).astype(np.float32) / 255.0
   if size and size != f.shape[1]:
     f = np.stack([cv2.resize(x, (size, size), interpolation=cv2.INTER_AREA)
                   for x in f])
