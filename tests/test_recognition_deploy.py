@@ -20,10 +20,9 @@ import ml_collections
 import numpy as np
 import pytest
 
-from configs import synthetic_convlstm
-from configs import synthetic_partnet
-from data_builders.synthetic_me import synthetic_me_dataset_builder as sme
 from mespot_jax import deploy, experiment, methods, score, stream_scoring
+from mespot_jax.builders.synthetic_me import synthetic_me_dataset_builder as sme
+from mespot_jax.config import load_module as load_config
 from mespot_jax.data import datasets
 from mespot_jax.data.clip_store import ClipStore
 from mespot_jax.data.clips import ClipSource
@@ -31,6 +30,9 @@ from mespot_jax.errors import InputError
 from mespot_jax.methods import partnet_data
 from mespot_jax.synthetic import clips as clips_lib
 from mespot_jax.train import loop as loop_lib
+
+synthetic_convlstm = load_config("synthetic_convlstm")
+synthetic_partnet = load_config("synthetic_partnet")
 
 pytestmark = pytest.mark.slow  # trains a tiny model
 
@@ -287,7 +289,7 @@ def test_partnet_deploys_and_its_clip_flow_is_the_stores(deployed):
 def test_a_method_that_cannot_score_offline_is_refused_up_front():
   """A spotting method without `score_stream`, or a task without deploy
   models: `check_deployable` (run before training) says so in one line."""
-  from configs import tiny  # pylint: disable=g-import-not-at-top
+  tiny = load_config("tiny")
   from mespot_jax.methods import spotting  # pylint: disable=g-import-not-at-top
   from tests import frame_method  # pylint: disable=g-import-not-at-top
 
