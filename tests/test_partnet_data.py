@@ -87,7 +87,7 @@ def test_emr_magnifies_the_micro_motion():
   assert 1.8 * plain < magnified < 4.0 * plain
 
 
-def test_sampler_mixes_domains_and_schedules_lambda():
+def test_sampler_mixes_domains():
   store = _shift_store([(1, 0)] * 6)
   x = np.arange(6, dtype=np.float32)[:, None, None, None] * np.ones(
       (6, 4, 4, 2), np.float32)
@@ -95,7 +95,7 @@ def test_sampler_mixes_domains_and_schedules_lambda():
   ys = np.array([0, 1, 2] * 3, np.int32)
   fold = folds_lib.Fold(0, "s1", (), ("s0",))
   s = D.PartSampler(store, [fold], x, xs, ys, fraction=0.25, balance=True,
-                    flip=False, adv_weight=1.0, seed=0)
+                    flip=False, seed=0)
   s.train_dataset(8, 11)
   b = s.train_batch(0, 8)
   assert b["x"].shape == (1, 8, 4, 4, 2)
@@ -103,16 +103,12 @@ def test_sampler_mixes_domains_and_schedules_lambda():
   # Target examples come from the training subject s0 only (clips 0, 2, 4).
   assert set(b["x"][0, :6, 0, 0, 0].tolist()) <= {0.0, 2.0, 4.0}
   assert (b["x"][0, 6:] == -1).all()
-  assert b["lam"].tolist() == [0.0]
-  assert s.train_batch(10, 8)["lam"][0] == pytest.approx(
-      float(grl_lambda(1.0)), rel=1e-6)
-  assert s.train_batch(5, 8)["lam"][0] == pytest.approx(
-      float(grl_lambda(0.5)), rel=1e-6)
+  assert "lam" not in b  # the step computes it from its step count
   val = s.val_batch(8)
-  assert set(val) == {"x", "y", "w"}  # target only, no domain, no lambda
+  assert set(val) == {"x", "y", "w"}  # target only, no domain
   # Without a source every example is a target clip.
   none = D.PartSampler(store, [fold], x, xs[:0], ys[:0], fraction=0.5,
-                       balance=True, flip=True, adv_weight=1.0, seed=0)
+                       balance=True, flip=True, seed=0)
   assert none.train_batch(0, 8)["d"].sum() == 0
 
 
@@ -135,3 +131,18 @@ def test_macro_reduction_uses_the_halfway_frame(monkeypatch):
     fl, labels = D.source_flows(config, b, store)
     assert labels.tolist() == [1]
     assert fl[0, 8:-8, 8:-8, 0].mean() == pytest.approx(want, abs=0.15)
+
+
+def test_the_reversal_weight_comes_from_the_step_count():
+  # The generic training step hands the inputs function the fold's step
+  # count; partnet turns it into Ganin and Lempitsky's lambda over the
+  # run's steps (known values: 0 at the first step, grl_lambda(0.5) half
+  # way, grl_lambda(1) at the last), scaled by adv_weight.
+  inputs = method_lib._make_inputs(11, 2.0)  # pylint: disable=protected-access
+  x = np.zeros((1, 4, 4, 2), np.float32)
+  lam = [float(inputs({"x": x, "step": np.int32(s)}, True)["lam"])
+         for s in (0, 5, 10)]
+  assert lam[0] == 0.0
+  assert lam[1] == pytest.approx(2.0 * float(grl_lambda(0.5)), rel=1e-6)
+  assert lam[2] == pytest.approx(2.0 * float(grl_lambda(1.0)), rel=1e-6)
+  assert "lam" not in inputs({"x": x}, False)  # evaluation: no step

@@ -40,7 +40,7 @@ import optax
 from mespot_jax.errors import InputError
 from mespot_jax.methods import partnet_data
 from mespot_jax.methods import recognition
-from mespot_jax.models.partnet import PartNet
+from mespot_jax.models.partnet import PartNet, grl_lambda
 from mespot_jax.train import inference
 from mespot_jax.train import steps as steps_lib
 from mespot_jax.config.blocks.partnet import default_config  # pylint: disable=unused-import
@@ -66,12 +66,21 @@ def part_loss(outputs, batch):
   return loss
 
 
-def _inputs(batch, train: bool):
-  del train
-  x = {"x": jnp.asarray(batch["x"], jnp.float32)}
-  if "lam" in batch:
-    x["lam"] = jnp.asarray(batch["lam"], jnp.float32)
-  return x
+@functools.lru_cache(maxsize=None)
+def _make_inputs(total_steps: int, adv_weight: float):
+  """Model inputs; in training (the batch holds the fold's `step`) with the
+  gradient-reversal weight of that step: `grl_lambda` of the fraction of
+  the `total_steps` steps done, rising to `adv_weight`."""
+
+  def inputs(batch, train: bool):
+    del train
+    x = {"x": jnp.asarray(batch["x"], jnp.float32)}
+    if "step" in batch:
+      progress = batch["step"] / max(total_steps - 1, 1)
+      x["lam"] = grl_lambda(progress, adv_weight)
+    return x
+
+  return inputs
 
 
 def _scores(outputs):
@@ -95,7 +104,11 @@ class PartNetMethod(recognition.RecognitionMethod):
 
   @property
   def step_fns(self):
-    return _step_fns(self.model)
+    # The reversal weight's schedule spans the run's steps; a deploy
+    # record (no training settings) only scores, where no lambda is used.
+    t = self.config.get("train")
+    total = int(t.num_epochs) * int(t.steps_per_epoch) if t else 1
+    return _step_fns(self.model, total, float(self.block.adv_weight))
 
   def deploy_config(self) -> dict:
     """As the base's, without the pretrained backbone's path: it is read
@@ -125,8 +138,7 @@ class PartNetMethod(recognition.RecognitionMethod):
     return partnet_data.PartSampler(
         store, folds, x, xs, ys, fraction=self.block.source.fraction,
         balance=bool(self.config.train.balance_classes),
-        flip=bool(self.block.flip), adv_weight=self.block.adv_weight,
-        seed=self.config.seed)
+        flip=bool(self.block.flip), seed=self.config.seed)
 
   def example_input(self, store):
     size = int(self.block.flow_size) or store.image_size
@@ -159,8 +171,10 @@ class PartNetMethod(recognition.RecognitionMethod):
 
 
 @functools.lru_cache(maxsize=None)
-def _step_fns(model: PartNet) -> steps_lib.StepFns:
-  return steps_lib.StepFns(model, _inputs, part_loss, _scores)
+def _step_fns(model: PartNet, total_steps: int,
+              adv_weight: float) -> steps_lib.StepFns:
+  return steps_lib.StepFns(model, _make_inputs(total_steps, adv_weight),
+                           part_loss, _scores)
 
 
 @functools.lru_cache(maxsize=None)

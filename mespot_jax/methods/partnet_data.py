@@ -23,14 +23,14 @@ store and kept in memory (`_MEMO`, keyed by the pixels and the settings:
 the audit's relabelled stores reuse them).
 
 `PartSampler` draws fold-stacked batches: `x` (K, B, S, S, C) float32
-flows, `y`, `w`, `d` (0 micro, 1 macro) and `lam` (K,), the gradient
-reversal weight of the step (`models.partnet.grl_lambda` of the training
-progress). A training batch holds `round(B * source.fraction)` source
+flows, `y`, `w` and `d` (0 micro, 1 macro); the gradient-reversal weight
+is not in the batch: the training step computes it from its step count
+(`methods.partnet`). A training batch holds `round(B * source.fraction)` source
 sequences (class-balanced, from all of them: the source has no test
 subject) and the rest target clips of the fold's training subjects
 (class-balanced); each example is flipped left-right with probability 1/2
 (`flip`; u changes sign). Validation and oracle batches hold target clips
-only (no `d`, no `lam`).
+only (no `d`).
 """
 import hashlib
 import json
@@ -47,7 +47,6 @@ from mespot_jax.data import clip_samples
 from mespot_jax.data.clip_store import clip_frame_numbers
 from mespot_jax.errors import InputError
 from mespot_jax.face import align
-from mespot_jax.models.partnet import grl_lambda
 from mespot_jax.preprocess import evm
 
 _MEMO = {}
@@ -218,15 +217,13 @@ class PartSampler:
   """Fold-stacked batches of flows of both domains (module docstring)."""
 
   def __init__(self, store, folds, x_N, xs_M, ys_M, *, fraction: float,
-               balance: bool, flip: bool, adv_weight: float, seed: int):
+               balance: bool, flip: bool, seed: int):
     self.store = store
     self.folds = list(folds)
     self.x, self.xs, self.ys = x_N, xs_M, ys_M
     self.fraction = float(fraction) if len(ys_M) else 0.0
     self.balance, self.flip = bool(balance), bool(flip)
-    self.adv_weight = float(adv_weight)
     self.seed = seed
-    self.total_steps = 1
     self._train = [np.asarray(store.video_indices(f.train_subjects), np.int64)
                    for f in self.folds]
     for f, ids in zip(self.folds, self._train):
@@ -259,13 +256,10 @@ class PartSampler:
       ys.append(np.concatenate([self.store.labels[t], self.ys[s]]))
       ds.append(np.r_[np.zeros(n_t), np.ones(n_s)])
     k = len(self.folds)
-    lam = float(grl_lambda(step / max(self.total_steps - 1, 1),
-                           self.adv_weight))
     return {"x": np.stack(xs).astype(np.float32),
             "y": np.stack(ys).astype(np.int32),
             "w": np.ones((k, batch_size), np.float32),
-            "d": np.stack(ds).astype(np.float32),
-            "lam": np.full(k, lam, np.float32)}
+            "d": np.stack(ds).astype(np.float32)}
 
   def _fixed(self, subjects_of, n: int, salt: int) -> dict:
     return clip_samples.fixed_batch(self.store, self.folds, subjects_of, n,
@@ -280,8 +274,6 @@ class PartSampler:
     return self._fixed(lambda f: f.test_subjects, num_samples, 43)
 
   def train_dataset(self, batch_size: int, num_steps: int) -> grain.MapDataset:
-    """`num_steps` training batches, random access by step; the reversal
-    weight's progress runs over these steps."""
-    self.total_steps = int(num_steps)
+    """`num_steps` training batches, random access by step."""
     return grain.MapDataset.range(num_steps).map(
         lambda i: self.train_batch(int(i), batch_size))

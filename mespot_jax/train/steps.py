@@ -48,7 +48,8 @@ class StepFns:
 
   Attributes:
     model: the Flax module.
-    inputs: `(batch, train: bool) -> model input` (dtype conversion, on
+    inputs: `(batch, train: bool) -> model input` (in training the batch
+      also holds `step`, the fold's optimizer step count; dtype conversion, on
       device augmentation).
     loss: `(outputs, batch) -> scalar`; `outputs` is whatever the model
       returns (auxiliary heads included).
@@ -70,7 +71,9 @@ def train_step(state: TrainState, batch, active, *, fns: StepFns, impl):
   key = jax.random.wrap_key_data(state.rng, impl=impl) if impl else \
       jax.random.wrap_key_data(state.rng)
   key, drop_key = jax.random.split(key)
-  x = fns.inputs(batch, True)
+  # Schedules come from the fold's step count inside the step (partnet's
+  # gradient-reversal weight), never through the batch.
+  x = fns.inputs({**batch, "step": state.step}, True)
 
   def compute_loss(params):
     outputs, updates = state.apply_fn(
