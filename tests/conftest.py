@@ -1,11 +1,37 @@
-"""Test set-up: four host devices, so the fold-axis sharding runs on CPU.
+"""Test set-up: four host devices, and one compilation cache for the run.
 
-XLA reads the flag when JAX initialises its backend, so it is set before
-any test imports jax.
+Four host devices, so the fold-axis sharding runs on CPU. XLA reads the
+flag when JAX initialises its backend, so it is set before any test
+imports jax.
+
+Most of the suite's time is XLA compiling the same tiny models again: in
+the other test worker and in every command-line test's subprocess. JAX's
+persistent compilation cache, set through the environment so that the
+workers and the subprocesses share it, compiles each program once per
+run. It lives in the pytest temporary root of this run
+(`MESPOT_TEST_JAX_CACHE` names another folder, `none` turns it off).
 """
 import os
+import tempfile
 
 _FLAG = "--xla_force_host_platform_device_count=4"
 if _FLAG not in os.environ.get("XLA_FLAGS", ""):
   os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " +
                              _FLAG).strip()
+
+
+def _cache_dir() -> str | None:
+  chosen = os.environ.get("MESPOT_TEST_JAX_CACHE")
+  if chosen:
+    return None if chosen == "none" else chosen
+  # One folder per test run: xdist gives its workers the run's id.
+  run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or str(os.getpid())
+  return os.path.join(tempfile.gettempdir(), f"mespot-jax-tests-{run}")
+
+
+if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+  _dir = _cache_dir()
+  if _dir:
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = _dir
+    os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+    os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "0"
