@@ -243,6 +243,8 @@ def main(argv):
       config_flags.get_config_filename(f["config"])))[0]
   workdir = f.workdir or os.path.join("runs", f"audit_{name}")
   try:
+    from mespot_jax.config import check  # pylint: disable=g-import-not-at-top
+    check.validate(config)  # before any training
     folds = tuple(int(k) for k in f.folds)
     record = audit(config, workdir, folds, tuple(f.perturbations),
                    f.retrain)
