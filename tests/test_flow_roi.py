@@ -15,7 +15,7 @@ synthetic_flow_roi = load_config("synthetic_flow_roi")
 from mespot_jax import experiment, methods
 from mespot_jax.methods import flow_roi
 from mespot_jax.metrics.io import IntervalRow
-from mespot_jax.spotting import flow_features as ff
+from mespot_jax.methods import training_free as ff
 from tests import fake_spotting
 
 

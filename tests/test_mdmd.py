@@ -20,7 +20,7 @@ from mespot_jax.config import load_module as load_config
 synthetic_mdmd = load_config("synthetic_mdmd")
 from mespot_jax import experiment, methods
 from mespot_jax.methods import mdmd
-from mespot_jax.spotting import flow_features as ff
+from mespot_jax.methods import training_free as ff
 from tests import fake_spotting
 
 

@@ -29,7 +29,7 @@ kept micro one is dropped.
 """
 import numpy as np
 
-from mespot_jax.spotting import flow_features as ff
+from mespot_jax.methods import training_free as ff
 from mespot_jax.config.blocks import flow_roi as block
 from mespot_jax.config.blocks.flow_roi import default_config  # pylint: disable=unused-import
 

@@ -34,7 +34,7 @@ docs/FLOW_SPOTTERS.md says which values are published and which are ours.
 """
 import numpy as np
 
-from mespot_jax.spotting import flow_features as ff
+from mespot_jax.methods import training_free as ff
 from mespot_jax.config.blocks.mdmd import default_config  # pylint: disable=unused-import
 
 TYPES = ff.TYPES

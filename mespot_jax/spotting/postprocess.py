@@ -91,6 +91,7 @@ can no longer exceed `polyorder` the fit would be exact anyway and the signal
 is returned unsmoothed.
 """
 import dataclasses
+import math
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -297,27 +298,38 @@ def smooth(scores_T: np.ndarray, fps: float, method: str = "automated",
   return _smooth_resolved(_check_scores(scores_T, fps), fps, method, p)
 
 
-def runs_above(x_T: np.ndarray, threshold: float) -> Intervals:
-  """Runs of consecutive frames with `x >= threshold` as 1-based intervals."""
-  mask = np.concatenate([[False], np.asarray(x_T) >= threshold, [False]])
+def runs_above(x_T: np.ndarray, threshold: float,
+               strict: bool = False) -> Intervals:
+  """Runs of consecutive frames with `x >= threshold` (`x > threshold`
+  when `strict`) as 1-based intervals; NaN frames are never in a run. The
+  one run finder of the toolkit."""
+  x = np.asarray(x_T)
+  above = x > threshold if strict else x >= threshold
+  mask = np.concatenate([[False], above, [False]])
   edges = np.flatnonzero(np.diff(mask.astype(np.int8)))
   # edges alternate: 0-based start, 0-based end + 1 (= 1-based offset).
   return [(int(s) + 1, int(e)) for s, e in zip(edges[::2], edges[1::2])]
 
 
-def merge_close(intervals: Intervals, fps: float,
-                merge_gap: float | None) -> Intervals:
-  """Joins neighbours whose gap (frames strictly between) < merge_gap s."""
-  if not merge_gap or not intervals:
-    return list(intervals)
-  out = [intervals[0]]
-  for on, off in intervals[1:]:
-    gap_frames = on - out[-1][1] - 1
-    if gap_frames < merge_gap * fps:
+def merge_within(intervals: Intervals, max_gap: int) -> Intervals:
+  """Joins neighbours (in order) with at most `max_gap` frames strictly
+  between them: the one merging rule of the toolkit."""
+  out = []
+  for on, off in intervals:
+    if out and on - out[-1][1] - 1 <= max_gap:
       out[-1] = (out[-1][0], max(off, out[-1][1]))
     else:
       out.append((on, off))
   return out
+
+
+def merge_close(intervals: Intervals, fps: float,
+                merge_gap: float | None) -> Intervals:
+  """Joins neighbours whose gap (frames strictly between) < merge_gap s
+  (a whole number of frames below x is at most ceil(x) - 1)."""
+  if not merge_gap or not intervals:
+    return list(intervals)
+  return merge_within(intervals, math.ceil(merge_gap * fps) - 1)
 
 
 def filter_durations(intervals: Intervals, fps: float, min_len: float | None,

@@ -32,6 +32,7 @@ from mespot_jax.features import video as features_lib
 from mespot_jax.metrics import intervals as interval_metrics
 from mespot_jax.metrics.io import IntervalRow
 from mespot_jax.methods import spotting
+from mespot_jax.spotting import postprocess
 
 TYPES = spotting.TYPES
 FLOW_BACKENDS = vocab.FLOW_BACKENDS
@@ -119,23 +120,16 @@ def threshold_of(s_T, rule: str, value: float) -> float:
 
 def runs_above(s_T, thr: float) -> list[tuple[int, int]]:
   """(start, end) 0-based inclusive runs of frames with score > `thr`
-  (NaN frames break runs)."""
-  s = np.asarray(s_T, np.float64)
-  above = np.where(np.isfinite(s), s, -np.inf) > thr
-  d = np.diff(np.concatenate([[0], above.astype(np.int8), [0]]))
-  return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1) - 1))
+  (NaN frames break runs): `postprocess.runs_above`, strict, 0-based."""
+  return [(a - 1, z - 1) for a, z in postprocess.runs_above(
+      np.asarray(s_T, np.float64), thr, strict=True)]
 
 
 def merge_runs(runs, gap: int) -> list[tuple[int, int]]:
   """Runs (0-based inclusive, in order) joined where at most `gap` frames
-  lie between one's end and the next one's start (`gap` 0: unchanged)."""
-  out = []
-  for a, z in runs:
-    if out and gap > 0 and a - out[-1][1] - 1 <= gap:
-      out[-1] = (out[-1][0], z)
-    else:
-      out.append((a, z))
-  return out
+  lie between one's end and the next one's start (`gap` 0: unchanged):
+  `postprocess.merge_within`."""
+  return postprocess.merge_within(runs, gap) if gap > 0 else list(runs)
 
 
 def candidate_values(rule: str, curves, num: int = 41) -> np.ndarray:
