@@ -18,9 +18,9 @@ the early-stopping patience.
 """
 import jax.numpy as jnp
 
+from mespot_jax.config.blocks.convlstm import default_config  # pylint: disable=unused-import
 from mespot_jax.methods import recognition
 from mespot_jax.models.convlstm import ShallowConvLSTM
-from mespot_jax.config.blocks.convlstm import default_config  # pylint: disable=unused-import
 
 
 

@@ -29,9 +29,9 @@ kept micro one is dropped.
 """
 import numpy as np
 
-from mespot_jax.methods import training_free as ff
 from mespot_jax.config.blocks import flow_roi as block
 from mespot_jax.config.blocks.flow_roi import default_config  # pylint: disable=unused-import
+from mespot_jax.methods import training_free as ff
 
 TYPES = ff.TYPES
 ROIS = block.ROIS

@@ -43,6 +43,7 @@ import optax
 
 from mespot_jax import models
 from mespot_jax.config.blocks import lbcnn as lbcnn_block
+from mespot_jax.config.blocks.lbcnn import default_config  # pylint: disable=unused-import
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.data import samples as samples_lib
 from mespot_jax.face import align
@@ -51,7 +52,6 @@ from mespot_jax.metrics import recognition as rec_metrics
 from mespot_jax.models import lbcnn as lbcnn_model
 from mespot_jax.train import inference
 from mespot_jax.train import steps as steps_lib
-from mespot_jax.config.blocks.lbcnn import default_config  # pylint: disable=unused-import
 
 NEUTRAL, MICRO, MACRO = 0, 1, 2
 

@@ -34,8 +34,8 @@ docs/FLOW_SPOTTERS.md says which values are published and which are ours.
 """
 import numpy as np
 
-from mespot_jax.methods import training_free as ff
 from mespot_jax.config.blocks.mdmd import default_config  # pylint: disable=unused-import
+from mespot_jax.methods import training_free as ff
 
 TYPES = ff.TYPES
 

@@ -37,13 +37,13 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from mespot_jax.config.blocks.partnet import default_config  # pylint: disable=unused-import
 from mespot_jax.errors import InputError
 from mespot_jax.methods import partnet_data
 from mespot_jax.methods import recognition
 from mespot_jax.models.partnet import PartNet, grl_lambda
 from mespot_jax.train import inference
 from mespot_jax.train import steps as steps_lib
-from mespot_jax.config.blocks.partnet import default_config  # pylint: disable=unused-import
 
 HEADS = ("top", "bottom", "concat")
 
@@ -153,18 +153,13 @@ class PartNetMethod(recognition.RecognitionMethod):
     del choices
     x_all = self.flows(store)
     predict = _predict_heads(self.step_fns)
-    bs = inference.resolve_batch_size(self.config.eval.score_batch_size)
     heads = HEADS if self.block.parts else ("concat",)
-    out = {h: {} for h in heads}
     ids = list(indices)
-    for start in range(0, len(ids), bs):
-      part = ids[start:start + bs]
-      x = np.zeros((bs,) + x_all.shape[1:], np.float32)
-      x[:len(part)] = x_all[part]
-      p = jax.device_get(predict(variables, {"x": x}))
-      for h in heads:
-        out[h].update({i: np.asarray(p[h][j], np.float32)
-                       for j, i in enumerate(part)})
+    p = inference.predict_in_batches(
+        predict, variables, x_all[ids].astype(np.float32),
+        self.config.eval.score_batch_size)
+    out = {h: {i: np.asarray(p[h][j], np.float32) for j, i in enumerate(ids)}
+           for h in heads}
     res = {"model": out.pop("concat")}
     res.update(out)
     return res

@@ -166,16 +166,12 @@ class RecognitionMethod(base.Method):
     batches (the last one padded) so the scorer compiles once."""
     del choices
     predict = steps_lib.make_predict_fn(self.step_fns)
-    bs = inference.resolve_batch_size(self.config.eval.score_batch_size)
-    out = {}
     ids = list(indices)
-    for start in range(0, len(ids), bs):
-      part = ids[start:start + bs]
-      x = np.zeros((bs,) + store.x.shape[1:], np.uint8)
-      x[:len(part)] = store.x[part]
-      p = np.asarray(predict(variables, {"x": x}), np.float32)
-      out.update({i: p[j] for j, i in enumerate(part)})
-    return {"model": out}
+    p = inference.predict_in_batches(
+        predict, variables, store.x[ids].astype(np.uint8),
+        self.config.eval.score_batch_size)
+    return {"model": {i: np.asarray(p[j], np.float32)
+                      for j, i in enumerate(ids)}}
 
   def fit(self, store, indices, scores, choices) -> dict:
     """Per kind `bias` (C,) added to the log probabilities: zeros, or with

@@ -32,10 +32,10 @@ import numpy as np
 
 from mespot_jax.config import vocab
 from mespot_jax.data import folds as folds_lib
+from mespot_jax.methods import base
 from mespot_jax.metrics import frame as frame_metrics
 from mespot_jax.metrics import intervals as interval_metrics
 from mespot_jax.metrics.io import IntervalRow
-from mespot_jax.methods import base
 from mespot_jax.spotting import postprocess
 from mespot_jax.spotting import threshold as threshold_lib
 

@@ -29,9 +29,9 @@ from mespot_jax.data import timing
 from mespot_jax.errors import InputError
 from mespot_jax.face import align
 from mespot_jax.features import video as features_lib
+from mespot_jax.methods import spotting
 from mespot_jax.metrics import intervals as interval_metrics
 from mespot_jax.metrics.io import IntervalRow
-from mespot_jax.methods import spotting
 from mespot_jax.spotting import postprocess
 
 TYPES = spotting.TYPES

@@ -38,6 +38,7 @@ import numpy as np
 import optax
 
 from mespot_jax.config.blocks import tran_lstm as tran_lstm_block
+from mespot_jax.config.blocks.tran_lstm import default_config  # pylint: disable=unused-import
 from mespot_jax.data import datasets
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.errors import InputError
@@ -49,7 +50,6 @@ from mespot_jax.models.tran_lstm import TranLSTM
 from mespot_jax.spotting import postprocess
 from mespot_jax.train import inference
 from mespot_jax.train import steps as steps_lib
-from mespot_jax.config.blocks.tran_lstm import default_config  # pylint: disable=unused-import
 
 TYPES = post.TYPES
 THRESHOLDS = tran_lstm_block.CHOICES["threshold"]
@@ -313,15 +313,9 @@ class TranLSTMMethod(spotting.SpottingMethod):
     for k, s in enumerate(starts):
       n = min(m, len(feats) - s)
       x[k, :n] = feats[s:s + n]
-    bs = inference.resolve_batch_size(batch_size)
-    predict = steps_lib.make_predict_fn(self.step_fns)
-    scores = []
-    for i in range(0, len(x), bs):
-      chunk = x[i:i + bs]
-      pad = np.zeros((bs,) + chunk.shape[1:], np.float32)
-      pad[:len(chunk)] = chunk  # one compiled shape
-      scores.append(np.asarray(predict(variables, {"x": pad}))[:len(chunk)])
-    merged = post.merge_windows(np.concatenate(scores), starts, len(feats))
+    scores = inference.predict_in_batches(
+        steps_lib.make_predict_fn(self.step_fns), variables, x, batch_size)
+    merged = post.merge_windows(scores, starts, len(feats))
     trained = np.array([t in self.block.types for t in TYPES])
     merged[:, ~trained] = 0.0
     a = post.apex_offset(span)

@@ -28,16 +28,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from mespot_jax import models
+from mespot_jax.config.blocks.yap3dcnn import default_config  # pylint: disable=unused-import
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.data import samples as samples_lib
 from mespot_jax.data import timing
-from mespot_jax.metrics import frame as frame_metrics
 from mespot_jax.methods import spotting
+from mespot_jax.metrics import frame as frame_metrics
 from mespot_jax.spotting import baseline
 from mespot_jax.spotting import skips as skips_lib
 from mespot_jax.train import inference, losses
 from mespot_jax.train import steps as steps_lib
-from mespot_jax.config.blocks.yap3dcnn import default_config  # pylint: disable=unused-import
 
 
 
