@@ -24,7 +24,6 @@ clips were prepared (`deploy_record`: the store's `ClipPreprocess`).
 store and scores it with `score` and `decode`, as the held-out clips were.
 """
 import csv
-import json
 import logging
 import os
 
@@ -294,9 +293,7 @@ class RecognitionMethod(base.Method):
   def write_metrics(self, workdir, metrics, writer=None) -> None:
     """metrics.json, TensorBoard scalars and a printed summary."""
     from mespot_jax.report import report as report_lib  # pylint: disable=g-import-not-at-top
-    with io_utils.atomic_write(os.path.join(workdir, "metrics.json")) as f:
-      json.dump(metrics, f, indent=2,
-                default=report_lib._json_default)  # pylint: disable=protected-access
+    report_lib.write_metrics_json(workdir, metrics)
     kinds = [k for k, v in metrics.items()
              if isinstance(v, dict) and "uf1" in v]
     if writer is not None:

@@ -81,11 +81,19 @@ def summary_table(metrics: dict) -> str:
   return "\n".join(lines)
 
 
+def write_metrics_json(workdir, metrics) -> str:
+  """Writes `workdir/metrics.json` atomically (numpy scalars and arrays as
+  JSON): the one writer of every task's metrics; returns its path."""
+  path = os.path.join(workdir, "metrics.json")
+  with atomic_write(path) as f:
+    json.dump(metrics, f, indent=2, default=_json_default)
+  return path
+
+
 def write_report(workdir, metrics, writer=None) -> None:
   """Writes metrics.json (atomically), TensorBoard scalars and prints the
   summary table; the method writes its own files (CSVs, plots)."""
-  with atomic_write(os.path.join(workdir, "metrics.json")) as f:
-    json.dump(metrics, f, indent=2, default=_json_default)
+  write_metrics_json(workdir, metrics)
   if writer is not None:
     for kind in _kinds(metrics):
       for protocol, res in metrics[kind].items():
