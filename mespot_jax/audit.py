@@ -129,7 +129,7 @@ def _train(config, method, store, fold, workdir):
   # training whose outcome is under test.
   shutil.rmtree(workdir, ignore_errors=True)
   result = loop_lib.train_folds(config, method,
-                                method.make_sampler(store, [fold]), [fold],
+                                loop_lib.sampler_of(method, store, [fold]), [fold],
                                 workdir)
   # What early stopping read: every validation metric of every epoch (the
   # oracle's test-subject metric is leaky by design and left out).

@@ -273,7 +273,7 @@ def train_deploy_model(config, workdir: str, store, method=None) -> dict:
                [str(s) for s in fold.train_subjects],
                [str(s) for s in fold.val_subjects])
   result = loop_lib.train_folds(config, method,
-                                method.make_sampler(store, [fold]), [fold],
+                                loop_lib.sampler_of(method, store, [fold]), [fold],
                                 out_dir)
   variables = result.best_variables[0]
   record = TASKS[method.task][1](config, method, store, fold, variables)

@@ -119,7 +119,7 @@ def run(config: ml_collections.ConfigDict, workdir: str,
                len(folds), store.image_size, store.image_size, store.channels)
   writer = report_lib.make_writer(out_dir)
   result = loop_lib.train_folds(config, method,
-                                method.make_sampler(store, folds), folds,
+                                loop_lib.sampler_of(method, store, folds), folds,
                                 workdir, writer)
   outputs, rows = [], []
   for fold, variables in zip(folds, result.best_variables):

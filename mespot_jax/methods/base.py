@@ -77,9 +77,10 @@ class Method(abc.ABC):
       stopping metric is configured.
     CHOICES: names of the per-fold choices (`fold_choices` and `fit` keys).
     trains: False for a method with nothing to train (a training-free
-      spotter): `train.loop.train_folds` then trains nothing and hands each
-      fold empty variables (`UNTRAINED`), and `step_fns`, the sampler's
-      batches and `example_input` are never used.
+      spotter): it defines no `step_fns`, `make_sampler` or
+      `example_input`; the runner asks for no sampler
+      (`train.loop.sampler_of`) and `train_folds` hands each fold empty
+      variables.
     config: the experiment config; `block` is `config[name]`.
   """
   name: ClassVar[str] = ""
@@ -134,20 +135,21 @@ class Method(abc.ABC):
 
   # --------------------------------------------------------------- training
   @property
-  @abc.abstractmethod
   def step_fns(self) -> StepFns:
-    """Model, inputs, loss and activation for the generic steps."""
+    """Model, inputs, loss and activation for the generic steps (a method
+    with nothing to train, `trains` False, has none)."""
+    raise NotImplementedError(f"{self.name} has no training part")
 
-  @abc.abstractmethod
   def make_sampler(self, store, folds):
     """Batches of the folds: `train_dataset(batch_size, num_steps)` (a grain
     MapDataset of fold-stacked batches), `val_batch(n)` (validation
     subjects), `oracle_batch(n)` (test subjects, for the oracle only) and
-    `store`."""
+    `store`. Never asked of a method with nothing to train."""
+    raise NotImplementedError(f"{self.name} has no training part")
 
-  @abc.abstractmethod
   def example_input(self, store) -> Any:
     """A model input of batch 1 (shapes and dtypes only)."""
+    raise NotImplementedError(f"{self.name} has no training part")
 
   def val_metrics(self, scores_KB, batch) -> dict:
     """Validation metrics per fold besides the loss: {name: (K,)}."""

@@ -168,13 +168,6 @@ def fit_value(videos, typ: str, rule: str, intervals_of,
   return best
 
 
-class _NoBatches:
-  """The sampler of a method with nothing to train: only `store`."""
-
-  def __init__(self, store):
-    self.store = store
-
-
 class TrainingFreeSpotter(spotting.SpottingMethod):
   """A spotter with nothing to train. A subclass supplies `curves(store,
   v)` -> (T, 2) scores of a stored video, `curves_of_frames(frames, rois,
@@ -190,27 +183,7 @@ class TrainingFreeSpotter(spotting.SpottingMethod):
 
   def __init__(self, config):
     super().__init__(config)
-    if self.block.flow not in FLOW_BACKENDS:
-      raise ValueError(f"{self.name}.flow={self.block.flow!r}; expected "
-                       f"one of {FLOW_BACKENDS}")
-    if self.block.threshold_rule not in RULES:
-      raise ValueError(f"{self.name}.threshold_rule="
-                       f"{self.block.threshold_rule!r}; expected one of "
-                       f"{RULES}")
     self._memory = {}
-
-  # ------------------------------------------------------ nothing to train
-  @property
-  def step_fns(self):
-    raise NotImplementedError(f"{self.name} trains nothing")
-
-  def make_sampler(self, store, folds):
-    del folds
-    return _NoBatches(store)
-
-  def example_input(self, store):
-    del store
-    return None
 
   def k(self, typ, fps) -> int:
     """The type's offset in frames (`block.k_s`, seconds)."""

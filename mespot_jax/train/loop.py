@@ -92,6 +92,12 @@ class TrainResult:
   timing: dict | None = None
 
 
+def sampler_of(method, store, folds):
+  """The method's sampler of the folds, or None for a method with nothing
+  to train (a training-free scorer has no training part)."""
+  return method.make_sampler(store, folds) if method.trains else None
+
+
 def untrained_result(config, folds) -> TrainResult:
   """What `train_folds` returns for a method with nothing to train
   (`Method.trains` False): empty variables per fold, epoch 0, no history;
