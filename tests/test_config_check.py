@@ -163,3 +163,17 @@ def test_check_lists_what_the_code_reads():
   from mespot_jax.config.blocks import yap3dcnn  # pylint: disable=g-import-not-at-top
   assert set(yap3dcnn.CHOICES["loss.name"]) == set(losses.LOSSES)
   assert json.dumps(vocab.TYPES) == json.dumps(["micro", "macro"])
+
+
+def test_every_registered_method_has_a_plain_data_block():
+  from mespot_jax import methods  # pylint: disable=g-import-not-at-top
+  from mespot_jax.config import blocks  # pylint: disable=g-import-not-at-top
+  built_in = {n for n, e in methods.METHODS.items()
+              if isinstance(e, str) or e.__module__.startswith("mespot_jax")}
+  assert built_in == set(blocks.NAMES)
+  for name in blocks.NAMES:
+    cls = methods.get_class(name)
+    block = blocks.get(name)
+    assert cls.task == block.TASK, name
+    assert set(cls.metric_modes) == set(block.VAL_METRICS), name
+    assert cls.trains == getattr(block, "TRAINS", True), name
