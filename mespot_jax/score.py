@@ -68,6 +68,7 @@ import time
 
 import numpy as np
 
+from mespot_jax import clip_scoring
 from mespot_jax import deploy as deploy_lib
 from mespot_jax import stream_scoring
 from mespot_jax.config import vocab
@@ -80,6 +81,9 @@ from mespot_jax.spotting import postprocess
 from mespot_jax.stream_scoring import ScoredVideo, score_frames
 from mespot_jax.train import inference
 
+run_clip = clip_scoring.run_clip  # `score.run_clip` (the --clip mode)
+video_name = stream_scoring.video_name
+
 PROTOCOLS = ("one_to_one", "megc2020")
 NORMALISE_MODES = ("per_video", "absolute")
 # Chosen by measurement on the synthetic held-out folds (README, Scoring).
@@ -87,15 +91,6 @@ DEFAULT_NORMALISE = "per_video"
 TYPES = vocab.TYPES
 # Warn when at least this fraction of the frames has no face.
 MANY_FACELESS = 0.05
-
-
-def video_name(path: str) -> str:
-  """The name a video's intervals are written under: the file stem."""
-  return os.path.splitext(os.path.basename(os.path.normpath(path)))[0]
-
-
-def _fps_match(fps: float, known) -> bool:
-  return any(abs(fps - f) <= 0.01 * f for f in known)
 
 
 def _video_fps(path: str, fps: float | None) -> tuple[float, int]:
@@ -132,14 +127,6 @@ def _read_gt(path: str, name: str) -> list:
     raise InputError(f"{path}: no ground-truth row for video {name!r}; the "
                      f"file has {videos[:5]}{'...' if len(videos) > 5 else ''}")
   return mine
-
-
-def _check_outputs(**paths) -> None:
-  """Output files must go to existing folders (checked before scoring)."""
-  for flag, path in paths.items():
-    folder = os.path.dirname(os.path.abspath(path)) if path else None
-    if folder and not os.path.isdir(folder):
-      raise InputError(f"--{flag}={path}: folder {folder} does not exist")
 
 
 def _input_warnings(video: str, stats, scored: ScoredVideo) -> list[str]:
@@ -209,14 +196,15 @@ def run(workdir: str, video: str, out: str | None = None,
         "pass --clip=PATH --onset=N --apex=N --offset=N instead of --video")
   fps, container_frames = _video_fps(video, fps)
   reader = video_io.FrameReader(video, on_error="repeat")
-  name = video_name(video)
+  name = stream_scoring.video_name(video)
   gt_rows = _read_gt(gt, name) if gt else None
   if batch_size is not None and batch_size < 0:
     raise InputError(f"--batch_size={batch_size}; expected >= 1")
   if normalise not in NORMALISE_MODES:
     raise InputError(f"--normalise={normalise!r}; expected one of "
                      f"{', '.join(NORMALISE_MODES)}")
-  _check_outputs(out=out, plot=plot, json=json_path, annotate=annotate)
+  stream_scoring.check_outputs(out=out, plot=plot, json=json_path,
+                               annotate=annotate)
 
   dep = deploy_lib.load_deployment(workdir)
   fitted = dep.fitted
@@ -228,7 +216,7 @@ def run(workdir: str, video: str, out: str | None = None,
                        "--config.train.deploy=True")
     fitted = dep.fitted_absolute
   warnings = []
-  if not _fps_match(fps, dep.train_fps):
+  if not stream_scoring.fps_match(fps, dep.train_fps):
     warnings.append(
         f"{video}: {fps:g} fps is not a frame rate the model was trained "
         f"on ({', '.join(f'{f:g}' for f in dep.train_fps)} fps); skips and "
@@ -326,117 +314,6 @@ def run(workdir: str, video: str, out: str | None = None,
   return summary
 
 
-def _probabilities(classes, p) -> dict:
-  return {c: float(v) for c, v in zip(classes, p)}
-
-
-def run_clip(workdir: str, clip: str, onset: int | None, apex: int | None,
-             offset: int | None, json_path: str | None = None,
-             fps: float | None = None, log_warnings: bool = True,
-             echo: bool = True) -> dict:
-  """Classifies one clip with the recognition deploy model of `workdir`.
-
-  Args:
-    workdir: run directory trained with `train.deploy=True`.
-    clip: a video file or a folder of numbered frames.
-    onset, apex, offset: frame numbers, inclusive (module docstring).
-    json_path: JSON summary to write.
-    fps: the clip's frame rate (a video file's by default; recorded, and
-      compared with the training clips').
-    log_warnings: log the summary's warnings.
-    echo: print the label and probabilities.
-
-  Returns:
-    The summary dict (also written to `json_path`): `label`,
-    `probabilities` (with the fitted calibration, the label's argmax),
-    `model_probabilities` (without), the frames used and warnings.
-
-  Raises:
-    InputError: a spotting deploy model, a missing or unreadable clip,
-      missing frames in a frame folder, key frames not given, out of order
-      or outside the clip, no face in any frame, no deploy model in
-      `workdir`, an output folder that does not exist.
-  """
-  _, info = deploy_lib.read_record(workdir)
-  task = deploy_lib.record_task(info)
-  if task != "recognition":
-    raise InputError(
-        f"{workdir}: its deploy model ({info.get('method')}) is a {task} "
-        "model, which spots expressions in a long video; pass --video=PATH "
-        "instead of --clip")
-  stream_scoring.check_clip(clip, onset, apex, offset)
-  if fps is not None and not fps > 0:
-    raise InputError(f"--fps={fps}; expected > 0")
-  _check_outputs(json=json_path)
-  if fps is None and not os.path.isdir(clip):
-    fps = video_io.probe(clip)["fps"]
-
-  dep = deploy_lib.load_deployment(workdir)
-  start = time.perf_counter()
-  scored = stream_scoring.score_clip(dep, clip, onset, apex, offset,
-                                     fps or 0.0)
-  seconds = time.perf_counter() - start
-  prepared = scored.clip
-  if not prepared.face_found.any():
-    raise InputError(f"{clip}: no face found in any of its "
-                     f"{prepared.num_frames} frames; expected a clip of one "
-                     "frontal face")
-  warnings = []
-  faceless = [k for k, n in zip(stream_scoring.KEY_FRAMES,
-                                (onset, apex, offset))
-              if not prepared.face_at(n)]
-  if faceless:
-    warnings.append(
-        f"{clip}: no face found at the {', '.join(faceless)} frame(s); "
-        "their crops are the tracker's stand-ins and the label may be "
-        "wrong")
-  length = offset - onset + 1
-  trained = dep.info.get("train_clip_length")
-  if trained and not trained[0] <= length <= trained[1]:
-    warnings.append(
-        f"{clip}: onset to offset spans {length} frames, the training clips "
-        f"{trained[0]} to {trained[1]}; the frames sampled between them are "
-        "further apart (or closer) than the model has seen")
-  if fps and dep.train_fps and not _fps_match(fps, dep.train_fps):
-    warnings.append(
-        f"{clip}: {fps:g} fps is not a frame rate the model was trained on "
-        f"({', '.join(f'{f:g}' for f in dep.train_fps)} fps)")
-  if log_warnings:
-    for w in warnings:
-      logging.warning("%s", w)
-  classes = list(dep.classes)
-  bias = dep.fitted.get("model", {}).get("bias", [])
-  summary = {
-      "clip": clip, "name": video_name(clip), "method": dep.method.name,
-      "task": "recognition", "onset": int(onset), "apex": int(apex),
-      "offset": int(offset), "fps": fps,
-      "num_frames": prepared.num_frames,
-      "frames_without_face": int((~prepared.face_found).sum()),
-      "key_frames_without_face": faceless,
-      "frame_numbers": [int(n) for n in prepared.frame_numbers],
-      "label": scored.label, "classes": classes,
-      "probabilities": _probabilities(classes, scored.calibrated),
-      "model_probabilities": _probabilities(
-          classes, scored.probabilities["model"]),
-      "heads": {k: _probabilities(classes, p)
-                for k, p in scored.probabilities.items() if k != "model"},
-      "calibration": dep.calibration, "bias": [float(b) for b in bias],
-      "preprocess": dep.preprocess.to_dict(),
-      "timing": {"seconds": seconds},
-      "warnings": warnings,
-  }
-  if echo:
-    print(f"label {scored.label}")
-    for c, p in summary["probabilities"].items():
-      print(f"{c} {p:.4f}")
-  if json_path:
-    with atomic_write(json_path) as f:
-      json.dump(summary, f, indent=2)
-  logging.info("%s: %s (%s)", summary["name"], scored.label, ", ".join(
-      f"{c} {p:.3f}" for c, p in summary["probabilities"].items()))
-  return summary
-
-
 class _PlotMeta:
   """What `plots.plot_video` reads of a video: name, fps, true intervals."""
 
@@ -493,8 +370,9 @@ def main(argv):
   try:
     _check_flags(f)
     if f.clip:
-      summary = run_clip(f.workdir, f.clip, f.onset, f.apex, f.offset,
-                         json_path=f.json, fps=f.fps, log_warnings=False)
+      summary = clip_scoring.run_clip(
+          f.workdir, f.clip, f.onset, f.apex, f.offset, json_path=f.json,
+          fps=f.fps, log_warnings=False)
     else:
       summary = run(f.workdir, f.video, out=f.out, plot=f.plot,
                     json_path=f.json, fps=f.fps, gt=f.gt,

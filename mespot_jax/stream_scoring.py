@@ -294,3 +294,21 @@ def score_clip(dep, path: str, onset: int, apex: int, offset: int,
   pred = recognition.decode(probs["model"], bias)
   return ScoredClip(clip, dep.classes[pred], probs,
                     recognition.calibrated(probs["model"], bias))
+
+
+def video_name(path: str) -> str:
+  """The name a video's intervals are written under: the file stem."""
+  return os.path.splitext(os.path.basename(os.path.normpath(path)))[0]
+
+
+def fps_match(fps: float, known) -> bool:
+  """Whether `fps` is within 1% of one of the frame rates `known`."""
+  return any(abs(fps - f) <= 0.01 * f for f in known)
+
+
+def check_outputs(**paths) -> None:
+  """Output files must go to existing folders (checked before scoring)."""
+  for flag, path in paths.items():
+    folder = os.path.dirname(os.path.abspath(path)) if path else None
+    if folder and not os.path.isdir(folder):
+      raise InputError(f"--{flag}={path}: folder {folder} does not exist")

@@ -95,7 +95,7 @@ def validate(config) -> None:
   if "method" not in config:
     raise ConfigError("the config has no field `method`; build configs "
                       "with mespot_jax.config.common.get_config(method)")
-  block = blocks.get(config.method)  # an unknown method fails here
+  blocks.get(config.method)  # an unknown method fails here
   if config.method not in config:
     raise ConfigError(f"the config has no block {config.method!r} for its "
                       "method; build configs with mespot_jax.config.common."
