@@ -28,7 +28,6 @@ video's rate: the paper's L = 23 at 30 fps (CASME II) is span_s = 23/30,
 its L = 9 at 25 fps (SMIC-E) 9/25.
 """
 import functools
-import logging
 import os
 
 import grain
