@@ -129,6 +129,8 @@ def variant_config(base: str, seed: int | None = None,
   if micro_amp_scale is not None and not micro_amp_scale > 0:
     raise ValueError(f"micro amplitude scale {micro_amp_scale}; expected > 0")
   c = by_name[base]
+  if seed is None and micro_amp_scale is None:
+    return c
   fields = {k: getattr(c, k) for k in _FIELDS}
   name, description = base, c.description
   if micro_amp_scale is not None:
