@@ -2,10 +2,15 @@
 
 Rendered deterministically from a seed (no download) by
 `mespot_jax.synthetic.render` from photographs of eight real people
-(shipped in PyPI packages, listed in README.md), then aligned by the same face tracker as the real datasets
-(`SpottingBuilder`). Configs copy the frame rate and expression durations of
-CAS(ME)^2 (`casme2`, 30 fps, the default the README's main command trains
-on) and SAMM-LV (`samm`, 200 fps); `tiny` is for tests.
+(shipped in PyPI packages, listed in README.md), then aligned by the same
+face tracker as the real datasets (`SpottingBuilder`). Since 2.0.0 the
+configs `casme2` (30 fps, the default the README's main command trains on)
+and `samm` (200 fps) follow the real datasets' label statistics (recipe 2,
+`mespot_jax.synthetic.recipe`: intervals per minute, micro share,
+durations, blink rate); `clean` removes the nuisance and
+`casme2_micro_{half,x2,x4}` scale the micro amplitude; the 1.2.0 configs
+render unchanged as `casme2_v1`, `casme2_dev_v1` and `samm_v1`; `tiny`
+(recipe 1) is for tests.
 """
 import functools
 

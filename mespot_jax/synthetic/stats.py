@@ -144,11 +144,11 @@ def compare(stats: dict, real: RealStats) -> list[dict]:
   return rows
 
 
-def format_comparison(rows: list[dict], real: RealStats) -> str:
-  """A text table of `compare`'s rows."""
+def format_comparison(rows: list[dict], real_name: str) -> str:
+  """A text table of `compare`'s rows beside the dataset `real_name`."""
   fmt = lambda x: "-" if x is None else (f"{x:.3f}" if isinstance(x, float)
                                          else str(x))
-  lines = [f"{'figure':<18} {'this dataset':>12} {real.name:>12} "
+  lines = [f"{'figure':<18} {'this dataset':>12} {real_name:>12} "
            f"{'difference':>10}"]
   for r in rows:
     diff = "-" if r["rel_diff"] is None else f"{100 * r['rel_diff']:+.0f}%"
