@@ -83,7 +83,7 @@ def plan_counts(seed: int, num_videos: int, minutes_per_video: float,
   # go to videos by gamma weights, so counts per video are skewed.
   has = np.ones(num_videos, bool)
   has[empty] = False
-  weights = rng.gamma(2.0, size=num_videos) * has
+  weights = rng.gamma(1.0, size=num_videos) * has
   per_video = has.astype(int) * (total >= has.sum())
   per_video += rng.multinomial(total - per_video.sum(),
                                weights / weights.sum())
