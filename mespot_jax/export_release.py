@@ -32,6 +32,7 @@ import sys
 import tempfile
 
 from absl import app
+from absl import logging
 from absl import flags
 import cv2
 import numpy as np
@@ -166,6 +167,11 @@ def export(dataset: str, config: str, seed: int | None, layout: str,
     raise errors.InputError(f"{parent}: no such folder; expected the parent "
                             "of --out to exist")
   params = _video_params(dataset, config, seed)
+  fps = {"cas_me2": 30.0, "samm_lv": 200.0}[layout]
+  if params and params[0][2].fps != fps:
+    logging.warning("%s renders at %g fps; the %s builder reads its frames "
+                    "as %g fps (the frame numbers of the truth still hold)",
+                    config, params[0][2].fps, layout, fps)
   naming = _cas_names if layout == "cas_me2" else _samm_names
   tmp = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(out)}.",
                          suffix=".incomplete")

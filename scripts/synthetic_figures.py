@@ -7,7 +7,8 @@ micro-expression when the video has one, the face box of the renderer
 drawn on it) and that video's timeline: the labelled intervals (macro,
 micro), the blinks (eye closure) and the head motion (displacement of the
 face centre from its median, in % of the face width, and the rotation).
-The video shown is the one with the most intervals. Only the plans and one
+The video shown is the one with the most intervals among those that hold
+a micro-expression. Only the plans and one
 frame are rendered, so all figures take a few seconds; nothing is built.
 """
 import os
@@ -34,7 +35,8 @@ def draw(config: str, path: str) -> str:
   b = syn.Builder(data_dir="/nonexistent", config=config)
   params = b.video_params()
   plans = [render.plan_video(p) for _, _, p in params]
-  k = int(np.argmax([len(pl.events) for pl in plans]))
+  k = max(range(len(plans)), key=lambda i: (
+      any(e.type == "micro" for e in plans[i].events), len(plans[i].events)))
   video, _, p = params[k]
   plan = plans[k]
   micros = [e for e in plan.events if e.type == "micro"]
