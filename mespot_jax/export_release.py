@@ -26,6 +26,7 @@ DIR at the end: an interrupted export (Ctrl-C, SIGTERM, an error) leaves
 nothing behind, and DIR must not exist yet.
 """
 import csv
+import functools
 import os
 import shutil
 import sys
@@ -45,18 +46,6 @@ from mespot_jax.synthetic import render
 LAYOUTS = ("cas_me2", "samm_lv")
 TRUTH_COLUMNS = ("video", "folder", "subject", "type", "onset", "apex",
                  "offset", "emotion")
-
-_DATASET = flags.DEFINE_string("dataset", "synthetic_lv", "Synthetic "
-                               "spotting dataset (only synthetic_lv).")
-_CONFIG = flags.DEFINE_string("config", "casme2", "Its builder config.")
-_SEED = flags.DEFINE_integer("seed", None, "Render at this seed (default: "
-                             "the config's own).")
-_LAYOUT = flags.DEFINE_string("layout", None, "Release layout: cas_me2 or "
-                              "samm_lv.")
-_OUT = flags.DEFINE_string("out", None, "Release folder to create (must not "
-                           "exist).")
-_QUALITY = flags.DEFINE_integer("jpeg_quality", 95, "JPEG quality, 1-100.")
-
 
 def _video_params(dataset: str, config: str, seed: int | None):
   """`(video id, subject id, VideoParams)` of a synthetic rendering."""
@@ -222,15 +211,33 @@ def export(dataset: str, config: str, seed: int | None, layout: str,
   return dict(out=out, videos=len(videos), frames=total, intervals=len(rows))
 
 
-def main(argv):
+def _define_flags() -> dict:
+  """The command line's flags, defined only when run as a program (its
+  flag names are also those of `inspect_dataset`, which tests import)."""
+  return dict(
+      dataset=flags.DEFINE_string("dataset", "synthetic_lv", "Synthetic "
+                                  "spotting dataset (only synthetic_lv)."),
+      config=flags.DEFINE_string("config", "casme2", "Its builder config."),
+      seed=flags.DEFINE_integer("seed", None, "Render at this seed (default: "
+                                "the config's own)."),
+      layout=flags.DEFINE_string("layout", None, "Release layout: cas_me2 "
+                                 "or samm_lv."),
+      out=flags.DEFINE_string("out", None, "Release folder to create (must "
+                              "not exist)."),
+      quality=flags.DEFINE_integer("jpeg_quality", 95, "JPEG quality, "
+                                   "1-100."))
+
+
+def main(argv, f: dict):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments {argv[1:]}")
-  if not _LAYOUT.value or not _OUT.value:
+  if not f["layout"].value or not f["out"].value:
     raise app.UsageError("--layout and --out are required")
   try:
     with io_utils.exit_on_signals():
-      summary = export(_DATASET.value, _CONFIG.value, _SEED.value,
-                       _LAYOUT.value, _OUT.value, _QUALITY.value)
+      summary = export(f["dataset"].value, f["config"].value,
+                       f["seed"].value, f["layout"].value, f["out"].value,
+                       f["quality"].value)
   except errors.InputError as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(1)
@@ -240,4 +247,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  _FLAGS = _define_flags()
+  app.run(functools.partial(main, f=_FLAGS))

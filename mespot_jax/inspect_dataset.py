@@ -10,8 +10,9 @@ duration quantiles in frames, share of frames inside an interval) beside
 the real dataset's published figures (`synthetic.stats.REAL`: CAS(ME)^2,
 or SAMM-LV for `samm_lv` and SAMM-like renderings); `--out` also writes
 the per-video labels, the statistics and the comparison as JSON (1-based
-frames). A synthetic dataset (`synthetic_lv`, `synthetic_me`) is built on
-first use (`--seed=N` renders another seed). A recognition dataset (`casme_ii`, `samm_me`, `smic_e/hs`,
+frames); `--max_rel_diff=0.2` makes it a check (exit status 3 when a
+calibrated figure is further off). A synthetic dataset (`synthetic_lv`,
+`synthetic_me`) is built on first use (`--seed=N` renders another seed). A recognition dataset (`casme_ii`, `samm_me`, `smic_e/hs`,
 `ck_plus`, `megc2019_composite`): one row per subject (clips, frames, clips
 per class), the totals, the quirk counts and the composite's published
 counts check; `--out` writes every clip (subject, clip, source dataset,
@@ -42,6 +43,10 @@ _CONFIG = flags.DEFINE_string("config", None, "Builder config (default: the "
 _OUT = flags.DEFINE_string("out", None, "Write the summary JSON here.")
 _SEED = flags.DEFINE_integer("seed", None, "A synthetic dataset rendered "
                              "at this seed (`<config>_seed<N>`).")
+_MAX_REL_DIFF = flags.DEFINE_float(
+    "max_rel_diff", None, "Spotting datasets: exit with status 3 when a "
+    "calibrated label statistic (marked *) differs from the real dataset's "
+    "by more than this fraction (e.g. 0.2).")
 _SYNTHETIC = ("synthetic_lv", "synthetic_me")
 
 
@@ -215,6 +220,17 @@ def main(argv):
     with io_utils.atomic_write(_OUT.value) as f:
       json.dump(summary, f, indent=1)
     print(f"wrote {_OUT.value}")
+  if _MAX_REL_DIFF.value is not None and "comparison" in summary:
+    off = [r["figure"] + (" (none)" if r["rel_diff"] is None
+                          else f" {100 * r['rel_diff']:+.0f}%")
+           for r in summary["comparison"] if r["checked"]
+           and (r["rel_diff"] is None
+                or abs(r["rel_diff"]) > _MAX_REL_DIFF.value)]
+    if off:
+      print(f"error: differs from {summary['real']} by more than "
+            f"{100 * _MAX_REL_DIFF.value:g}%: {', '.join(off)}",
+            file=sys.stderr)
+      sys.exit(3)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ and the tracker must find the face in the exported full frames.
 """
 import csv
 import os
+import subprocess
+import sys
 
 import pytest
 import tensorflow_datasets as tfds
@@ -102,3 +104,15 @@ def test_errors_and_interrupted_export(tmp_path, monkeypatch):
     export_release.export("synthetic_lv", "tiny", 3, "cas_me2",
                           str(tmp_path / "b"), progress=False)
   assert sorted(os.listdir(tmp_path)) == ["exists"]  # nothing half-written
+
+
+def test_cli_bad_layout_is_one_line_error(tmp_path):
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  proc = subprocess.run(
+      [sys.executable, "-m", "mespot_jax.export_release", "--config=tiny",
+       "--layout=casme2", f"--out={tmp_path / 'r'}"],
+      cwd=root, capture_output=True, text=True)
+  assert proc.returncode == 1
+  assert proc.stderr.strip().splitlines()[-1] == (
+      "error: --layout=casme2: expected one of cas_me2, samm_lv")
+  assert "Traceback" not in proc.stderr and not os.listdir(tmp_path)
