@@ -237,24 +237,23 @@ class Builder(spotting_builder.SpottingBuilder):
     c = self.builder_config
     num_frames = int(round(c.seconds * c.fps))
     n_videos = c.subjects * c.videos_per_subject
-    counts = [(0, 0)] * n_videos
+    lengths = [((), ())] * n_videos
     if c.recipe == 2:
-      counts = recipe.plan_counts(c.seed, n_videos, c.seconds / 60.0,
-                                  c.events_per_min, c.micro_share,
-                                  c.empty_videos)
+      lengths = recipe.plan_rendering(
+          c.seed, n_videos, c.seconds / 60.0, c.events_per_min,
+          c.micro_share, c.empty_videos, tuple(c.macro_frames),
+          tuple(c.micro_frames))
     out = []
     for s in range(c.subjects):
       for v in range(c.videos_per_subject):
-        n_macro, n_micro = counts[s * c.videos_per_subject + v]
+        macros, micros = lengths[s * c.videos_per_subject + v]
         p = render.VideoParams(
             seed=c.seed, subject=s, video=v, fps=c.fps,
             num_frames=num_frames, frame_hw=tuple(c.frame_hw),
             face_size=c.face_size, grey=c.grey_source,
             macro_s=tuple(c.macro_s), micro_s=tuple(c.micro_s),
-            nuisance=c.nuisance, recipe=c.recipe, n_macro=n_macro,
-            n_micro=n_micro, macro_frames=tuple(c.macro_frames),
-            micro_frames=tuple(c.micro_frames),
-            blinks_per_min=c.blinks_per_min,
+            nuisance=c.nuisance, recipe=c.recipe, macro_lengths=macros,
+            micro_lengths=micros, blinks_per_min=c.blinks_per_min,
             micro_amp_scale=c.micro_amp_scale, keep_noise=not c.nuisance)
         out.append((f"s{s + 1:02d}_{v + 1}", f"s{s + 1:02d}", p))
     return out

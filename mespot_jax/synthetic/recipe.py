@@ -5,14 +5,16 @@ Recipe 1 (`render.plan_video` for `VideoParams.recipe == 1`, the
 micros per 20 s. Recipe 2 plants what the real annotations hold
 (`stats.REAL`, from `../shared/DATA_FORMATS.md`):
 
-- **how many**: `plan_counts` gives a whole rendering exactly
+- **how many** (`plan_rendering`): a whole rendering holds exactly
   `events_per_min` intervals per minute and a `micro_share` of micros,
   spread unevenly over the videos (at least one each, the rest by gamma
   weights, so a few videos hold many, as in the real lists) except
   `empty_videos` videos that hold none;
-- **how long**: durations in frames drawn from a split log-normal whose
-  10 %, 50 % and 90 % points are the real quantiles, clipped to the real
-  minimum and maximum (`draw_frames`);
+- **how long**: durations in frames from a split log-normal whose 10 %,
+  50 % and 90 % points are the real quantiles, clipped to the real
+  minimum, with a log-uniform top decile up to the real maximum
+  (`frames_at`), drawn at stratified quantiles over the rendering so that
+  even a small rendering spans the real distribution;
 - **nuisance**: blinks at a published resting rate (`blinks_per_min`, gamma
   inter-blink intervals, 0.1-0.4 s each), the head drift and jerks and the
   lighting drift of recipe 1; `nuisance=False` switches them all off
@@ -21,46 +23,67 @@ micros per 20 s. Recipe 2 plants what the real annotations hold
   ladder); this also applies to recipe 1.
 
 Every draw is seeded by (seed, subject, video) as in recipe 1, except the
-counts, which are drawn once per rendering from (seed, number of videos).
+counts and durations, drawn once per rendering from (seed, number of
+videos).
 """
 import dataclasses
 import math
 
 import numpy as np
+from scipy import special
 
 from mespot_jax.synthetic import expressions
 
 _Z90 = 1.2815515655446004  # standard normal 90 % point
 
 
-def draw_frames(rng: np.random.Generator,
-                spec: tuple[int, int, int, int, int]) -> int:
-  """One duration in frames from `(min, p10, median, p90, max)`.
+def frames_at(u: float, spec: tuple[int, int, int, int, int]) -> int:
+  """The duration in frames at quantile `u` of `(min, p10, median, p90,
+  max)`.
 
   A split log-normal: below the median its log-spread puts the 10 % point
-  at `p10`, above it the 90 % point at `p90`; then clipped to [min, max].
+  at `p10`, above it the 90 % point at `p90`, clipped to the minimum; the
+  top 10 % is log-uniform between `p90` and the maximum (real durations
+  have a longer tail than a log-normal: SAMM-LV's macros reach 5,176
+  frames, 7.5 times their 90 % point, and its 15 % of frames inside an
+  interval needs them).
 
   Args:
-    rng: random generator (one normal draw).
+    u: quantile in (0, 1).
     spec: the real duration figures, frames.
 
   Returns:
     Frames in the interval (offset - onset + 1).
   """
   lo, p10, med, p90, hi = spec
-  z = float(rng.standard_normal())
+  if u > 0.9:
+    return int(np.clip(round(p90 * (hi / p90) ** ((u - 0.9) / 0.1)), lo, hi))
+  z = float(special.ndtri(u))
   sigma = math.log(med / p10) / _Z90 if z < 0 else math.log(p90 / med) / _Z90
   return int(np.clip(round(med * math.exp(sigma * z)), lo, hi))
 
 
-def plan_counts(seed: int, num_videos: int, minutes_per_video: float,
-                events_per_min: float, micro_share: float,
-                empty_videos: int) -> list[tuple[int, int]]:
-  """`(macros, micros)` of every video of a rendering.
+def _stratified(rng, n: int, spec) -> list[int]:
+  """`n` durations at stratified quantiles ((k + U) / n), in random order,
+  so that even a rendering of a few intervals spans the real distribution
+  instead of a chance corner of it."""
+  u = (rng.permutation(n) + rng.uniform(size=n)) / max(n, 1)
+  return [frames_at(float(x), spec) for x in u]
+
+
+def plan_rendering(seed: int, num_videos: int, minutes_per_video: float,
+                   events_per_min: float, micro_share: float,
+                   empty_videos: int, macro_frames, micro_frames
+                   ) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+  """The macro and micro durations (frames) of every video of a rendering.
 
   The totals are exact: round(events_per_min x minutes) intervals, of which
   round(micro_share x total) micros, so every seed has the real density
-  and share; which videos hold them is random.
+  and share. Every video but `empty_videos` of them holds at least one
+  interval (as in the real lists, where 95 of 98 CAS(ME)^2 videos and all
+  SAMM-LV videos do); the rest go to videos by gamma(1) weights, so counts
+  per video are skewed. Durations are stratified over the real quantiles
+  across the rendering (`_stratified`).
 
   Args:
     seed: dataset seed.
@@ -69,18 +92,17 @@ def plan_counts(seed: int, num_videos: int, minutes_per_video: float,
     events_per_min: intervals per minute over the whole rendering.
     micro_share: share of micros among the intervals.
     empty_videos: videos with no interval at all.
+    macro_frames: `(min, p10, median, p90, max)` macro duration, frames.
+    micro_frames: the same for micros.
 
   Returns:
-    One `(n_macro, n_micro)` per video.
+    `(macro durations, micro durations)` per video.
   """
   rng = np.random.default_rng([seed, num_videos, 505])
   total = int(round(events_per_min * minutes_per_video * num_videos))
   n_micro = int(round(micro_share * total))
   empty = rng.choice(num_videos, size=min(empty_videos, num_videos - 1),
                      replace=False)
-  # Every other video holds at least one interval (as in the real lists,
-  # where 95 of 98 CAS(ME)^2 videos and all SAMM-LV videos do); the rest
-  # go to videos by gamma weights, so counts per video are skewed.
   has = np.ones(num_videos, bool)
   has[empty] = False
   weights = rng.gamma(1.0, size=num_videos) * has
@@ -90,14 +112,17 @@ def plan_counts(seed: int, num_videos: int, minutes_per_video: float,
   is_micro = np.zeros(total, bool)
   is_micro[rng.choice(total, size=n_micro, replace=False)] = True
   owner = np.repeat(np.arange(num_videos), per_video)
-  micros = np.bincount(owner[is_micro], minlength=num_videos)
-  return [(int(n - m), int(m)) for n, m in zip(per_video, micros)]
+  macros = iter(_stratified(rng, total - n_micro, macro_frames))
+  micros = iter(_stratified(rng, n_micro, micro_frames))
+  out = [([], []) for _ in range(num_videos)]
+  for video, micro in zip(owner, is_micro):
+    out[video][int(micro)].append(next(micros) if micro else next(macros))
+  return [(tuple(a), tuple(b)) for a, b in out]
 
 
 def place_events(rng: np.random.Generator, num_frames: int, fps: float,
-                 n_macro: int, n_micro: int, macro_frames, micro_frames,
-                 macro_amp=(0.8, 1.3), micro_amp=(0.3, 0.45)
-                 ) -> list[expressions.Event]:
+                 macro_lengths, micro_lengths, macro_amp=(0.8, 1.3),
+                 micro_amp=(0.3, 0.45)) -> list[expressions.Event]:
   """Places the events of one video (the rules of `plan_events`).
 
   Macros never overlap macros, micros never micros (0.3 s apart at
@@ -108,10 +133,8 @@ def place_events(rng: np.random.Generator, num_frames: int, fps: float,
     rng: random generator.
     num_frames: video length.
     fps: frame rate.
-    n_macro: macros to place.
-    n_micro: micros to place.
-    macro_frames: `(min, p10, median, p90, max)` macro duration, frames.
-    micro_frames: the same for micros.
+    macro_lengths: durations of the macros to place, frames.
+    micro_lengths: durations of the micros.
     macro_amp: amplitude range of macros.
     micro_amp: amplitude range of micros.
 
@@ -120,10 +143,8 @@ def place_events(rng: np.random.Generator, num_frames: int, fps: float,
   """
   margin = max(2, int(0.3 * fps))
   gap = int(0.3 * fps)
-  todo = [("macro", draw_frames(rng, macro_frames), macro_amp)
-          for _ in range(n_macro)]
-  todo += [("micro", draw_frames(rng, micro_frames), micro_amp)
-           for _ in range(n_micro)]
+  todo = [("macro", n, macro_amp) for n in macro_lengths]
+  todo += [("micro", n, micro_amp) for n in micro_lengths]
   todo.sort(key=lambda x: -x[1])
   events: list[expressions.Event] = []
   for type_, length, amp in todo:

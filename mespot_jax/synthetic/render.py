@@ -46,10 +46,8 @@ class VideoParams:
   # Recipe 2 (`recipe.py`: the real datasets' statistics); recipe 1 is the
   # one of synthetic_lv before 2.0.0 (and of `tiny`), and ignores these.
   recipe: int = 1
-  n_macro: int = 0
-  n_micro: int = 0
-  macro_frames: tuple[int, ...] = ()  # (min, p10, median, p90, max)
-  micro_frames: tuple[int, ...] = ()
+  macro_lengths: tuple[int, ...] = ()  # the video's macro durations, frames
+  micro_lengths: tuple[int, ...] = ()
   blinks_per_min: float = 17.0
   # Both recipes: micro amplitude factor (the difficulty ladder), and
   # sensor noise kept when `nuisance` is off (the `clean` control).
@@ -282,8 +280,8 @@ def _plan_video_2(p: VideoParams) -> VideoPlan:
   """`plan_video` of recipe 2 (`recipe.py`)."""
   rng = np.random.default_rng([p.seed, p.subject, p.video, 202])
   t, fps = p.num_frames, p.fps
-  events = recipe.place_events(rng, t, fps, p.n_macro, p.n_micro,
-                               p.macro_frames, p.micro_frames)
+  events = recipe.place_events(rng, t, fps, p.macro_lengths,
+                               p.micro_lengths)
   h, w = p.frame_hw
   pose = np.zeros((t, 4))
   pose[:, 0] = w / 2 + rng.uniform(-0.08, 0.08) * w
