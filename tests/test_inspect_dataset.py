@@ -66,10 +66,28 @@ def test_table_counts_per_subject():
 
 
 def test_cli_unbuilt_dataset_is_one_line_error(tmp_path):
+  # A recorded release is never built here (it needs its manual_dir).
   proc = subprocess.run(
       [sys.executable, "-m", "mespot_jax.inspect_dataset",
-       "--dataset=synthetic_lv", f"--data_dir={tmp_path}", "--config=tiny"],
+       "--dataset=samm_lv", f"--data_dir={tmp_path}"],
       cwd=_ROOT, capture_output=True, text=True)
   assert proc.returncode == 1
   assert "is not built there" in proc.stderr
   assert "Traceback" not in proc.stderr
+
+
+def test_cli_builds_a_synthetic_dataset_on_first_use(tmp_path):
+  proc = subprocess.run(
+      [sys.executable, "-m", "mespot_jax.inspect_dataset",
+       "--dataset=synthetic_lv", f"--data_dir={tmp_path}", "--config=tiny",
+       f"--out={tmp_path / 's.json'}", "--max_rel_diff=0.2"],
+      cwd=_ROOT, capture_output=True, text=True)
+  # tiny (recipe 1, 3 s videos) is far denser than CAS(ME)^2: the check
+  # fails, after printing and writing the summary.
+  assert proc.returncode == 3, proc.stderr[-2000:]
+  assert "error: differs from CAS(ME)^2 by more than 20%: events_per_min" in (
+      proc.stderr)
+  assert "label statistics beside CAS(ME)^2" in proc.stdout
+  summary = json.load(open(tmp_path / "s.json"))
+  assert summary["statistics"]["intervals"] == sum(
+      len(v["intervals"]) for v in summary["videos"])

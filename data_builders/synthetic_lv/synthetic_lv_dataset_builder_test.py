@@ -65,6 +65,12 @@ class SyntheticLvBuilderTest(unittest.TestCase):
     self.assertEqual(len(names), len(set(names)))
     for c in self.DATASET_CLASS.BUILDER_CONFIGS:
       self.assertTrue(c.description)
+    # 2.0.0: the ladder, the clean control, and 1.2.0's recipes kept.
+    for name in ("casme2", "casme2_dev", "samm", "clean", "casme2_micro_half",
+                 "casme2_micro_x2", "casme2_micro_x4", "casme2_v1",
+                 "casme2_dev_v1", "samm_v1", "tiny"):
+      self.assertIn(name, names)
+    self.assertEqual(str(self.DATASET_CLASS.VERSION), "2.0.0")
 
   def test_download_and_prepare_as_data_source(self):
     for config in self.BUILDER_CONFIG_NAMES_TO_TEST:

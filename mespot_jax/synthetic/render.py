@@ -22,6 +22,7 @@ import numpy as np
 from scipy import ndimage
 
 from mespot_jax.synthetic import expressions
+from mespot_jax.synthetic import recipe
 
 _NOISE_BANK = 6
 
@@ -42,6 +43,16 @@ class VideoParams:
   macro_s: tuple[float, float, float] = (0.6, 1.25, 3.9)
   micro_s: tuple[float, float, float] = (0.27, 0.42, 0.5)
   nuisance: bool = True  # head motion, blinks, illumination drift, noise
+  # Recipe 2 (`recipe.py`: the real datasets' statistics); recipe 1 is the
+  # one of synthetic_lv before 2.0.0 (and of `tiny`), and ignores these.
+  recipe: int = 1
+  macro_lengths: tuple[int, ...] = ()  # the video's macro durations, frames
+  micro_lengths: tuple[int, ...] = ()
+  blinks_per_min: float = 17.0
+  # Both recipes: micro amplitude factor (the difficulty ladder), and
+  # sensor noise kept when `nuisance` is off (the `clean` control).
+  micro_amp_scale: float = 1.0
+  keep_noise: bool = False
 
 
 # The people the subjects are drawn from: 200x200 patches of photographs
@@ -200,6 +211,30 @@ class VideoPlan:
   gain_T: np.ndarray  # illumination gain
 
 
+def _head_and_light(rng, p: VideoParams, pose: np.ndarray,
+                    per: float) -> np.ndarray:
+  """Adds head drift and jerks to `pose` (in place); returns the lighting
+  gain per frame. `per` is the video's length in units of 20 s."""
+  t, fps = p.num_frames, p.fps
+  frames = np.arange(1, t + 1)
+  face = p.face_size
+  pose[:, 0] += 0.04 * face * _smooth_noise(rng, t, fps)
+  pose[:, 1] += 0.03 * face * _smooth_noise(rng, t, fps)
+  pose[:, 2] += 1.5 * _smooth_noise(rng, t, fps)
+  pose[:, 3] += 0.015 * _smooth_noise(rng, t, 2 * fps)
+  for _ in range(max(1, int(round(rng.uniform(1, 2.5) * per)))):
+    # Sudden head jerks: the nuisance that fools frame differencing.
+    length = max(4, int(rng.uniform(0.25, 0.7) * fps))
+    on = int(rng.integers(1, max(2, t - length)))
+    env = expressions.envelope(on, on + length // 2, on + length, frames)
+    pose[:, 0] += env * rng.uniform(-0.08, 0.08) * face
+    pose[:, 1] += env * rng.uniform(-0.06, 0.06) * face
+    pose[:, 2] += env * rng.uniform(-4, 4)
+  gain = 1 + 0.07 * np.sin(2 * np.pi * frames / (rng.uniform(5, 15) * fps)
+                           + rng.uniform(0, 2 * np.pi))
+  return gain
+
+
 def plan_video(p: VideoParams) -> VideoPlan:
   """Plans the expressions and nuisance motion of one video (cheap).
 
@@ -209,6 +244,8 @@ def plan_video(p: VideoParams) -> VideoPlan:
   Returns:
     The plan; `events` are the ground truth (1-based inclusive frames).
   """
+  if p.recipe == 2:
+    return _plan_video_2(p)
   rng = np.random.default_rng([p.seed, p.subject, p.video, 202])
   t, fps = p.num_frames, p.fps
   per = t / fps / 20.0
@@ -234,22 +271,28 @@ def plan_video(p: VideoParams) -> VideoPlan:
       blink = np.maximum(blink, expressions.envelope(
           on, on + length // 2, on + length, frames))
       start += rng.uniform(2.0, 6.0) * fps
-    face = p.face_size
-    pose[:, 0] += 0.04 * face * _smooth_noise(rng, t, fps)
-    pose[:, 1] += 0.03 * face * _smooth_noise(rng, t, fps)
-    pose[:, 2] += 1.5 * _smooth_noise(rng, t, fps)
-    pose[:, 3] += 0.015 * _smooth_noise(rng, t, 2 * fps)
-    for _ in range(max(1, int(round(rng.uniform(1, 2.5) * per)))):
-      # Sudden head jerks: the nuisance that fools frame differencing.
-      length = max(4, int(rng.uniform(0.25, 0.7) * fps))
-      on = int(rng.integers(1, max(2, t - length)))
-      env = expressions.envelope(on, on + length // 2, on + length, frames)
-      pose[:, 0] += env * rng.uniform(-0.08, 0.08) * face
-      pose[:, 1] += env * rng.uniform(-0.06, 0.06) * face
-      pose[:, 2] += env * rng.uniform(-4, 4)
-    gain = 1 + 0.07 * np.sin(2 * np.pi * frames / (rng.uniform(5, 15) * fps)
-                             + rng.uniform(0, 2 * np.pi))
-  return VideoPlan(events, blink, pose, gain)
+    gain = _head_and_light(rng, p, pose, per)
+  return VideoPlan(recipe.scale_micros(events, p.micro_amp_scale), blink,
+                   pose, gain)
+
+
+def _plan_video_2(p: VideoParams) -> VideoPlan:
+  """`plan_video` of recipe 2 (`recipe.py`)."""
+  rng = np.random.default_rng([p.seed, p.subject, p.video, 202])
+  t, fps = p.num_frames, p.fps
+  events = recipe.place_events(rng, t, fps, p.macro_lengths,
+                               p.micro_lengths)
+  h, w = p.frame_hw
+  pose = np.zeros((t, 4))
+  pose[:, 0] = w / 2 + rng.uniform(-0.08, 0.08) * w
+  pose[:, 1] = h / 2 + rng.uniform(-0.05, 0.05) * h
+  pose[:, 3] = 1.0
+  blink, gain = np.zeros(t), np.ones(t)
+  if p.nuisance:
+    blink = recipe.blinks(rng, t, fps, p.blinks_per_min)
+    gain = _head_and_light(rng, p, pose, t / fps / 20.0)
+  return VideoPlan(recipe.scale_micros(events, p.micro_amp_scale), blink,
+                   pose, gain)
 
 
 class Renderer:
@@ -329,6 +372,7 @@ class Renderer:
       out[y0:y1, x0:x1] = (roi + alpha * (face - roi) + 0.5).astype(np.uint8)
     if self.p.nuisance:
       out = cv2.convertScaleAbs(out, alpha=float(self.plan.gain_T[i]))
+    if self.p.nuisance or self.p.keep_noise:
       k = (n * 2654435761 + self.p.seed) % _NOISE_BANK
       out = cv2.subtract(cv2.add(out, self._noise_pos[k]), self._noise_neg[k])
     return out
