@@ -1,6 +1,8 @@
 """Pan et al.'s LBCNN on the synthetic default, sized for a 2-core CPU.
 
-`synthetic_lv/casme2` (8 subjects x 2 videos x 20 s at 30 fps, 112 x 112
+`synthetic_lv/casme2` (2.0.0: 8 subjects x 2 videos x 60 s at 30 fps at CAS(ME)^2's
+density; settings below were chosen on the 1.2.0 development set, now
+`casme2_dev_v1`, whose test rendering is `casme2_v1`; 112 x 112
 crops) with the face resized to 48 x 48 and each ROI crop to 24 x 24
 (the paper: 224 for both), a narrower backbone with 5/3/3 kernels at
 stride 1 (the paper's AlexNet-like 11-stride-4 first layer would leave
@@ -28,7 +30,7 @@ Run:
   python -m mespot_jax.main --config=configs/synthetic_lbcnn.py
 (`:smoke`: the same settings on tiny data, about a minute).
 Run time: 4.8 min on a 2-core CPU; headline: overall F1 (one_to_one) 0.040 on
-synthetic_lv/casme2 1.2.0 (mean of run seeds 0, 1, 2;
+synthetic_lv/casme2 1.2.0 (now casme2_v1) (mean of run seeds 0, 1, 2;
 docs/results/synthetic_lbcnn_rows.json).
 """
 from mespot_jax.config import common

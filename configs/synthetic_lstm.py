@@ -1,6 +1,8 @@
 """Tran et al.'s LSTM spotter on the synthetic default, sized for a CPU.
 
-`synthetic_lv/casme2` (8 subjects x 2 videos x 20 s at 30 fps) with the
+`synthetic_lv/casme2` (2.0.0: 8 subjects x 2 videos x 60 s at 30 fps at
+CAS(ME)^2's density; settings chosen on the 1.2.0 development set, now
+`casme2_dev_v1`) with the
 crops resized to 48 x 48 before the descriptors (4 x 4 blocks; HOG-TOP /
 HIGO-TOP with 8 orientation bins). L = 23 frames (0.767 s, the paper's
 CASME II value) and windows of M = 32 positions (the paper: 30-35), one
@@ -28,7 +30,7 @@ Run:
   python -m mespot_jax.main --config=configs/synthetic_lstm.py
 (`:smoke`: the same settings on tiny data, about a minute).
 Run time: 0.5 min on a 2-core CPU; headline: overall F1 (one_to_one) 0.243 on
-synthetic_lv/casme2 1.2.0 (mean of run seeds 0, 1, 2;
+synthetic_lv/casme2 1.2.0 (now casme2_v1) (mean of run seeds 0, 1, 2;
 docs/results/synthetic_lstm_hog_top_rows.json).
 """
 from mespot_jax.config import common

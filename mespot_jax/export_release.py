@@ -53,7 +53,7 @@ def _video_params(dataset: str, config: str, seed: int | None):
     raise errors.InputError(f"--dataset={dataset}: only synthetic_lv can be "
                             "exported; expected synthetic_lv")
   # pylint: disable=g-import-not-at-top
-  from data_builders.synthetic_lv import synthetic_lv_dataset_builder as syn
+  from mespot_jax.builders.synthetic_lv import synthetic_lv_dataset_builder as syn
   try:
     cfg = syn.variant_config(config, seed=seed)
   except ValueError as e:

@@ -173,7 +173,7 @@ def _synthetic_config(name: str, config: str | None, seed: int | None):
     raise errors.InputError(f"--seed={seed} renders a synthetic dataset; "
                             f"{name} is a recorded release")
   module = importlib.import_module(
-      f"data_builders.{name}.{name}_dataset_builder")
+      f"mespot_jax.builders.{name}.{name}_dataset_builder")
   base = config or module.Builder.DEFAULT_CONFIG_NAME
   try:
     return module.seeded_config(base, seed)

@@ -21,7 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top,wrong-import-position
 import numpy as np  # pylint: disable=g-import-not-at-top,wrong-import-position
 
-from data_builders.synthetic_lv import synthetic_lv_dataset_builder as syn  # pylint: disable=g-import-not-at-top,wrong-import-position
+from mespot_jax.builders.synthetic_lv import synthetic_lv_dataset_builder as syn  # pylint: disable=g-import-not-at-top,wrong-import-position
 from mespot_jax import io_utils  # pylint: disable=g-import-not-at-top,wrong-import-position
 from mespot_jax.synthetic import render  # pylint: disable=g-import-not-at-top,wrong-import-position
 

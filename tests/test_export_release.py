@@ -14,9 +14,9 @@ import sys
 import pytest
 import tensorflow_datasets as tfds
 
-from data_builders.cas_me2 import cas_me2_dataset_builder
-from data_builders.samm_lv import samm_lv_dataset_builder
-from data_builders.synthetic_lv import synthetic_lv_dataset_builder as syn
+from mespot_jax.builders.cas_me2 import cas_me2_dataset_builder
+from mespot_jax.builders.samm_lv import samm_lv_dataset_builder
+from mespot_jax.builders.synthetic_lv import synthetic_lv_dataset_builder as syn
 from mespot_jax import errors
 from mespot_jax import export_release
 from mespot_jax.data import spotting_builder

@@ -10,7 +10,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from data_builders.synthetic_lv import synthetic_lv_dataset_builder as syn
+from mespot_jax.builders.synthetic_lv import synthetic_lv_dataset_builder as syn
 from mespot_jax import inspect_dataset
 from mespot_jax.synthetic import recipe
 from mespot_jax.synthetic import render
