@@ -10,9 +10,11 @@ record holds depends on the method's task (`TASKS`):
 * spotting: the method's test-time choices (`fold_choices`: e.g. the
   3D-CNN's skips and interval widths) made from the training subjects, the
   choices fitted on the validation videos' scores (`fit`: thresholds, in
-  the config's normalisation and in the absolute mode), the crop size,
-  channels, grey, alignment size, mask, training frame rates, and the
-  experiment config. `load_deployment` gives a `Deployment`.
+  the config's normalisation and in the absolute mode), the face
+  preprocessing spec (`preprocess`: `face.preprocess.FacePreprocess`, the
+  spec the training `FrameStore` prepared crops with; the crop size,
+  channels, grey, alignment size and mask are also kept as flat fields),
+  training frame rates, and the experiment config. `load_deployment` gives a `Deployment`.
 * recognition: `task: "recognition"`, what rebuilds the model
   (`model_config`: the method's block, the class count and the scoring
   batch; not the experiment config), the decoder's record (`decoder`: the
@@ -43,6 +45,7 @@ from mespot_jax import methods
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.data.clip_store import ClipPreprocess
 from mespot_jax.errors import InputError
+from mespot_jax.face.preprocess import FacePreprocess
 from mespot_jax.io_utils import atomic_write
 from mespot_jax.train import loop as loop_lib
 
@@ -75,6 +78,8 @@ class Deployment:
     mask_face: whether crops were face-masked (`align.mask_crop`).
     train_fps: frame rates of the training videos.
     info: the whole deploy.json record.
+    preprocess: the `FacePreprocess` that makes an aligned frame the
+      model's input (`record_preprocess`).
   """
   config: ml_collections.ConfigDict
   method: object
@@ -89,6 +94,7 @@ class Deployment:
   mask_face: bool
   train_fps: list
   info: dict
+  preprocess: FacePreprocess
 
 
 def deploy_dir(workdir: str) -> str:
@@ -344,6 +350,28 @@ def read_record(workdir: str) -> tuple[str, dict]:
   return folder, info
 
 
+def record_preprocess(info: dict) -> FacePreprocess:
+  """The face preprocessing of a spotting deploy record: its `preprocess`
+  entry, or, in records written before it existed, the flat fields (frames
+  aligned in grey when the crops are grey, the tracker's default
+  smoothing).
+
+  Raises:
+    InputError: the record has neither.
+  """
+  try:
+    legacy = dict(align_size=int(info["align_size"] or info["image_size"]),
+                  align_grey=bool(info["grey"]),
+                  mask_face=bool(info["mask_face"]),
+                  image_size=int(info["image_size"]),
+                  grey=bool(info["grey"]), smooth_window=5)
+    return FacePreprocess.from_dict(info.get("preprocess", {}), **legacy)
+  except (KeyError, TypeError, ValueError) as e:
+    raise InputError(f"deploy record without its face preprocessing "
+                     f"({type(e).__name__}: {e}); re-run main with "
+                     "--config.train.deploy=True") from None
+
+
 def record_task(info: dict) -> str:
   """The task of a deploy record (records before recognition deploys
   existed are all spotting ones)."""
@@ -389,7 +417,8 @@ def load_deployment(workdir: str):
       image_size=int(info["image_size"]), channels=int(info["channels"]),
       grey=bool(info["grey"]), align_size=int(info["align_size"]),
       mask_face=bool(info["mask_face"]),
-      train_fps=list(info["train_fps"]), info=info)
+      train_fps=list(info["train_fps"]), info=info,
+      preprocess=record_preprocess(info))
 
 
 def _load_clip_deployment(path: str, model_path: str,
