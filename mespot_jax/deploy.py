@@ -360,12 +360,12 @@ def record_preprocess(info: dict) -> FacePreprocess:
     InputError: the record has neither.
   """
   try:
-    legacy = dict(align_size=int(info["align_size"] or info["image_size"]),
-                  align_grey=bool(info["grey"]),
-                  mask_face=bool(info["mask_face"]),
-                  image_size=int(info["image_size"]),
-                  grey=bool(info["grey"]), smooth_window=5)
-    return FacePreprocess.from_dict(info.get("preprocess", {}), **legacy)
+    if "preprocess" in info:
+      return FacePreprocess.from_dict(info["preprocess"])
+    return FacePreprocess(
+        align_size=int(info["align_size"] or info["image_size"]),
+        align_grey=bool(info["grey"]), mask_face=bool(info["mask_face"]),
+        image_size=int(info["image_size"]), grey=bool(info["grey"]))
   except (KeyError, TypeError, ValueError) as e:
     raise InputError(f"deploy record without its face preprocessing "
                      f"({type(e).__name__}: {e}); re-run main with "
