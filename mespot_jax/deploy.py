@@ -13,7 +13,8 @@ record holds depends on the method's task (`TASKS`):
   the config's normalisation and in the absolute mode), the face
   preprocessing spec (`preprocess`: `face.preprocess.FacePreprocess`, the
   spec the training `FrameStore` prepared crops with; the crop size,
-  channels, grey, alignment size and mask are also kept as flat fields),
+  channels, grey, alignment size and mask are also written as flat fields,
+  which records written before the spec existed hold instead),
   training frame rates, and the experiment config. `load_deployment` gives a `Deployment`.
 * recognition: `task: "recognition"`, what rebuilds the model
   (`model_config`: the method's block, the class count and the scoring
@@ -70,16 +71,11 @@ class Deployment:
     fitted_absolute: the same in the absolute mode (each type normalised
       by the validation videos' raw score range, `norm`); None in records
       written before it existed.
-    image_size: side of the crop the model was trained on.
-    channels: channels of the crop (1 grey, 3 RGB).
-    grey: whether crops are grey.
-    align_size: side the faces were aligned at before resizing to
-      `image_size` (the dataset's stored crop size).
-    mask_face: whether crops were face-masked (`align.mask_crop`).
     train_fps: frame rates of the training videos.
     info: the whole deploy.json record.
     preprocess: the `FacePreprocess` that makes an aligned frame the
-      model's input (`record_preprocess`).
+      model's input (`record_preprocess`): alignment size and grey, mask,
+      tracker window, the model's crop size and grey.
   """
   config: ml_collections.ConfigDict
   method: object
@@ -87,11 +83,6 @@ class Deployment:
   choices: dict
   fitted: dict
   fitted_absolute: dict | None
-  image_size: int
-  channels: int
-  grey: bool
-  align_size: int
-  mask_face: bool
   train_fps: list
   info: dict
   preprocess: FacePreprocess
@@ -414,9 +405,6 @@ def load_deployment(workdir: str):
       config=config, method=method, variables=load_variables(model_path),
       choices=info["choices"], fitted=info["fitted"],
       fitted_absolute=info.get("fitted_absolute"),
-      image_size=int(info["image_size"]), channels=int(info["channels"]),
-      grey=bool(info["grey"]), align_size=int(info["align_size"]),
-      mask_face=bool(info["mask_face"]),
       train_fps=list(info["train_fps"]), info=info,
       preprocess=record_preprocess(info))
 

@@ -173,3 +173,13 @@ def test_model_rois_scale_the_stored_boxes():
   boxes = np.array([[[2, 4, 10, 9]] * 4], np.int32)
   np.testing.assert_array_equal(preprocess.model_rois(boxes, spec),
                                 [[[1, 2, 5, 4.5]] * 4])
+
+
+def test_deploy_records_before_the_spec_read_their_flat_fields():
+  legacy = {"image_size": 16, "channels": 1, "grey": True, "align_size": 32,
+            "mask_face": True}
+  assert deploy.record_preprocess(legacy) == preprocess.FacePreprocess(
+      align_size=32, align_grey=True, mask_face=True, image_size=16,
+      grey=True, smooth_window=5)
+  with pytest.raises(deploy.InputError, match="face preprocessing"):
+    deploy.record_preprocess({"image_size": 16})
