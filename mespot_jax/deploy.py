@@ -10,9 +10,12 @@ record holds depends on the method's task (`TASKS`):
 * spotting: the method's test-time choices (`fold_choices`: e.g. the
   3D-CNN's skips and interval widths) made from the training subjects, the
   choices fitted on the validation videos' scores (`fit`: thresholds, in
-  the config's normalisation and in the absolute mode), the crop size,
-  channels, grey, alignment size, mask, training frame rates, and the
-  experiment config. `load_deployment` gives a `Deployment`.
+  the config's normalisation and in the absolute mode), the face
+  preprocessing spec (`preprocess`: `face.preprocess.FacePreprocess`, the
+  spec the training `FrameStore` prepared crops with; the crop size,
+  channels, grey, alignment size and mask are also written as flat fields,
+  which records written before the spec existed hold instead),
+  training frame rates, and the experiment config. `load_deployment` gives a `Deployment`.
 * recognition: `task: "recognition"`, what rebuilds the model
   (`model_config`: the method's block, the class count and the scoring
   batch; not the experiment config), the decoder's record (`decoder`: the
@@ -43,6 +46,7 @@ from mespot_jax import methods
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.data.clip_store import ClipPreprocess
 from mespot_jax.errors import InputError
+from mespot_jax.face.preprocess import FacePreprocess
 from mespot_jax.io_utils import atomic_write
 from mespot_jax.train import loop as loop_lib
 
@@ -67,14 +71,11 @@ class Deployment:
     fitted_absolute: the same in the absolute mode (each type normalised
       by the validation videos' raw score range, `norm`); None in records
       written before it existed.
-    image_size: side of the crop the model was trained on.
-    channels: channels of the crop (1 grey, 3 RGB).
-    grey: whether crops are grey.
-    align_size: side the faces were aligned at before resizing to
-      `image_size` (the dataset's stored crop size).
-    mask_face: whether crops were face-masked (`align.mask_crop`).
     train_fps: frame rates of the training videos.
     info: the whole deploy.json record.
+    preprocess: the `FacePreprocess` that makes an aligned frame the
+      model's input (`record_preprocess`): alignment size and grey, mask,
+      tracker window, the model's crop size and grey.
   """
   config: ml_collections.ConfigDict
   method: object
@@ -82,13 +83,9 @@ class Deployment:
   choices: dict
   fitted: dict
   fitted_absolute: dict | None
-  image_size: int
-  channels: int
-  grey: bool
-  align_size: int
-  mask_face: bool
   train_fps: list
   info: dict
+  preprocess: FacePreprocess
 
 
 def deploy_dir(workdir: str) -> str:
@@ -344,6 +341,28 @@ def read_record(workdir: str) -> tuple[str, dict]:
   return folder, info
 
 
+def record_preprocess(info: dict) -> FacePreprocess:
+  """The face preprocessing of a spotting deploy record: its `preprocess`
+  entry, or, in records written before it existed, the flat fields (frames
+  aligned in grey when the crops are grey, the tracker's default
+  smoothing).
+
+  Raises:
+    InputError: the record has neither.
+  """
+  try:
+    if "preprocess" in info:
+      return FacePreprocess.from_dict(info["preprocess"])
+    return FacePreprocess(
+        align_size=int(info["align_size"] or info["image_size"]),
+        align_grey=bool(info["grey"]), mask_face=bool(info["mask_face"]),
+        image_size=int(info["image_size"]), grey=bool(info["grey"]))
+  except (KeyError, TypeError, ValueError) as e:
+    raise InputError(f"deploy record without its face preprocessing "
+                     f"({type(e).__name__}: {e}); re-run main with "
+                     "--config.train.deploy=True") from None
+
+
 def record_task(info: dict) -> str:
   """The task of a deploy record (records before recognition deploys
   existed are all spotting ones)."""
@@ -386,10 +405,8 @@ def load_deployment(workdir: str):
       config=config, method=method, variables=load_variables(model_path),
       choices=info["choices"], fitted=info["fitted"],
       fitted_absolute=info.get("fitted_absolute"),
-      image_size=int(info["image_size"]), channels=int(info["channels"]),
-      grey=bool(info["grey"]), align_size=int(info["align_size"]),
-      mask_face=bool(info["mask_face"]),
-      train_fps=list(info["train_fps"]), info=info)
+      train_fps=list(info["train_fps"]), info=info,
+      preprocess=record_preprocess(info))
 
 
 def _load_clip_deployment(path: str, model_path: str,

@@ -49,10 +49,11 @@ What cannot be trusted is not scored, and is said so:
   without a face). No interval spans them; the plot and the annotated video
   shade them; the JSON counts them (`frames_without_face`,
   `frames_without_score`) and a warning says so when they are many.
-* A damaged file: frames are read with `video_io.FrameReader(on_error=
-  "repeat")`; frames that cannot be decoded in the middle are stand-ins
-  without a score, a file that ends before the frame count its container
-  lists is scored as far as it goes, and both are recorded in the JSON
+* A damaged file: frames are read as a build reads them
+  (`stream_scoring.open_video`: `video_io.FrameReader(on_error="repeat")`,
+  in grey for a model of grey faces); frames that cannot be decoded in
+  the middle are stand-ins without a score, a file that ends before the
+  frame count its container lists is scored as far as it goes, and both are recorded in the JSON
   (`frames_expected`, `frames_decoded`, `frames_missing`,
   `undecodable_frames`) and warned about. Exit status 0; 2 if nothing
   decodes.
@@ -195,7 +196,8 @@ def run(workdir: str, video: str, out: str | None = None,
         f"{deploy_lib.record_task(info)} model, which classifies one clip; "
         "pass --clip=PATH --onset=N --apex=N --offset=N instead of --video")
   fps, container_frames = _video_fps(video, fps)
-  reader = video_io.FrameReader(video, on_error="repeat")
+  reader = stream_scoring.open_video(video,
+                                     deploy_lib.record_preprocess(info))
   name = stream_scoring.video_name(video)
   gt_rows = _read_gt(gt, name) if gt else None
   if batch_size is not None and batch_size < 0:

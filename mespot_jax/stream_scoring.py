@@ -3,15 +3,19 @@
 `score_frames` runs decode -> face tracking and alignment -> the deploy
 model's method's scorer (`score_stream`) on an iterable of frames, keeping
 only the per-frame scores, and returns a `ScoredVideo` that says which
-frames had a face and were decoded. `mespot_jax.score` (the command line)
-builds on it; `mespot_jax.score.score_frames` is the same function.
+frames had a face and were decoded. Each aligned frame becomes model input
+through `face.preprocess.model_input` by the deploy record's
+`FacePreprocess`, the function the builders and the `FrameStore` use
+(`open_video` reads the frames as a build reads them).
+`mespot_jax.score` (the command line) builds on it;
+`mespot_jax.score.score_frames` is the same function.
 
 `score_clip` does the same for a recognition deploy model and one clip
 (a video file or a frame folder, and its onset, apex and offset):
 `prepare_clip` reads and aligns its frames as the recognition builders do
 (`recognition_builder.align_clip`) and samples, resizes and converts them
-as the `ClipStore` does (`clip_frame_numbers`, `prepare_frames`), by the
-deploy record's `ClipPreprocess`; the method scores the one-clip store
+as the `ClipStore` does (`clip_frame_numbers`, `preprocess.model_crops`),
+by the deploy record's `ClipPreprocess`; the method scores the one-clip store
 with its own `score` (the ConvLSTM reads the frames, the part-based
 recogniser its onset->apex flow) and the fitted bias decodes the label.
 """
@@ -25,11 +29,10 @@ from tqdm import tqdm
 from mespot_jax.data import recognition_builder
 from mespot_jax.data import video_io
 from mespot_jax.data.clip_store import (ClipPreprocess, ClipStore,
-                                        clip_frame_numbers, prepare_frames)
+                                        clip_frame_numbers)
 from mespot_jax.data.clips import ClipMeta
-from mespot_jax.data.frames import resize_crops
 from mespot_jax.errors import InputError
-from mespot_jax.face import align, track
+from mespot_jax.face import preprocess
 from mespot_jax.methods import recognition
 
 
@@ -63,14 +66,17 @@ class ScoredVideo:
 
 
 class _FaceCounter:
-  """Prepares aligned crops as the training data was (mask, resize) while
-  recording which frames have a face; yields (crop, ROI boxes at the
-  crop's size) pairs to a method that reads the boxes (`stream_rois`)."""
+  """Makes the model's input of each aligned frame as the training data was
+  made (`face.preprocess.model_input` by the deploy record's spec) while
+  recording which frames have a face; yields (crop, ROI boxes at the crop's
+  size, `model_rois`) pairs to a method that reads the boxes
+  (`stream_rois`)."""
 
-  def __init__(self, aligned, bar, dep):
+  def __init__(self, aligned, bar, spec, with_rois: bool):
     self._aligned = aligned
     self._bar = bar
-    self._dep = dep
+    self._spec = spec
+    self._with_rois = with_rois
     self.face_found = []
 
   @property
@@ -85,14 +91,20 @@ class _FaceCounter:
     for a in self._aligned:
       self.face_found.append(bool(a.face_found))
       self._bar.update(1)
-      crop = align.mask_crop(a.crop, a.landmarks) if self._dep.mask_face \
-          else a.crop
-      crop = resize_crops(crop[None], self._dep.image_size)[0]
-      if getattr(self._dep.method, "stream_rois", False):
-        scale = crop.shape[0] / a.crop.shape[0]
-        yield crop, np.asarray(a.rois, np.float32) * np.float32(scale)
+      crop = preprocess.model_input(a.crop[None], a.landmarks[None],
+                                    self._spec)[0]
+      if self._with_rois:
+        yield crop, preprocess.model_rois(a.rois, self._spec)
       else:
         yield crop
+
+
+def open_video(path: str, spec: preprocess.FacePreprocess):
+  """The frames of a video file or frame folder, read as a build reads
+  them (grey when the faces were aligned in grey: `video_io.FrameReader`'s
+  grey decoding, which for a PNG or JPEG folder is not the grey of the
+  colour frames), frames that fail to decode repeated and recorded."""
+  return video_io.FrameReader(path, grey=spec.align_grey, on_error="repeat")
 
 
 def score_frames(dep, frames, fps: float, batch_size: int, total=None,
@@ -106,18 +118,20 @@ def score_frames(dep, frames, fps: float, batch_size: int, total=None,
     fps: frame rate of the video.
     batch_size: frames per jitted scorer call.
     total: expected frame count (progress bar only).
-    aligner: a `track.VideoAligner` (default: one at the model's crop size).
+    aligner: a `track.VideoAligner` (default: the deploy record's,
+      `dep.preprocess.aligner()`).
     progress: show a tqdm bar (frames per second).
 
   Returns:
     A `ScoredVideo`: NaN scores on the frames the method's `invalid_frames`
     names for the frames without a face or not decoded.
   """
-  aligner = aligner or track.VideoAligner(dep.align_size or dep.image_size,
-                                         dep.grey)
+  aligner = aligner or dep.preprocess.aligner()
   bar = tqdm(total=total or None, unit="frame", desc="scoring",
              dynamic_ncols=True, disable=None if progress else True)
-  counter = _FaceCounter(aligner.align_stream(iter(frames)), bar, dep)
+  counter = _FaceCounter(aligner.align_stream(iter(frames)), bar,
+                         dep.preprocess,
+                         bool(getattr(dep.method, "stream_rois", False)))
   scores = np.asarray(dep.method.score_stream(
       dep.variables, iter(counter), fps, dep.choices, batch_size), np.float32)
   bar.close()
@@ -216,7 +230,7 @@ def prepare_clip(spec: ClipPreprocess, path: str, onset: int, apex: int,
   Every frame of `path` is aligned (as a build aligns every frame of a
   clip: the tracker smooths over neighbours), then the `spec.clip_frames`
   frames of `clip_frame_numbers(onset, apex, offset)` are resized and
-  converted (`prepare_frames`).
+  converted (`face.preprocess.model_crops`).
 
   Args:
     spec: the deploy record's `ClipPreprocess`.
@@ -237,7 +251,7 @@ def prepare_clip(spec: ClipPreprocess, path: str, onset: int, apex: int,
   crops, found = recognition_builder.align_clip(
       frames_fn, spec.align_size, spec.align_grey, spec.smooth_window,
       spec.mask_face, keep=numbers - first, name=path)
-  x = prepare_frames(crops, spec.image_size, spec.grey)
+  x = preprocess.model_crops(crops, spec)
   return PreparedClip(x, numbers, int(onset), int(apex), int(offset), first,
                       found)
 

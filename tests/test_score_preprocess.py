@@ -19,7 +19,7 @@ from tqdm import tqdm
 from mespot_jax import score, stream_scoring
 from mespot_jax.data import source, spotting_builder, video_io
 from mespot_jax.data.frames import FrameStore
-from mespot_jax.face import align, track
+from mespot_jax.face import align, preprocess, track
 from mespot_jax.synthetic import render
 
 FPS = 30.0
@@ -64,9 +64,11 @@ def _score(folder, align_size, image_size, mask_face):
   """Scores the frame folder; returns (crops given to the method, frames,
   frames with a face)."""
   method = _RecordingMethod()
-  dep = types.SimpleNamespace(
-      align_size=align_size, image_size=image_size, grey=True,
-      mask_face=mask_face, method=method, choices={}, variables={})
+  spec = preprocess.FacePreprocess(
+      align_size=align_size, align_grey=True, image_size=image_size,
+      grey=True, mask_face=mask_face)
+  dep = types.SimpleNamespace(preprocess=spec, method=method, choices={},
+                              variables={})
   scored = score.score_frames(
       dep, video_io.iter_frames(folder), FPS, batch_size=1, progress=False)
   assert len(scored.scores_T2) == scored.frames == len(method.crops)
@@ -120,9 +122,10 @@ def test_counter_counts_faces_and_leaves_same_size_crops_alone():
                          rois=np.zeros((4, 4), np.int32), landmarks=lm,
                          transform=np.eye(2, 3, dtype=np.float32))
       for i in range(5)]
-  dep = types.SimpleNamespace(mask_face=False, image_size=32, method=None)
+  spec = preprocess.FacePreprocess(align_size=32, align_grey=True,
+                                   image_size=32, grey=True, mask_face=False)
   counter = stream_scoring._FaceCounter(  # pylint: disable=protected-access
-      iter(frames), tqdm(disable=True), dep)
+      iter(frames), tqdm(disable=True), spec, False)
   got = np.stack(list(counter))
   np.testing.assert_array_equal(got, np.stack([a.crop for a in frames]))
   assert (counter.frames, counter.with_face) == (5, 2)

@@ -18,16 +18,15 @@ label is in the class set (-1 clips are never trained on or scored).
 alignment, then the frames sampled, resized and converted here); a deploy
 record keeps it so that offline scoring (`stream_scoring.prepare_clip`)
 prepares a new clip the same way, through the same functions
-(`recognition_builder.align_clip` and `prepare_frames`).
+(`recognition_builder.align_clip` and `face.preprocess.model_crops`).
 """
 import dataclasses
 from typing import Sequence
 
-import cv2
 import numpy as np
 
 from mespot_jax.data.clips import ClipMeta
-from mespot_jax.data.frames import resize_crops
+from mespot_jax.face import preprocess
 
 
 def clip_frame_numbers(onset: int, apex: int, offset: int,
@@ -52,56 +51,20 @@ def clip_frame_numbers(onset: int, apex: int, offset: int,
   return np.sort(n)
 
 
-def prepare_frames(frames_TSSC: np.ndarray, size: int,
-                   grey: bool) -> np.ndarray:
-  """Aligned crops as the store holds them: resized to `size` (area
-  interpolation; 0 = as they are) and converted to grey (or colour)."""
-  return _convert(resize_crops(frames_TSSC, size), grey)
-
-
-def _convert(frames_TSSC: np.ndarray, grey: bool) -> np.ndarray:
-  c = frames_TSSC.shape[-1]
-  if grey and c == 3:
-    return np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY)[..., None]
-                     for f in frames_TSSC])
-  if not grey and c == 1:
-    return np.repeat(frames_TSSC, 3, axis=-1)
-  return frames_TSSC
-
-
-@dataclasses.dataclass(frozen=True)
-class ClipPreprocess:
-  """How a stored clip was made from its video (a deploy record's spec).
-
-  Attributes:
-    clip_frames: t frames per clip (`clip_frame_numbers`).
-    image_size: side of the crops the model reads.
-    grey: one channel (else three) in the model's crops.
-    align_size: side the builder aligned the faces at (the stored crops).
-    align_grey: whether the frames were read and aligned in grey.
-    mask_face: whether the stored crops were face-masked.
-    smooth_window: the face tracker's smoothing window.
-  """
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ClipPreprocess(preprocess.FacePreprocess):
+  """How a stored clip was made from its video (a deploy record's spec):
+  the face preprocessing (`face.preprocess.FacePreprocess`: alignment size
+  and grey, mask, tracker smoothing, the model's crop size and grey) and
+  `clip_frames`, the t frames sampled per clip (`clip_frame_numbers`)."""
   clip_frames: int
-  image_size: int
-  grey: bool
-  align_size: int
-  align_grey: bool
-  mask_face: bool
-  smooth_window: int
-
-  def to_dict(self) -> dict:
-    return dataclasses.asdict(self)
 
   @classmethod
-  def from_dict(cls, d: dict) -> "ClipPreprocess":
+  def from_dict(cls, d: dict, **defaults) -> "ClipPreprocess":
     """The spec of `to_dict`'s output (KeyError: a field is missing)."""
-    return cls(clip_frames=int(d["clip_frames"]),
-               image_size=int(d["image_size"]), grey=bool(d["grey"]),
-               align_size=int(d["align_size"]),
-               align_grey=bool(d["align_grey"]),
-               mask_face=bool(d["mask_face"]),
-               smooth_window=int(d["smooth_window"]))
+    face = preprocess.FacePreprocess.from_dict(d, **defaults)
+    return cls(clip_frames=int({**defaults, **d}["clip_frames"]),
+               **dataclasses.asdict(face))
 
 
 @dataclasses.dataclass
@@ -143,19 +106,18 @@ class ClipStore:
       The store.
     """
     size = image_size or source.image_size
-    xs = []
-    for c in source.clips:
-      numbers = clip_frame_numbers(c.onset, c.apex, c.offset, num_frames)
-      frames = source.frames(c.index, numbers)
-      xs.append(prepare_frames(frames, size, grey))
-    x = (np.stack(xs) if xs else
-         np.zeros((0, num_frames, size, size, 1 if grey else 3), np.uint8))
     spec = ClipPreprocess(
-        clip_frames=int(num_frames), image_size=int(size),
-        grey=int(x.shape[-1]) == 1, align_size=int(source.image_size),
+        clip_frames=int(num_frames), image_size=int(size), grey=bool(grey),
+        align_size=int(source.image_size),
         align_grey=int(source.channels) == 1,
         mask_face=bool(source.mask_face),
         smooth_window=int(source.smooth_window))
+    xs = []
+    for c in source.clips:
+      numbers = clip_frame_numbers(c.onset, c.apex, c.offset, num_frames)
+      xs.append(preprocess.model_crops(source.frames(c.index, numbers), spec))
+    x = (np.stack(xs) if xs else
+         np.zeros((0, num_frames, size, size, spec.channels), np.uint8))
     return cls(list(source.clips), x, source.labels(), tuple(source.classes),
                int(size), int(x.shape[-1]), source.label_set, spec)
 

@@ -2,8 +2,9 @@
 
 `FrameStore` hides where the pixels live: all in host memory when the
 dataset is small enough (the synthetic default), else read on demand from
-the builder's array_record shards. Crops can be resized on the fly to the
-configured model input size.
+the builder's array_record shards. The stored crops become model input
+(resized to the configured size) through `face.preprocess.model_crops`,
+the function offline scoring uses too.
 
 Frames in which the builder found no face keep a crop (the last face
 position, or a centred fallback) but are flagged: `face_found(v)` gives the
@@ -11,29 +12,18 @@ builder's per-frame flag, and training and evaluation honour it (no sample
 is drawn on such a frame and it gets no score; see `methods.spotting`).
 
 `rois(v)` gives each frame's ROI boxes (`face.align.ROI_NAMES`) as the
-builder stored them, scaled to the returned crop size; a store made from
+builder stored them, scaled to the returned crop size
+(`face.preprocess.model_rois`); a store made from
 arrays without boxes gives the canonical face's boxes.
 """
 import logging
 from typing import Sequence
 
-import cv2
 import numpy as np
 
 from mespot_jax.data import labels as labels_lib
 from mespot_jax.face import align
-
-
-def resize_crops(frames_NSSC: np.ndarray, size: int) -> np.ndarray:
-  """Resizes square crops with area interpolation (no-op at the same size)."""
-  if size <= 0 or frames_NSSC.shape[1] == size:
-    return frames_NSSC
-  out = np.empty((len(frames_NSSC), size, size, frames_NSSC.shape[-1]),
-                 frames_NSSC.dtype)
-  for i, f in enumerate(frames_NSSC):
-    out[i] = cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA
-                        ).reshape(size, size, -1)
-  return out
+from mespot_jax.face import preprocess
 
 
 class FrameStore:
@@ -47,11 +37,13 @@ class FrameStore:
       `image_size` with area interpolation; scoring does the same).
     channels: channels of the crops returned.
     mask_face: whether the stored crops are face-masked (`align.mask_crop`).
+    preprocess: the `face.preprocess.FacePreprocess` from the stored crops
+      to the returned ones (what a deploy record keeps).
   """
 
   def __init__(self, videos: Sequence, source=None, arrays=None,
                image_size: int = 0, mask_face: bool = False,
-               face_found=None, rois=None):
+               face_found=None, rois=None, smooth_window: int = 5):
     """Use `from_source` or `from_arrays` instead."""
     self.videos = list(videos)
     self._source = source
@@ -75,8 +67,15 @@ class FrameStore:
       self.channels = source.channels
       self.mask_face = source.mask_face
     self.image_size = image_size or self.stored_size
+    self.preprocess = preprocess.FacePreprocess(
+        align_size=int(self.stored_size), align_grey=self.channels == 1,
+        mask_face=bool(self.mask_face), image_size=int(self.image_size),
+        grey=self.channels == 1,
+        smooth_window=int(smooth_window if source is None
+                          else source.smooth_window))
     if arrays is not None:
-      self._arrays = [resize_crops(a, self.image_size) for a in arrays]
+      self._arrays = [preprocess.model_crops(a, self.preprocess)
+                      for a in arrays]
 
   @classmethod
   def from_arrays(cls, videos: Sequence, arrays: Sequence[np.ndarray],
@@ -116,7 +115,8 @@ class FrameStore:
         rois.append(np.array([np.asarray(r["rois"]) for r in recs],
                              np.int32).reshape(-1, 4, 4))
       return cls(source.videos, arrays=arrays, image_size=image_size,
-                 mask_face=source.mask_face, face_found=faces, rois=rois)
+                 mask_face=source.mask_face, face_found=faces, rois=rois,
+                 smooth_window=source.smooth_window)
     logging.info("%d frames (%.1f GiB) exceed dataset.in_memory_max_gib: "
                  "reading frames on demand", total, nbytes / 2 ** 30)
     return cls(source.videos, source=source, image_size=image_size)
@@ -127,13 +127,14 @@ class FrameStore:
     if self._arrays is not None:
       return self._arrays[video_index][frame_numbers - 1]
     frames = self._source.frames(video_index, frame_numbers)
-    return resize_crops(frames, self.image_size)
+    return preprocess.model_crops(frames, self.preprocess)
 
   def video(self, video_index: int) -> np.ndarray:
     """Every frame of a video, (T, S, S, C) uint8."""
     if self._arrays is not None:
       return self._arrays[video_index]
-    return resize_crops(self._source.load_video(video_index), self.image_size)
+    return preprocess.model_crops(self._source.load_video(video_index),
+                                  self.preprocess)
 
   def face_found(self, video_index: int) -> np.ndarray:
     """(T,) bool: whether the builder found the face in each frame."""
@@ -154,8 +155,7 @@ class FrameStore:
                                                 size),
                                 (self.videos[video_index].num_frames, 4, 4))
       self._rois[video_index] = boxes
-    return (np.asarray(boxes, np.float32) *
-            np.float32(self.image_size / self.stored_size))
+    return preprocess.model_rois(boxes, self.preprocess)
 
   def video_indices(self, subjects) -> list[int]:
     """Indices of the videos of the given subjects."""

@@ -39,7 +39,7 @@ from mespot_jax.data import spotting_builder
 from mespot_jax.data import video_io
 from mespot_jax.data.annotations.clip_common import ClipAnnotation
 from mespot_jax.data.annotations.common import natural_key
-from mespot_jax.face import align
+from mespot_jax.face import preprocess
 
 CACHE_ROOT = "_aligned_clips"
 BUILDER_POLICIES = ("emotion_unmapped_kept", "emotion_unmapped_dropped",
@@ -53,7 +53,8 @@ def stored_frames(cache_path: str, mask_face: bool
 
   Args:
     cache_path: a cache `.npz` of `spotting_builder.align_to_cache`.
-    mask_face: fade everything outside the face (`align.mask_crop`).
+    mask_face: fade everything outside the face
+      (`face.preprocess.stored_crop`).
 
   Yields:
     (crop (S, S, C) uint8, face_found, rois (4, 4), landmarks (68, 2)) per
@@ -62,8 +63,7 @@ def stored_frames(cache_path: str, mask_face: bool
   with np.load(cache_path) as z:
     face_found, rois, landmarks = z["face_found"], z["rois"], z["landmarks"]
   for n, crop in enumerate(spotting_builder.iter_cache_crops(cache_path)):
-    if mask_face:
-      crop = align.mask_crop(crop, landmarks[n])
+    crop = preprocess.stored_crop(crop, landmarks[n], mask_face)
     yield crop, bool(face_found[n]), rois[n], landmarks[n]
 
 

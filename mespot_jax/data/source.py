@@ -66,6 +66,8 @@ class SpottingSource:
     subjects: sorted subject ids.
     image_size: side S of the aligned crops.
     channels: 1 or 3.
+    mask_face: whether crops were face-masked when built.
+    smooth_window: the face tracker's smoothing window when built.
     policies: quirk name -> how often it was applied while building.
     aligner: face tracker counters summed over the build.
   """
@@ -76,6 +78,8 @@ class SpottingSource:
     self.image_size = int(meta.get("image_size", 0))
     self.mask_face = bool(meta.get("mask_face", False))
     self.channels = int(meta.get("channels", 0))
+    self.smooth_window = int(getattr(builder.builder_config, "smooth_window",
+                                     getattr(builder, "SMOOTH_WINDOW", 5)))
     self.policies = dict(meta.get("policies", {}))
     self.aligner = dict(meta.get("aligner", {}))
     sources = builder.as_data_source()

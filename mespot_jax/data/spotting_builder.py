@@ -39,7 +39,7 @@ from mespot_jax import errors
 from mespot_jax import io_utils
 from mespot_jax.data import schema
 from mespot_jax.data import workers as workers_lib
-from mespot_jax.face import align
+from mespot_jax.face import preprocess
 from mespot_jax.data.schema import Interval
 
 _CACHE_FORMAT = 1
@@ -75,8 +75,9 @@ class SpottingBuilderConfig(tfds.core.BuilderConfig):
   def __init__(self, *, image_size: int = 112, grey: bool = True,
                smooth_window: int = 5, mask_face: bool = True, **kwargs):
     """Args: crop side, grey or RGB, the tracker's smoothing window, and
-    whether to fade everything outside the face to black (`align.face_mask`,
-    as OpenFace's aligned faces, which the Yap et al. paper used)."""
+    whether to fade everything outside the face to black
+    (`face.preprocess.stored_crop`, as OpenFace's aligned faces, which the
+    Yap et al. paper used)."""
     super().__init__(**kwargs)
     self.image_size = image_size
     self.grey = grey
@@ -427,8 +428,8 @@ class SpottingBuilder(tfds.core.GeneratorBasedBuilder):
         landmarks = z["landmarks"] if mask else None
       n = 0
       for n, crop in enumerate(iter_cache_crops(path), start=1):
-        if mask:
-          crop = align.mask_crop(crop, landmarks[n - 1])
+        crop = preprocess.stored_crop(
+            crop, landmarks[n - 1] if mask else None, mask)
         yield offset + n - 1, schema.frame_record(crop, i, n,
                                                   face_found[n - 1],
                                                   rois[n - 1])

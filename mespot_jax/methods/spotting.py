@@ -356,6 +356,7 @@ class SpottingMethod(base.Method):
             "grey": int(store.channels) == 1,
             "align_size": int(store.stored_size),
             "mask_face": bool(store.mask_face),
+            "preprocess": store.preprocess.to_dict(),
             "train_fps": sorted({float(v.fps) for v in store.videos})}
 
   def video_choices(self, choices, fps) -> dict:

@@ -29,7 +29,7 @@ import functools
 
 import numpy as np
 
-from mespot_jax.data.frames import resize_crops
+from mespot_jax.face.preprocess import resize_crops
 from mespot_jax.synthetic import clips as clips_lib
 from mespot_jax.synthetic import expressions
 from mespot_jax.synthetic import render
