@@ -29,11 +29,12 @@ import numpy as np
 import bench_util
 from mespot_jax.config import common
 from mespot_jax.config import load_module as load_config
-synthetic_3dcnn = load_config("synthetic_3dcnn")
-synthetic_lbcnn = load_config("synthetic_lbcnn")
 from mespot_jax import methods
 from mespot_jax.io_utils import atomic_write
 from mespot_jax.train import state as state_lib, steps as steps_lib
+
+synthetic_3dcnn = load_config("synthetic_3dcnn")
+synthetic_lbcnn = load_config("synthetic_lbcnn")
 
 _STEPS = flags.DEFINE_integer("steps", 5, "Timed calls per measurement.")
 _TRAIN_BATCH = flags.DEFINE_integer("train_batch", 16, "Training batch.")

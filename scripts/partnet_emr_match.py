@@ -19,10 +19,10 @@ from absl import app
 from absl import flags
 
 from mespot_jax.config import load_module as load_config
-
-synthetic_partnet = load_config("synthetic_partnet")
 from mespot_jax.data import datasets
 from mespot_jax.methods import partnet_data
+
+synthetic_partnet = load_config("synthetic_partnet")
 
 _SEED = flags.DEFINE_integer("dataset_seed", 1, "synthetic_me seed.")
 _ALPHAS = flags.DEFINE_list("alphas", ["0", "1", "2", "5", "10"], "Alphas.")

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from mespot_jax.config import load_module as load_config
-
-tiny = load_config("tiny")
 from mespot_jax import methods
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.spotting import postprocess
 from tests import fake_spotting
+
+tiny = load_config("tiny")
 
 FPS = 30.0
 

@@ -14,8 +14,6 @@ import numpy as np
 import pytest
 
 from mespot_jax.config import load_module as load_config
-
-tiny = load_config("tiny")
 from mespot_jax import audit, experiment, methods
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.data.frames import relabelled
@@ -25,6 +23,8 @@ from mespot_jax.methods import yap3dcnn
 from mespot_jax.spotting import skips as skips_lib
 from mespot_jax.train import state as state_lib
 from tests import fake_spotting, frame_method
+
+tiny = load_config("tiny")
 
 
 @pytest.fixture(scope="module")

@@ -13,14 +13,14 @@ import dataclasses
 import pytest
 
 from mespot_jax.config import load_module as load_config
-
-synthetic_lbcnn = load_config("synthetic_lbcnn")
 from mespot_jax import audit, methods
 from mespot_jax.data.frames import relabelled
 from mespot_jax.data.schema import Interval
 from mespot_jax.methods import lbcnn
 from mespot_jax.methods import spotting
 from tests import fake_spotting
+
+synthetic_lbcnn = load_config("synthetic_lbcnn")
 
 pytestmark = pytest.mark.slow  # trains a fold per perturbation
 

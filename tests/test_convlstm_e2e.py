@@ -9,12 +9,11 @@ import sys
 import pytest
 
 from mespot_jax.config import load_module as load_config
-
-synthetic_convlstm = load_config("synthetic_convlstm")
-from mespot_jax.config import load_module as load_config
-samm_convlstm = load_config("samm_convlstm")
 from mespot_jax import audit
 from mespot_jax import experiment
+
+synthetic_convlstm = load_config("synthetic_convlstm")
+samm_convlstm = load_config("samm_convlstm")
 
 pytestmark = pytest.mark.slow
 

@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 
 from mespot_jax.config import load_module as load_config
-
-tiny = load_config("tiny")
 from mespot_jax import experiment
 from mespot_jax.train import loop as loop_lib
 from mespot_jax.metrics import intervals, io as metrics_io
 from tests import fake_spotting
+
+tiny = load_config("tiny")
 
 pytestmark = pytest.mark.slow  # whole pipeline on tiny data
 

@@ -10,13 +10,13 @@ runs it on an in-memory store without training anything.
 import numpy as np
 
 from mespot_jax.config import load_module as load_config
-
-synthetic_flow_roi = load_config("synthetic_flow_roi")
 from mespot_jax import experiment, methods
 from mespot_jax.methods import flow_roi
 from mespot_jax.metrics.io import IntervalRow
 from mespot_jax.methods import training_free as ff
 from tests import fake_spotting
+
+synthetic_flow_roi = load_config("synthetic_flow_roi")
 
 
 def test_roi_regions_hand_worked():

@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 
 from mespot_jax.config import load_module as load_config
-
-synthetic_mdmd = load_config("synthetic_mdmd")
 from mespot_jax import experiment, methods
 from mespot_jax.methods import mdmd
 from mespot_jax.methods import training_free as ff
 from tests import fake_spotting
+
+synthetic_mdmd = load_config("synthetic_mdmd")
 
 
 def test_block_main_direction_hand_worked():

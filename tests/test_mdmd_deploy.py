@@ -24,9 +24,7 @@ import pytest
 
 from mespot_jax.config import load_module as load_config
 
-synthetic_flow_roi = load_config("synthetic_flow_roi")
 
-synthetic_mdmd = load_config("synthetic_mdmd")
 from mespot_jax import audit, deploy, experiment, methods, score
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.data import video_io
@@ -38,6 +36,9 @@ from mespot_jax.metrics import io as metrics_io
 from tests import fake_spotting
 from tests.test_score import FPS, _face_video
 from tests.test_score_lbcnn import _store as face_store
+
+synthetic_flow_roi = load_config("synthetic_flow_roi")
+synthetic_mdmd = load_config("synthetic_mdmd")
 
 pytestmark = pytest.mark.slow  # audits every perturbation; aligns videos
 

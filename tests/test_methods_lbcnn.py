@@ -14,8 +14,6 @@ import numpy as np
 import pytest
 
 from mespot_jax.config import load_module as load_config
-
-synthetic_lbcnn = load_config("synthetic_lbcnn")
 from mespot_jax import methods
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.data.frames import FrameStore
@@ -24,6 +22,8 @@ from mespot_jax.data.schema import Interval
 from mespot_jax.data.source import VideoMeta
 from mespot_jax.methods import lbcnn
 from mespot_jax.train import state as state_lib
+
+synthetic_lbcnn = load_config("synthetic_lbcnn")
 
 SIZE, T = 16, 60
 

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from mespot_jax.config import load_module as load_config
-
-tiny = load_config("tiny")
 from mespot_jax import deploy, experiment, methods
 from mespot_jax.errors import InputError
 from mespot_jax.train import losses
 from tests import fake_spotting, frame_method
+
+tiny = load_config("tiny")
 
 pytestmark = pytest.mark.slow  # a whole (tiny) run and a deploy model
 

@@ -12,13 +12,13 @@ scoring uses (`predict_video`).
 import numpy as np
 
 from mespot_jax.config import load_module as load_config
-
-tiny = load_config("tiny")
 from mespot_jax import methods
 from mespot_jax.methods import spotting
 from mespot_jax.spotting import postprocess
 from mespot_jax.spotting import threshold
 from tests import fake_spotting
+
+tiny = load_config("tiny")
 
 FPS = 30.0
 NEVER = threshold.NO_DETECTION

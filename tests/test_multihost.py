@@ -18,9 +18,9 @@ import time
 import pytest
 
 from mespot_jax.config import load_module as load_config
+from mespot_jax.data import datasets
 
 tiny = load_config("tiny")
-from mespot_jax.data import datasets
 
 pytestmark = pytest.mark.slow
 

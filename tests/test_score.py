@@ -22,8 +22,6 @@ import numpy as np
 import pytest
 
 from mespot_jax.config import load_module as load_config
-
-tiny = load_config("tiny")
 from mespot_jax import deploy, experiment, score
 from mespot_jax.data import video_io
 from mespot_jax.data.frames import FrameStore
@@ -35,6 +33,8 @@ from mespot_jax.metrics import intervals, io as metrics_io
 from mespot_jax.spotting import threshold
 from mespot_jax.synthetic import render
 from tests.test_video_io import _faststart
+
+tiny = load_config("tiny")
 
 pytestmark = pytest.mark.slow  # whole pipeline on tiny data
 

@@ -18,8 +18,6 @@ import numpy as np
 import pytest
 
 from mespot_jax.config import load_module as load_config
-
-synthetic_lbcnn = load_config("synthetic_lbcnn")
 from mespot_jax import deploy, experiment, score
 from mespot_jax.data import video_io
 from mespot_jax.data.frames import FrameStore
@@ -27,6 +25,8 @@ from mespot_jax.data.source import VideoMeta
 from mespot_jax.face import track
 from mespot_jax.metrics import io as metrics_io
 from tests.test_score import FPS, _face_video
+
+synthetic_lbcnn = load_config("synthetic_lbcnn")
 
 pytestmark = pytest.mark.slow  # whole pipeline on tiny data
 

@@ -9,8 +9,6 @@ import numpy as np
 import pytest
 
 from mespot_jax.config import load_module as load_config
-
-tiny = load_config("tiny")
 from mespot_jax import methods
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.methods import yap3dcnn
@@ -18,6 +16,8 @@ from mespot_jax.train import loop as loop_lib
 from mespot_jax.train import state as state_lib
 from mespot_jax.train import steps as steps_lib
 from tests import fake_spotting
+
+tiny = load_config("tiny")
 
 
 @pytest.fixture(scope="module")

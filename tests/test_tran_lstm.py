@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 
 from mespot_jax.config import load_module as load_config
-
-synthetic_lstm = load_config("synthetic_lstm")
 from mespot_jax import methods
 from mespot_jax.data.schema import Interval
 from mespot_jax.methods import tran_lstm_post as post
 from mespot_jax.models.tran_lstm import TranLSTM
 from mespot_jax.spotting import postprocess
+
+synthetic_lstm = load_config("synthetic_lstm")
 
 
 def test_overlap_targets_by_hand():

@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 
 from mespot_jax.config import load_module as load_config
-
-synthetic_lstm = load_config("synthetic_lstm")
 from mespot_jax import audit, deploy, experiment, methods, score
 from mespot_jax.data import video_io
 from mespot_jax.face import track
 from mespot_jax.metrics import io as metrics_io
 from tests.test_score import FPS, SIZE, _face_video, _make_store
+
+synthetic_lstm = load_config("synthetic_lstm")
 
 pytestmark = pytest.mark.slow  # a whole (tiny) run, a deploy model, audit
 
