@@ -13,7 +13,8 @@ whether it is built, folds, steps, what will be written) in seconds.
 Writes metrics.json, predictions.csv, plots, TensorBoard events and orbax
 checkpoints to the workdir and resumes from it when it holds a checkpoint.
 XLA's compiled programs are kept in `<workdir>/jax_cache` (JAX's persistent
-compilation cache), so a resumed run does not compile again.
+compilation cache; `$JAX_COMPILATION_CACHE_DIR` when set), so a resumed run
+does not compile again.
 
 Several hosts (`mespot_jax.distributed`): with `--multihost`, or when the
 environment describes a job of several processes (SLURM, Open MPI, or
@@ -40,7 +41,8 @@ _WORKDIR = flags.DEFINE_string(
     "directory holding a checkpoint is resumed.")
 _CACHE = flags.DEFINE_string(
     "compilation_cache", None, "JAX persistent compilation cache folder "
-    "(default: <workdir>/jax_cache; 'none' turns it off).")
+    "(default: $JAX_COMPILATION_CACHE_DIR when set, else "
+    "<workdir>/jax_cache; 'none' turns it off).")
 _DRY_RUN = flags.DEFINE_bool(
     "dry_run", False, "Check the config and print the plan of the run "
     "(method, dataset and whether it is built, folds, steps, outputs); "
@@ -83,7 +85,8 @@ def main(argv):
   logging.get_absl_handler().addFilter(_QuietLibraries())
   from mespot_jax import distributed  # pylint: disable=g-import-not-at-top
   distributed.initialize(_MULTIHOST.value)
-  cache = _CACHE.value or os.path.join(workdir, "jax_cache")
+  cache = (_CACHE.value or os.environ.get("JAX_COMPILATION_CACHE_DIR")
+           or os.path.join(workdir, "jax_cache"))
   if cache != "none":
     import jax  # pylint: disable=g-import-not-at-top
     jax.config.update("jax_compilation_cache_dir", os.path.abspath(cache))

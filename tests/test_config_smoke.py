@@ -47,7 +47,8 @@ def test_cli_smoke_at_another_dataset_seed(data_dir, tmp_path):
        "--config=configs/synthetic_3dcnn.py:smoke",
        "--config.dataset.seed=5", f"--config.dataset.data_dir={data_dir}",
        f"--workdir={workdir}"], cwd=ROOT, capture_output=True, text=True,
-      timeout=600)
+      timeout=600, env={k: v for k, v in os.environ.items()
+                        if k != "JAX_COMPILATION_CACHE_DIR"})
   assert proc.returncode == 0, proc.stderr[-3000:]
   metrics = json.load(open(os.path.join(workdir, "metrics.json")))
   assert metrics["dataset_seed"] == 5
