@@ -80,7 +80,10 @@ def main(argv):
     sys.exit(2)
   if _DRY_RUN.value:
     from mespot_jax.config import plan  # pylint: disable=g-import-not-at-top
-    print(plan.describe(config, workdir))
+    try:
+      print(plan.describe(config, workdir), flush=True)
+    except BrokenPipeError:  # `--dry_run | head`: the reader has enough
+      sys.stdout = open(os.devnull, "w")  # pylint: disable=consider-using-with
     return
   logging.get_absl_handler().addFilter(_QuietLibraries())
   from mespot_jax import distributed  # pylint: disable=g-import-not-at-top
