@@ -29,6 +29,7 @@ from absl import flags
 
 from mespot_jax import errors
 from mespot_jax import io_utils
+from mespot_jax.config import vocab
 from mespot_jax.data import clips
 from mespot_jax.data import source
 from mespot_jax.data.annotations.common import natural_key
@@ -47,7 +48,6 @@ _MAX_REL_DIFF = flags.DEFINE_float(
     "max_rel_diff", None, "Spotting datasets: exit with status 3 when a "
     "calibrated label statistic (marked *) differs from the real dataset's "
     "by more than this fraction (e.g. 0.2).")
-_SYNTHETIC = ("synthetic_lv", "synthetic_me")
 
 
 def summarize(src: source.SpottingSource) -> dict:
@@ -169,7 +169,7 @@ def _synthetic_config(name: str, config: str | None, seed: int | None):
   """The builder config (a name, or a seeded one) of a synthetic dataset."""
   if seed is None:
     return config
-  if name not in _SYNTHETIC:
+  if name not in vocab.SYNTHETIC_DATASETS:
     raise errors.InputError(f"--seed={seed} renders a synthetic dataset; "
                             f"{name} is a recorded release")
   module = importlib.import_module(
@@ -191,7 +191,7 @@ def _open(name: str, data_dir: str, config, seed: int | None = None):
     builder = None  # SpottingSource.open says what is wrong
   recognition = builder is not None and clips.is_recognition(builder)
   cls = clips.ClipSource if recognition else source.SpottingSource
-  if name in _SYNTHETIC:
+  if name in vocab.SYNTHETIC_DATASETS:
     return cls.prepare(name, data_dir, config)
   return cls.open(name, data_dir, config)
 

@@ -25,8 +25,7 @@ def builder_config_name(config) -> str:
   d = config.dataset
   if d.seed < 0:
     return d.config
-  base = d.config or {"synthetic_lv": "casme2",
-                      "synthetic_me": "default"}[d.name]
+  base = d.config or vocab.SYNTHETIC_DEFAULT_CONFIG[d.name]
   return f"{base}_seed{int(d.seed)}"
 
 

@@ -17,7 +17,10 @@ RECOGNITION_DATASETS = ("synthetic_me", "casme_ii", "samm_me", "smic_e",
                         "ck_plus", "megc2019_composite")
 DATASETS = {"spotting": SPOTTING_DATASETS,
             "recognition": RECOGNITION_DATASETS}
-SYNTHETIC_DATASETS = ("synthetic_lv", "synthetic_me")
+# Synthetic datasets (rendered at any seed) and their default builder config.
+SYNTHETIC_DEFAULT_CONFIG = {"synthetic_lv": "casme2",
+                            "synthetic_me": "default"}
+SYNTHETIC_DATASETS = tuple(SYNTHETIC_DEFAULT_CONFIG)
 
 OPTIMIZERS = ("adam", "sgd", "adamw")
 LR_SCHEDULES = ("constant", "cosine", "plateau")

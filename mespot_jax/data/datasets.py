@@ -13,6 +13,8 @@ and cached under its own config name.
 import importlib
 import os
 
+from mespot_jax.config import plan
+from mespot_jax.config import vocab
 from mespot_jax.data.clip_store import ClipStore
 from mespot_jax.data.clips import ClipSource
 from mespot_jax.data.frames import FrameStore
@@ -20,20 +22,9 @@ from mespot_jax.data.source import SpottingSource
 from mespot_jax.errors import InputError
 
 
-# Synthetic builders that render any seed: name -> (module with
-# `seeded_config(base, seed)`, default base config).
-_SYNTHETIC = {
-    "synthetic_lv": ("mespot_jax.builders.synthetic_lv.synthetic_lv_dataset_builder",
-                     "casme2"),
-    "synthetic_me": ("mespot_jax.builders.synthetic_me.synthetic_me_dataset_builder",
-                     "default"),
-}
-
-
-def default_data_dir(config) -> str:
-  """`dataset.data_dir`, else $TFDS_DATA_DIR, else ~/tensorflow_datasets."""
-  return (config.dataset.data_dir or os.environ.get("TFDS_DATA_DIR")
-          or os.path.expanduser("~/tensorflow_datasets"))
+# `dataset.data_dir`, else $TFDS_DATA_DIR, else ~/tensorflow_datasets: the
+# one rule, shared with the `--dry_run` plan (which opens no data).
+default_data_dir = plan.data_dir
 
 
 def builder_config(config):
@@ -42,14 +33,16 @@ def builder_config(config):
   d = config.dataset
   if d.seed < 0:
     return d.config or None
-  if d.name not in _SYNTHETIC:
+  if d.name not in vocab.SYNTHETIC_DATASETS:
     raise InputError(f"dataset.seed={d.seed} renders a synthetic dataset; "
                      f"{d.name} is a recorded release (leave dataset.seed "
                      "at -1)")
-  module, default = _SYNTHETIC[d.name]
-  syn = importlib.import_module(module)
+  # Each synthetic builder renders any seed (`seeded_config(base, seed)`).
+  syn = importlib.import_module(
+      f"mespot_jax.builders.{d.name}.{d.name}_dataset_builder")
   try:
-    return syn.seeded_config(d.config or default, int(d.seed))
+    return syn.seeded_config(
+        d.config or vocab.SYNTHETIC_DEFAULT_CONFIG[d.name], int(d.seed))
   except ValueError as e:
     raise InputError(f"dataset.config={d.config!r}: {e}") from None
 
