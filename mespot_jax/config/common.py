@@ -134,22 +134,31 @@ def _spotting_eval(e: ml_collections.ConfigDict) -> None:
   # "none", or "train_median" to widen intervals shorter than the median
   # duration of that type in the fold's training subjects to that duration
   # (the post-processor's `min_width`, set per fold).
-  e.automated = ml_collections.ConfigDict({
-      "micro": {"normalise": "minmax", "order": 3, "cutoff_hz": 5.0,
-                "merge_gap": 0.0, "min_len": 0.05, "max_len": 0.8,
-                "widen_to": "none", "threshold": 0.5},
-      "macro": {"normalise": "minmax", "order": 3, "cutoff_hz": 2.0,
-                "merge_gap": 0.1, "min_len": 0.3, "max_len": 8.0,
-                "widen_to": "none", "threshold": 0.5},
-  })
-  e.manual = ml_collections.ConfigDict({
-      "micro": {"normalise": "minmax", "window_s": 0.2, "polyorder": 2,
-                "merge_gap": 0.2, "min_len": 0.05, "max_len": 0.8,
-                "widen_to": "none", "threshold": 0.5},
-      "macro": {"normalise": "minmax", "window_s": 0.5, "polyorder": 2,
-                "merge_gap": 0.2, "min_len": 0.3, "max_len": 8.0,
-                "widen_to": "none", "threshold": 0.5},
-  })
+  defaults = post_defaults()
+  e.automated = ml_collections.ConfigDict(defaults["automated"])
+  e.manual = ml_collections.ConfigDict(defaults["manual"])
+
+
+def post_defaults(normalise: str = "minmax",
+                  micro_max_len: float = 0.8) -> dict:
+  """The post-processing parameters per post-processor and type, defined
+  once: `eval.automated` / `eval.manual` of every spotting config, and
+  (probabilities thresholded as they are, micro runs at most 0.5 s) the
+  LBCNN's `post` block."""
+  common = {"normalise": normalise, "widen_to": "none", "threshold": 0.5}
+  return {
+      "automated": {
+          "micro": {**common, "order": 3, "cutoff_hz": 5.0, "merge_gap": 0.0,
+                    "min_len": 0.05, "max_len": micro_max_len},
+          "macro": {**common, "order": 3, "cutoff_hz": 2.0, "merge_gap": 0.1,
+                    "min_len": 0.3, "max_len": 8.0}},
+      "manual": {
+          "micro": {**common, "window_s": 0.2, "polyorder": 2,
+                    "merge_gap": 0.2, "min_len": 0.05,
+                    "max_len": micro_max_len},
+          "macro": {**common, "window_s": 0.5, "polyorder": 2,
+                    "merge_gap": 0.2, "min_len": 0.3, "max_len": 8.0}},
+  }
 
 
 def smoke(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:

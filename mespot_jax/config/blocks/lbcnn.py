@@ -9,19 +9,12 @@ stopping may watch besides the loss.
 """
 import ml_collections
 
+from mespot_jax.config import common
 from mespot_jax.config import vocab
 
 TITLE = "Pan et al.'s local bilinear CNN"
 TASK = "spotting"
 VAL_METRICS = ('uar', 'uf1')
-
-
-def _post_block(base: dict, **changes) -> dict:
-  out = {t: dict(base[t]) for t in vocab.TYPES}
-  for key, value in changes.items():
-    t, field = key.split("__")
-    out[t][field] = value
-  return out
 
 
 def default_config() -> ml_collections.ConfigDict:
@@ -54,22 +47,8 @@ def default_config() -> ml_collections.ConfigDict:
   # (`eval.postprocess` picks one) and type; keys as `eval.<name>.<type>`
   # (mespot_jax.spotting.postprocess). Probabilities are thresholded as
   # they are (normalise "none"); a micro run is at most 0.5 s.
-  b.post = ml_collections.ConfigDict({
-      "automated": _post_block({
-          "micro": {"normalise": "none", "order": 3, "cutoff_hz": 5.0,
-                    "merge_gap": 0.0, "min_len": 0.05, "max_len": 0.5,
-                    "widen_to": "none", "threshold": 0.5},
-          "macro": {"normalise": "none", "order": 3, "cutoff_hz": 2.0,
-                    "merge_gap": 0.1, "min_len": 0.3, "max_len": 8.0,
-                    "widen_to": "none", "threshold": 0.5}}),
-      "manual": _post_block({
-          "micro": {"normalise": "none", "window_s": 0.2, "polyorder": 2,
-                    "merge_gap": 0.2, "min_len": 0.05, "max_len": 0.5,
-                    "widen_to": "none", "threshold": 0.5},
-          "macro": {"normalise": "none", "window_s": 0.5, "polyorder": 2,
-                    "merge_gap": 0.2, "min_len": 0.3, "max_len": 8.0,
-                    "widen_to": "none", "threshold": 0.5}}),
-  })
+  b.post = ml_collections.ConfigDict(
+      common.post_defaults(normalise="none", micro_max_len=0.5))
   return b
 
 
