@@ -35,7 +35,7 @@ def get_config(variant: str = ""):
   # Chosen on casme2_dev (the method's defaults: 0.2 / 0.6 s, 0, 1.0).
   b.k_s.micro = 0.4
   b.k_s.macro = 0.4
-  b.merge_gap_s = 1.0
-  b.extend = 0.5
+  c.decoder.peaks.merge_gap_s = 1.0
+  c.decoder.peaks.extend = 0.5
   c.train.num_val_subjects = 1
   return common.smoke(c) if variant == "smoke" else c

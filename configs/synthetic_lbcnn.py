@@ -51,7 +51,7 @@ def get_config(variant: str = ""):
   b.model.dropout_rate = 0.3
   b.roi_boxes = "template"
   for t in ("micro", "macro"):
-    b.post.automated[t].normalise = "minmax"
+    c.eval.automated[t].normalise = "minmax"
   c.augment.max_rotation_deg = 0.0
   c.eval.threshold_criterion = "overall_f1"
   c.train.learning_rate = 1e-3

@@ -15,13 +15,15 @@ Descriptors are computed once per video and cached under the data folder
 
 Fields: `--config.tran_lstm.feature=lbp_top|hog_top|higo_top`,
 `--config.tran_lstm.target=overlap|apex`,
-`--config.tran_lstm.threshold=paper|fitted`.
+`--config.decoder.apex.threshold=paper|fitted`; any spotting decoder with
+`--config.decoder.name=runs|apex|peaks`.
 Chosen on the development set `synthetic_lv/casme2_dev` only (HOG-TOP,
 overall one_to_one F1; docs/TRAN_LSTM.md): each descriptor dimension
 standardised over its video's positions (`feature_norm=video`; without it
 the held-out frames scored below chance), the paper's per-video threshold
 (better there than one fitted on the validation subject), and a
-suppression radius of at least half a feature span (`nms_min_s`).
+suppression radius of at least half a feature span
+(`decoder.apex.nms_min_s`).
 
 The `:smoke` variant runs the same settings on the tiny synthetic dataset
 for a few steps.
@@ -52,8 +54,8 @@ def get_config(variant: str = ""):
   # feature standardisation, the paper's per-video threshold, suppression
   # over at least half a feature span.
   b.feature_norm = "video"
-  b.threshold = "paper"
-  b.nms_min_s = 23 / 60
+  c.decoder.apex.threshold = "paper"
+  c.decoder.apex.nms_min_s = 23 / 60
   c.train.learning_rate = 3e-3
   c.train.batch_size = 16
   c.train.num_epochs = 30

@@ -6,9 +6,9 @@ Usage:
 
 For every fold (or those of --folds), the audit makes every choice that the
 fold makes in a run: it trains the fold (early stopping, kept epoch,
-weights), makes the method's test-time choices (e.g. the 3D-CNN's k-th-frame
-skips and interval widths) and fits its validation choices (thresholds),
-exactly as `experiment.run` does. Then it does it all again with the fold's
+weights), makes the scorer's test-time choices (e.g. the 3D-CNN's k-th-frame
+skips) and fits the decoder (interval widths, thresholds, ...) into its
+record, exactly as `experiment.run` does. Then it does it all again with the fold's
 TEST subject's labels altered, once per perturbation:
 
   shift    every interval of the test subject moved by a third of its video
@@ -21,9 +21,10 @@ every held-out clip to the next class, drop unlabels them (-1: no longer
 units of the fold), permute rotates the labels among them. A k-fold fold
 perturbs every subject of its held-out group.
 
-Everything the method declares (`Method.CHOICES`) plus the kept epoch, a
-digest of the kept weights and one of the validation metrics that early
-stopping read must be identical. It prints a table of the
+What the scorer declares (`Method.CHOICES`), every field of the decoder's
+record (`decoders.Record`) plus the kept epoch, a digest of the kept
+weights and one of the validation metrics that early stopping read must be
+identical. It prints a table of the
 choices checked per fold, writes `DIR/audit.json`, and exits 1 naming the
 fold and the choice that moved (0 when none did). With --retrain=False the
 weights of one training on the true labels serve every perturbation: the
@@ -151,8 +152,9 @@ def fold_choices(config, method, store, fold, workdir, trained=None) -> dict:
 
   Returns:
     {choice name: value}: "epoch", "weights", "validation" (a digest of
-    the validation metrics early stopping read; when trained here) and
-    each of `method.CHOICES` (fitted ones per kind: "thresholds[model]").
+    the validation metrics early stopping read; when trained here), each
+    of the scorer's `method.CHOICES`, and every field of the decoder's
+    record per kind ("thresholds[model]").
   """
   out = {}
   if trained is None:
@@ -166,9 +168,9 @@ def fold_choices(config, method, store, fold, workdir, trained=None) -> dict:
   for name in method.CHOICES:
     if name in res.choices:
       out[name] = res.choices[name]
-    for kind, fitted in res.fitted.items():
-      if name in fitted:
-        out[f"{name}[{kind}]"] = fitted[name]
+  for kind, record in res.fitted.items():
+    for name, value in record.to_dict().items():
+      out[f"{name}[{kind}]"] = value
   return json.loads(json.dumps(out, default=float))
 
 

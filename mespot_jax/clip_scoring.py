@@ -99,7 +99,7 @@ def run_clip(workdir: str, clip: str, onset: int | None, apex: int | None,
     for w in warnings:
       logging.warning("%s", w)
   classes = list(dep.classes)
-  bias = dep.fitted.get("model", {}).get("bias", [])
+  record = dep.records["model"]
   summary = {
       "clip": clip, "name": stream_scoring.video_name(clip),
       "method": dep.method.name,
@@ -115,7 +115,8 @@ def run_clip(workdir: str, clip: str, onset: int | None, apex: int | None,
           classes, scored.probabilities["model"]),
       "heads": {k: _probabilities(classes, p)
                 for k, p in scored.probabilities.items() if k != "model"},
-      "calibration": dep.calibration, "bias": [float(b) for b in bias],
+      "decoder": dep.decoder.name, "calibration": record.calibration,
+      "bias": [float(b) for b in record.bias],
       "preprocess": dep.preprocess.to_dict(),
       "timing": {"seconds": seconds},
       "warnings": warnings,

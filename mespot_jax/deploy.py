@@ -7,21 +7,20 @@ and writes `workdir/deploy/deploy.json`, which names the method and holds
 everything `mespot_jax.score` needs without the training data. What the
 record holds depends on the method's task (`TASKS`):
 
-* spotting: the method's test-time choices (`fold_choices`: e.g. the
-  3D-CNN's skips and interval widths) made from the training subjects, the
-  choices fitted on the validation videos' scores (`fit`: thresholds, in
-  the config's normalisation and in the absolute mode), the face
-  preprocessing spec (`preprocess`: `face.preprocess.FacePreprocess`, the
-  spec the training `FrameStore` prepared crops with; the crop size,
-  channels, grey, alignment size and mask are also written as flat fields,
-  which records written before the spec existed hold instead),
-  training frame rates, and the experiment config. `load_deployment` gives a `Deployment`.
+* spotting: the scorer's test-time choices (`fold_choices`: e.g. the
+  3D-CNN's skips) made from the training subjects, the decoder (`decoder`:
+  its name and its record fitted on the validation videos' scores,
+  `record`, and in offline scoring's absolute mode, `record_absolute`),
+  the face preprocessing spec (`preprocess`: `face.preprocess.
+  FacePreprocess`, the spec the training `FrameStore` prepared crops
+  with), training frame rates, and the experiment config (which rebuilds
+  the scorer). `load_deployment` gives a `Deployment`.
 * recognition: `task: "recognition"`, what rebuilds the model
   (`model_config`: the method's block, the class count and the scoring
-  batch; not the experiment config), the decoder's record (`decoder`: the
-  calibration, the class names and the bias fitted on the validation
-  clips per kind) and the preprocessing spec (`preprocess`: clip frames,
-  image size, grey, alignment size and grey, mask, tracker smoothing).
+  batch; not the experiment config), the decoder (`decoder`: its name,
+  the class names and its record fitted on the validation clips per kind,
+  `records`) and the preprocessing spec (`preprocess`: clip frames, image
+  size, grey, alignment size and grey, mask, tracker smoothing).
   `load_deployment` gives a `ClipDeployment`.
 
 `check_deployable` says before any training whether a run can make one
@@ -53,7 +52,7 @@ from mespot_jax.train import loop as loop_lib
 DEPLOY_DIR = "deploy"
 DEPLOY_JSON = "deploy.json"
 MODEL_DIR = "model"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: decoder records (2: fitted choices)
 
 
 @dataclasses.dataclass
@@ -62,15 +61,15 @@ class Deployment:
 
   Attributes:
     config: the experiment config it was trained with.
-    method: the `Method` (from `config.method`).
+    method: the `Method` (from `config.method`): the scorer.
     variables: {"params", "batch_stats"} host arrays.
-    choices: the method's test-time choices (`fold_choices`: skips,
-      post-processing parameters, ...), made from the training subjects.
-    fitted: the choices fitted on the validation subjects (thresholds),
-      in the config's normalisation (per video: the paper's).
-    fitted_absolute: the same in the absolute mode (each type normalised
-      by the validation videos' raw score range, `norm`); None in records
-      written before it existed.
+    choices: the scorer's test-time choices (`fold_choices`: skips, ...),
+      made from the training subjects.
+    decoder: the `decoders.Decoder` (`config.decoder.name`).
+    record: its record fitted on the validation subjects, in the config's
+      normalisation (per video: the paper's).
+    record_absolute: the same in the absolute mode (each type normalised
+      by the validation videos' raw score range).
     train_fps: frame rates of the training videos.
     info: the whole deploy.json record.
     preprocess: the `FacePreprocess` that makes an aligned frame the
@@ -81,8 +80,9 @@ class Deployment:
   method: object
   variables: dict
   choices: dict
-  fitted: dict
-  fitted_absolute: dict | None
+  decoder: object
+  record: object
+  record_absolute: object
   train_fps: list
   info: dict
   preprocess: FacePreprocess
@@ -149,8 +149,8 @@ class ClipDeployment:
     method: the `RecognitionMethod` (from the record's `model_config`).
     variables: {"params", "batch_stats"} host arrays.
     classes: class names, in the model's output order.
-    calibration: the decoder's calibration (`eval.calibration`).
-    fitted: {kind: {"bias": [C floats]}}, fitted on the validation clips.
+    decoder: the `decoders.Decoder` (`label`).
+    records: {kind: its record}, fitted on the validation clips.
     preprocess: the `clip_store.ClipPreprocess` of the training clips.
     train_fps: frame rates of the training clips.
     info: the whole deploy.json record.
@@ -158,8 +158,8 @@ class ClipDeployment:
   method: object
   variables: dict
   classes: tuple
-  calibration: str
-  fitted: dict
+  decoder: object
+  records: dict
   preprocess: ClipPreprocess
   train_fps: list
   info: dict
@@ -192,31 +192,34 @@ def _check_recognition(config, method, store) -> None:
 
 def _spotting_record(config, method, store, fold, variables) -> dict:
   choices = method.fold_choices(store, fold)
-  val_ids = store.video_indices(fold.val_subjects)
-  scores = method.score(variables, store, val_ids, choices)
-  fitted = method.fit(store, val_ids, {"model": scores["model"]}, choices)
+  fit_ids = method.fit_ids(store, fold)
+  scores = {"model": method.score(variables, store, fit_ids,
+                                  choices)["model"]}
+  record = method.fit(store, fold, fit_ids, scores)["model"]
   # The absolute mode of offline scoring: every type normalised with the
-  # validation videos' raw score range, its thresholds fitted that way.
-  absolute = method.fit(store, val_ids, {"model": scores["model"]}, choices,
-                        absolute=True)
+  # fitting videos' raw score range, its thresholds fitted that way.
+  absolute = method.fit(store, fold, fit_ids, scores,
+                        absolute=True)["model"]
   return {"config": _json_safe(config.to_dict()),
           "choices": _json_safe(choices),
-          "fitted": _json_safe(fitted["model"]),
-          "fitted_absolute": _json_safe(absolute["model"]),
+          "decoder": {"name": method.decoder.name,
+                      "record": record.to_dict(),
+                      "record_absolute": absolute.to_dict()},
           **method.deploy_record(store)}
 
 
 def _recognition_record(config, method, store, fold, variables) -> dict:
+  del config
   choices = method.fold_choices(store, fold)
-  val_ids = store.video_indices(fold.val_subjects)
-  scores = method.score(variables, store, val_ids, choices)
-  fitted = method.fit(store, val_ids, scores, choices)
+  fit_ids = method.fit_ids(store, fold)
+  scores = method.score(variables, store, fit_ids, choices)
+  fitted = method.fit(store, fold, fit_ids, scores)
   return {"task": "recognition",
           "model_config": _json_safe(method.deploy_config()),
-          "decoder": {"calibration": str(config.eval.calibration),
+          "decoder": {"name": method.decoder.name,
                       "classes": list(store.classes),
-                      "fitted": _json_safe(fitted),
-                      "val_clips": len(val_ids)},
+                      "records": {k: r.to_dict() for k, r in fitted.items()},
+                      "val_clips": len(fit_ids)},
           **_json_safe(method.deploy_record(store))}
 
 
@@ -288,8 +291,10 @@ def train_deploy_model(config, workdir: str, store, method=None) -> dict:
   }
   with atomic_write(os.path.join(out_dir, DEPLOY_JSON)) as f:
     json.dump(info, f, indent=2)
-  fitted = info.get("fitted") or info["decoder"]["fitted"].get("model", {})
-  logging.info("deploy model of %s written to %s (%s)", method.name, out_dir,
+  dec = info["decoder"]
+  fitted = dec.get("record") or dec["records"].get("model", {})
+  logging.info("deploy model of %s written to %s (decoder %s: %s)",
+               method.name, out_dir, dec["name"],
                ", ".join(f"{k} {v}" for k, v in fitted.items()))
   return info
 
@@ -342,21 +347,13 @@ def read_record(workdir: str) -> tuple[str, dict]:
 
 
 def record_preprocess(info: dict) -> FacePreprocess:
-  """The face preprocessing of a spotting deploy record: its `preprocess`
-  entry, or, in records written before it existed, the flat fields (frames
-  aligned in grey when the crops are grey, the tracker's default
-  smoothing).
+  """The face preprocessing of a spotting deploy record (`preprocess`).
 
   Raises:
-    InputError: the record has neither.
+    InputError: the record has none.
   """
   try:
-    if "preprocess" in info:
-      return FacePreprocess.from_dict(info["preprocess"])
-    return FacePreprocess(
-        align_size=int(info["align_size"] or info["image_size"]),
-        align_grey=bool(info["grey"]), mask_face=bool(info["mask_face"]),
-        image_size=int(info["image_size"]), grey=bool(info["grey"]))
+    return FacePreprocess.from_dict(info["preprocess"])
   except (KeyError, TypeError, ValueError) as e:
     raise InputError(f"deploy record without its face preprocessing "
                      f"({type(e).__name__}: {e}); re-run main with "
@@ -399,12 +396,20 @@ def load_deployment(workdir: str):
   if task != "spotting":
     raise InputError(f"{path}: deploy record of task {task!r}; this version "
                      f"reads {', '.join(sorted(TASKS))}")
-  config = ml_collections.ConfigDict(_as_tuples(info["config"]))
-  method = methods.get(config)
+  try:
+    config = ml_collections.ConfigDict(_as_tuples(info["config"]))
+    method = methods.get(config)
+    decoder = method.decoder
+    record = decoder.load(info["decoder"]["record"])
+    record_absolute = decoder.load(info["decoder"]["record_absolute"])
+  except (KeyError, TypeError, ValueError) as e:
+    raise InputError(f"{path}: incomplete spotting deploy record "
+                     f"({type(e).__name__}: {e}); re-run main with "
+                     "--config.train.deploy=True") from None
   return Deployment(
       config=config, method=method, variables=load_variables(model_path),
-      choices=info["choices"], fitted=info["fitted"],
-      fitted_absolute=info.get("fitted_absolute"),
+      choices=info["choices"], decoder=decoder, record=record,
+      record_absolute=record_absolute,
       train_fps=list(info["train_fps"]), info=info,
       preprocess=record_preprocess(info))
 
@@ -413,16 +418,18 @@ def _load_clip_deployment(path: str, model_path: str,
                           info: dict) -> ClipDeployment:
   try:
     config = ml_collections.ConfigDict(_as_tuples(info["model_config"]))
-    decoder = info["decoder"]
+    method = methods.get(config)
+    decoder = method.decoder
     preprocess = ClipPreprocess.from_dict(info["preprocess"])
-    classes = tuple(decoder["classes"])
-    fitted = dict(decoder["fitted"])
+    classes = tuple(info["decoder"]["classes"])
+    records = {k: decoder.load(r)
+               for k, r in info["decoder"]["records"].items()}
   except (KeyError, TypeError, ValueError) as e:
     raise InputError(f"{path}: incomplete recognition deploy record "
                      f"({type(e).__name__}: {e}); re-run main with "
                      "--config.train.deploy=True") from None
   return ClipDeployment(
-      method=methods.get(config), variables=load_variables(model_path),
-      classes=classes, calibration=str(decoder.get("calibration", "none")),
-      fitted=fitted, preprocess=preprocess,
+      method=method, variables=load_variables(model_path),
+      classes=classes, decoder=decoder, records=records,
+      preprocess=preprocess,
       train_fps=list(info.get("train_fps", [])), info=info)

@@ -4,10 +4,11 @@
 no method by name; `config.method` picks a plug-in (`mespot_jax.methods`)
 that supplies what differs. The steps:
 
-    dataset -> subject-exclusive folds (LOSO, or the task's) -> train every fold (stacked,
-    vmapped, sharded, checkpointed, resumed from `workdir`) -> per fold:
-    choices from the training and validation subjects, scores of the
-    validation and held-out units, choices fitted on the validation units,
+    dataset -> subject-exclusive folds (LOSO, or the task's) -> train
+    every fold (stacked, vmapped, sharded, checkpointed, resumed from
+    `workdir`) -> per fold: the scorer's choices from the training and
+    validation subjects, scores of the fitting, validation and held-out
+    units, the decoder fitted on the fitting units (a frozen record),
     predictions of the held-out units -> evaluation -> report.
 
 Several processes (`mespot_jax.distributed`) run this same function; the
@@ -18,6 +19,7 @@ The oracle (`train.oracle`) repeats the last steps with each fold's epoch
 and fitted choices picked on its own test subject, as leaky code does, and
 reports the result apart (`metrics["oracle"]`), never as the headline.
 """
+import dataclasses
 import logging
 import os
 import shutil
@@ -43,7 +45,8 @@ def make_folds(config, store, method=None) -> list[folds_lib.Fold]:
 
 def evaluate_fold(method, store, fold, variables,
                   fit_on_test: bool = False) -> methods.FoldOutput:
-  """Choices, scores, fitted choices and predictions of one trained fold.
+  """The scorer's choices, the scores, the decoder's records and the
+  predictions of one trained fold.
 
   Args:
     method: the `Method`.
@@ -58,24 +61,26 @@ def evaluate_fold(method, store, fold, variables,
   choices = method.fold_choices(store, fold)
   val_ids = store.video_indices(fold.val_subjects)
   test_ids = store.video_indices(fold.test_subjects)
-  scored = test_ids if fit_on_test else val_ids + test_ids
+  fit_ids = [] if fit_on_test else method.fit_ids(store, fold)
+  scored = list(dict.fromkeys(fit_ids + ([] if fit_on_test else val_ids)
+                              + test_ids))
   scores = method.score(variables, store, scored, choices)
+  out = methods.FoldOutput(fold, choices, {}, scores, {},
+                           [] if fit_on_test else val_ids, test_ids)
   if fit_on_test:
-    return fit_on_test_units(method, store, methods.FoldOutput(
-        fold, choices, {}, scores, {}, [], test_ids))
-  fitted = method.fit(store, val_ids, scores, choices)
-  predictions = method.predict(store, test_ids, scores, choices, fitted)
-  return methods.FoldOutput(fold, choices, fitted, scores, predictions,
-                            val_ids, test_ids)
+    return fit_on_test_units(method, store, out)
+  fitted = method.fit(store, fold, fit_ids, scores)
+  return dataclasses.replace(
+      out, fitted=fitted,
+      predictions=method.predict(store, test_ids, scores, fitted))
 
 
 def fit_on_test_units(method, store, out) -> methods.FoldOutput:
-  """The oracle's fit of a scored fold: its fitted choices fitted on its
-  test units (`Method.oracle_fit`, leaky by design), and their
-  predictions. Reuses the fold's test scores."""
-  fitted = method.oracle_fit(store, out.test_ids, out.scores, out.choices)
-  predictions = method.predict(store, out.test_ids, out.scores, out.choices,
-                               fitted)
+  """The oracle's fit of a scored fold: its decoder fitted on its test
+  units (`Method.oracle_fit`, leaky by design), and their predictions.
+  Reuses the fold's test scores."""
+  fitted = method.oracle_fit(store, out.fold, out.test_ids, out.scores)
+  predictions = method.predict(store, out.test_ids, out.scores, fitted)
   return methods.FoldOutput(out.fold, out.choices, fitted, out.scores,
                             predictions, [], out.test_ids)
 

@@ -209,14 +209,7 @@ def run(workdir: str, video: str, out: str | None = None,
                                annotate=annotate)
 
   dep = deploy_lib.load_deployment(workdir)
-  fitted = dep.fitted
-  if normalise == "absolute":
-    if dep.fitted_absolute is None:
-      raise InputError(f"{workdir}: this deploy model has no absolute-mode "
-                       "thresholds (trained before they existed); pass "
-                       "--normalise=per_video or re-run main with "
-                       "--config.train.deploy=True")
-    fitted = dep.fitted_absolute
+  record = dep.record_absolute if normalise == "absolute" else dep.record
   warnings = []
   if not stream_scoring.fps_match(fps, dep.train_fps):
     warnings.append(
@@ -242,14 +235,8 @@ def run(workdir: str, video: str, out: str | None = None,
       logging.warning("%s", w)
 
   scores = scored.scores_T2
-  rows = dep.method.predict_video(scores, fps, name, dep.choices, fitted)
-  post = dep.config.eval.postprocess
-  params = dep.method.post_for(dep.choices, fitted)
-  thresholds = list(fitted["thresholds"])
-  never = [typ for typ, thr in zip(TYPES, thresholds)
-           if postprocess.predicts_nothing(
-               float(thr), postprocess.params_for_type(
-                   post, params, typ)["normalise"])]
+  rows = dep.decoder.decode(scores, fps, record, name)
+  signal, thresholds = dep.decoder.signal(scores, fps, record)
   decoded = stats.as_dict()
   summary = {
       "video": video, "name": name, "method": dep.method.name, "fps": fps,
@@ -265,15 +252,16 @@ def run(workdir: str, video: str, out: str | None = None,
                 "runs": _runs(np.isnan(scores[:, k]))}
           for k, typ in enumerate(TYPES)},
       **dep.method.video_choices(dep.choices, fps),
-      "thresholds": thresholds, "never_predicted": never,
-      "postprocess": post, "normalise": normalise,
+      "decoder": dep.decoder.name, "fitted": record.to_dict(),
+      "thresholds": [float(t) for t in thresholds],
+      "never_predicted": dep.decoder.never(record),
+      "normalise": normalise,
       # The raw scores' range: a flat curve shows as a narrow one (which
       # per-video normalisation would stretch to 0..1).
       "raw_score_range": {
           typ: ([float(np.nanmin(scores[:, k])), float(np.nanmax(
               scores[:, k]))] if np.isfinite(scores[:, k]).any() else None)
           for k, typ in enumerate(TYPES)},
-      "norm": fitted.get("norm"),
       "intervals": [{"type": r.type, "onset": r.onset, "offset": r.offset,
                      "score": r.score, "onset_s": (r.onset - 1) / fps,
                      "offset_s": r.offset / fps} for r in rows],
@@ -302,7 +290,8 @@ def run(workdir: str, video: str, out: str | None = None,
   if plot:
     from mespot_jax.report import plots  # pylint: disable=g-import-not-at-top
     meta = _PlotMeta(name, fps, gt_rows or [])
-    plots.plot_video(plot, meta, scores, thresholds, rows, post, params)
+    plots.plot_video(plot, meta, scores, signal, thresholds, rows,
+                     dep.decoder.name)
   if annotate:
     from mespot_jax.report import plots  # pylint: disable=g-import-not-at-top
     summary["annotated_frames"] = plots.annotate_video(

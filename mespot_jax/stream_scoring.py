@@ -27,13 +27,13 @@ import numpy as np
 from tqdm import tqdm
 
 from mespot_jax.data import recognition_builder
+from mespot_jax.decoders import label as label_decoder
 from mespot_jax.data import video_io
 from mespot_jax.data.clip_store import (ClipPreprocess, ClipStore,
                                         clip_frame_numbers)
 from mespot_jax.data.clips import ClipMeta
 from mespot_jax.errors import InputError
 from mespot_jax.face import preprocess
-from mespot_jax.methods import recognition
 
 
 @dataclasses.dataclass
@@ -304,10 +304,10 @@ def score_clip(dep, path: str, onset: int, apex: int, offset: int,
   store = clip_store(clip, dep.classes, fps)
   scores = dep.method.score(dep.variables, store, [0], {})
   probs = {k: np.asarray(v[0], np.float64) for k, v in scores.items()}
-  bias = dep.fitted.get("model", {}).get("bias", [])
-  pred = recognition.decode(probs["model"], bias)
+  record = dep.records["model"]
+  pred = dep.decoder.decode(probs["model"], fps, record)
   return ScoredClip(clip, dep.classes[pred], probs,
-                    recognition.calibrated(probs["model"], bias))
+                    label_decoder.calibrated(probs["model"], record.bias))
 
 
 def video_name(path: str) -> str:

@@ -86,8 +86,8 @@ def refit(workdir: str, overrides=()) -> dict:
                                    v) for v in val_ids},
                         **{v: load("", v) for v in test_ids}}}
     choices = method.fold_choices(store, fold)
-    fitted = method.fit(store, val_ids, scores, choices)
-    predictions = method.predict(store, test_ids, scores, choices, fitted)
+    fitted = method.fit(store, fold, val_ids, scores)
+    predictions = method.predict(store, test_ids, scores, fitted)
     outputs.append(methods.FoldOutput(fold, choices, fitted, scores,
                                       predictions, val_ids, test_ids))
   metrics = method.evaluate(store, outputs)
@@ -97,7 +97,7 @@ def refit(workdir: str, overrides=()) -> dict:
   return {"workdir": workdir, "overrides": list(overrides),
           "refit": again, "run": recorded,
           "reproduced": all(again[p] == recorded.get(p) for p in again),
-          "thresholds": [o.fitted["model"]["thresholds"] for o in outputs]}
+          "decoder": [o.fitted["model"].to_dict() for o in outputs]}
 
 
 def main(argv):

@@ -7,11 +7,15 @@ curve gives intervals under per-video min-max normalisation (the paper's:
 its noise is stretched to 0..1) and none in the absolute mode; a config
 asking for `train_range` gets its range per fold from the validation videos.
 """
+import dataclasses
+
 import numpy as np
 import pytest
 
 from mespot_jax.config import load_module as load_config
 from mespot_jax import methods
+from mespot_jax.config import check
+from mespot_jax.decoders import runs
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.spotting import postprocess
 from tests import fake_spotting
@@ -47,38 +51,36 @@ def test_fitted_range_is_the_validation_videos_min_and_max(setup):
   scores[val[0]][5, 0] = 0.05  # the micro minimum
   scores[val[1]][7, 0] = np.nan  # no score: left out
   scores[val[1]][8, 1] = 0.95  # the macro maximum
-  choices = method.fold_choices(store, fold)
-  fitted = method.fit(store, val, {"model": scores}, choices, absolute=True)
+  fitted = method.fit(store, fold, val, {"model": scores}, absolute=True)
   macro_lo = min(float(scores[v][:, 1].min()) for v in val)
   assert macro_lo >= 0.2  # drawn from [0.2, 0.4)
-  assert fitted["model"]["norm"] == {
+  assert fitted["model"].norm == {
       "micro": [pytest.approx(0.05), pytest.approx(0.8)],
       "macro": [pytest.approx(macro_lo), pytest.approx(0.95)]}
   # The default (the paper's per-video min-max) fits no range.
-  per_video = method.fit(store, val, {"model": scores}, choices)
-  assert per_video["model"]["norm"] == {"micro": None, "macro": None}
+  per_video = method.fit(store, fold, val, {"model": scores})
+  assert per_video["model"].norm == {"micro": None, "macro": None}
   # The range enters the parameters the fold applies.
-  p = method.post_for(choices, fitted["model"])
+  p = fitted["model"].params()
   assert p["micro"]["normalise"] == "fixed"
   assert p["micro"]["norm_lo"] == pytest.approx(0.05)
 
 
 def test_flat_curve_gets_intervals_per_video_and_none_absolute(setup):
   config, store, method = setup
-  fold = folds_lib.make_folds(sorted({v.subject for v in store.videos}), 1,
-                              0)[0]
-  choices = method.fold_choices(store, fold)
+  post = runs.post_params(config)
   flat = 0.10 + 0.02 * np.random.default_rng(1).random((300, 2))
-  per_video = {"thresholds": [0.5, 0.5], "norm": {"micro": None,
-                                                  "macro": None}}
-  absolute = {"thresholds": [0.5, 0.5],
-              "norm": {"micro": [0.0, 1.0], "macro": [0.0, 1.0]}}
-  assert method.predict_video(flat, FPS, "v", choices, per_video)
-  assert method.predict_video(flat, FPS, "v", choices, absolute) == []
+  per_video = runs.RunsRecord("automated", post, [0.5, 0.5],
+                              {"micro": None, "macro": None})
+  absolute = runs.RunsRecord("automated", post, [0.5, 0.5],
+                             {"micro": [0.0, 1.0], "macro": [0.0, 1.0]})
+  decode = method.decoder.decode
+  assert decode(flat, FPS, per_video, "v")
+  assert decode(flat, FPS, absolute, "v") == []
   # A real bump above the range's middle is still found in absolute mode.
   bump = flat.copy()
   bump[100:140, 1] = 0.9
-  rows = method.predict_video(bump, FPS, "v", choices, absolute)
+  rows = decode(bump, FPS, absolute, "v")
   assert [r.type for r in rows] == ["macro"]
   assert rows[0].onset <= 110 and rows[0].offset >= 130
 
@@ -92,16 +94,16 @@ def test_train_range_config_fits_a_range_per_fold(setup):
                               0)[2]
   val = store.video_indices(fold.val_subjects)
   scores = _scores(store, val, np.random.default_rng(2))
-  choices = method.fold_choices(store, fold)
-  fitted = method.fit(store, val, {"model": scores}, choices)["model"]
-  assert fitted["norm"]["micro"] is None
+  fitted = method.fit(store, fold, val, {"model": scores})["model"]
+  assert fitted.norm["micro"] is None
   lo = min(float(scores[v][:, 1].min()) for v in val)
-  assert fitted["norm"]["macro"] == [pytest.approx(lo), pytest.approx(0.8)]
+  assert fitted.norm["macro"] == [pytest.approx(lo), pytest.approx(0.8)]
+  unfitted = dataclasses.replace(fitted, norm={"micro": None, "macro": None})
   with pytest.raises(ValueError, match="train_range"):
-    method.post_for(choices, {"thresholds": [0.5, 0.5]})
+    unfitted.params()
   config.eval.automated.micro.normalise = "zscore"
-  with pytest.raises(ValueError, match="normalise"):
-    methods.get(config).fold_choices(store, fold)
+  with pytest.raises(check.ConfigError, match="normalise"):
+    check.validate(config)
 
 
 def test_fixed_normalisation_known_answer():

@@ -94,9 +94,9 @@ def test_audit_passes_on_the_tiny_config_and_the_plugged_method(store,
                        store=store)
   assert record["passed"], record["moved"]
   checked = {r["choice"] for r in record["checked"]}
-  assert checked == {"epoch", "weights", "validation", "skips", "min_width",
-                     "thresholds[model]", "thresholds[baseline]",
-                     "norm[model]", "norm[baseline]"}
+  assert checked == {"epoch", "weights", "validation", "skips"} | {
+      f"{field}[{kind}]" for kind in ("model", "baseline")
+      for field in ("postprocess", "post", "thresholds", "norm")}
   assert {r["perturbation"] for r in record["checked"]} == set(
       audit.PERTURBATIONS)
   plugged = audit.audit(frame_method.config(tiny.get_config()),

@@ -1,12 +1,13 @@
 """The leakage audit on the LBCNN: it passes, and a leaky variant fails it.
 
-The smoke config's LBCNN (post-processing from its block, macro intervals
+The smoke config's LBCNN (its paper decoder `runs`, macro intervals
 widened to the training subjects' median duration) is audited on a small
-in-memory store whose subjects' intervals differ in length: every declared
-choice (`post`, `min_width`, thresholds, normalisation) and the kept epoch,
-weights and validation metrics stay put when the test subject's labels
-change. A variant that takes the median over every subject, the test
-subject's included, fails, naming the fold and the choice.
+in-memory store whose subjects' intervals differ in length: every field
+of the decoder's record (`post` with its fitted `min_width`, thresholds,
+normalisation) and the kept epoch, weights and validation metrics stay
+put when the test subject's labels change. A variant whose decoder takes
+the median over every subject, the test subject's included, fails, naming
+the fold and the field.
 """
 import dataclasses
 
@@ -35,7 +36,7 @@ def store():
 
 def _config(name="lbcnn"):
   config = synthetic_lbcnn.get_config("smoke")
-  config.lbcnn.post.automated.macro.widen_to = "train_median"
+  config.eval.automated.macro.widen_to = "train_median"
   config.eval.threshold_criterion = "interval_f1"
   if name != "lbcnn":
     config.method = name
@@ -48,27 +49,25 @@ def test_audit_passes_for_lbcnn(store, tmp_path):
                        store=store)
   assert record["passed"], record["moved"]
   assert {r["choice"] for r in record["checked"]} == {
-      "epoch", "weights", "validation", "post", "min_width",
+      "epoch", "weights", "validation", "postprocess[model]", "post[model]",
       "thresholds[model]", "norm[model]"}
   assert {r["perturbation"] for r in record["checked"]} == set(
       audit.PERTURBATIONS)
-  widths = {r["value"]["macro"] for r in record["checked"]
-            if r["choice"] == "min_width"}
+  widths = {r["value"]["macro"]["min_width"] for r in record["checked"]
+            if r["choice"] == "post[model]"}
   assert len(widths) == 2  # folds 0 and 3 know different subjects
 
 
 class _LeakyWidths(lbcnn.LBCNN):
-  """Interval widths from every subject's intervals, the test's included."""
+  """The decoder told every subject's intervals, the test's included."""
   name = "leaky_lbcnn_widths"
 
-  def fold_choices(self, store, fold):
-    out = super().fold_choices(store, fold)
-    secs = [(iv.offset - iv.onset + 1) / v.fps for v in store.videos
-            for iv in v.intervals if iv.type == "macro"]
-    out["post"]["macro"]["min_width"] = sum(secs) / len(secs)
-    out["min_width"] = {t: out["post"][t].get("min_width")
-                        for t in spotting.TYPES}
-    return out
+  def fit(self, store, fold, indices, scores, criterion=None,
+          absolute=False):
+    everyone = spotting.units(store, range(len(store.videos)))
+    return {kind: self.decoder.fit(spotting.units(store, indices, by_video),
+                                   everyone, criterion, absolute)
+            for kind, by_video in scores.items()}
 
 
 def test_audit_fails_on_leaky_widths_naming_fold_and_choice(store, tmp_path):
@@ -77,6 +76,6 @@ def test_audit_fails_on_leaky_widths_naming_fold_and_choice(store, tmp_path):
                        (1,), ("drop",), retrain=False, store=store)
   assert not record["passed"]
   moved = {r["choice"] for r in record["moved"]}
-  assert {"post", "min_width"} <= moved
+  assert moved == {"post[model]"}
   assert {r["fold"] for r in record["moved"]} == {1}
   assert audit.format_table(record).splitlines()[0].endswith("FAILED")

@@ -13,7 +13,7 @@ from mespot_jax.config import load_module as load_config
 from mespot_jax import experiment, methods
 from mespot_jax.methods import flow_roi
 from mespot_jax.metrics.io import IntervalRow
-from mespot_jax.methods import training_free as ff
+from mespot_jax.decoders import peaks
 from tests import fake_spotting
 
 synthetic_flow_roi = load_config("synthetic_flow_roi")
@@ -45,49 +45,54 @@ def test_head_motion_is_removed():
   np.testing.assert_allclose(mags[1], [2.0, 0.0], atol=1e-6)
 
 
-def _method(**block):
+def _method(**peaks_params):
   config = synthetic_flow_roi.get_config("smoke")
   config.flow_roi.cache_dir = "none"
   # The hand-worked answers are for these (the method's defaults).
   config.flow_roi.k_s.micro, config.flow_roi.k_s.macro = 0.2, 0.6
-  config.flow_roi.extend, config.flow_roi.merge_gap_s = 1.0, 0.0
-  for k, v in block.items():
-    config.flow_roi[k] = v
+  config.decoder.peaks.extend, config.decoder.peaks.merge_gap_s = 1.0, 0.0
+  for k, v in peaks_params.items():
+    config.decoder.peaks[k] = v
   return methods.get(config)
 
 
+def _record(**peaks_params):
+  """The spotter's decoder (`peaks`) record, with p = 0.5 for both types."""
+  return _method(**peaks_params).decoder.record_with([0.5, 0.5])
+
+
 def test_intervals_typed_by_width_and_micro_wins():
-  m = _method()
+  m, rec = _method(), _record()
   fps = 30.0
   curve = np.zeros(200)
   curve[50:54] = 1.0  # 4 frames + k (6) before: 10 frames, micro
   curve[100:120] = 1.0  # 20 + 6 = 26 frames: too long for a micro
-  assert m.intervals(curve, "micro", 0.5, fps, {}) == [(45, 54)]
+  assert rec.intervals(curve, "micro", 0.5, fps) == [(45, 54)]
   k = m.k("macro", fps)
-  assert m.intervals(curve, "macro", 0.5, fps, {}) == [
+  assert rec.intervals(curve, "macro", 0.5, fps) == [
       (51 - k, 54), (101 - k, 120)]
   rows = [IntervalRow("v", "micro", 45, 54), IntervalRow("v", "macro", 33, 54),
           IntervalRow("v", "macro", 83, 120)]
-  kept = m.resolve_types(rows, fps)
+  kept = rec.resolve_types(rows)
   assert [(r.type, r.onset) for r in kept] == [("micro", 45), ("macro", 83)]
-  off = _method(micro_wins=False)
-  assert len(off.resolve_types(rows, fps)) == 3
+  off = _record(micro_wins=False)
+  assert len(off.resolve_types(rows)) == 3
 
 
 def test_peaks_closer_than_the_merge_gap_are_one_interval():
-  assert ff.merge_runs([(10, 12), (15, 20), (30, 31)], 2) == [
+  assert peaks.merge_runs([(10, 12), (15, 20), (30, 31)], 2) == [
       (10, 20), (30, 31)]  # 2 frames (13, 14) between: joined; 9: not
-  assert ff.merge_runs([(10, 12), (16, 20)], 2) == [(10, 12), (16, 20)]
-  assert ff.merge_runs([(10, 12), (15, 20)], 0) == [(10, 12), (15, 20)]
+  assert peaks.merge_runs([(10, 12), (16, 20)], 2) == [(10, 12), (16, 20)]
+  assert peaks.merge_runs([(10, 12), (15, 20)], 0) == [(10, 12), (15, 20)]
   fps = 30.0
   curve = np.zeros(200)
   curve[100:110] = 1.0  # rise
   curve[115:125] = 1.0  # fall, 5 frames later
   k = _method().k("macro", fps)
-  assert _method().intervals(curve, "macro", 0.5, fps, {}) == [
+  assert _record().intervals(curve, "macro", 0.5, fps) == [
       (101 - k, 110), (116 - k, 125)]
-  merged = _method(merge_gap_s=0.2)  # 6 frames at 30 fps
-  assert merged.intervals(curve, "macro", 0.5, fps, {}) == [(101 - k, 125)]
+  merged = _record(merge_gap_s=0.2)  # 6 frames at 30 fps
+  assert merged.intervals(curve, "macro", 0.5, fps) == [(101 - k, 125)]
 
 
 def test_runs_through_the_runner_with_nothing_trained(tmp_path):

@@ -18,7 +18,7 @@ import pytest
 from mespot_jax.config import load_module as load_config
 from mespot_jax import experiment, methods
 from mespot_jax.methods import mdmd
-from mespot_jax.methods import training_free as ff
+from mespot_jax.decoders import peaks
 from tests import fake_spotting
 
 synthetic_mdmd = load_config("synthetic_mdmd")
@@ -49,10 +49,10 @@ def test_frame_score_is_the_mean_of_the_top_third():
 
 
 def test_relative_threshold_and_runs():
-  assert ff.threshold_of([0.0, 0.0, 0.0, 4.0], "relative", 0.5) == 2.5
-  assert ff.threshold_of([0.0, 4.0], "absolute", 0.3) == 0.3
+  assert peaks.threshold_of([0.0, 0.0, 0.0, 4.0], "relative", 0.5) == 2.5
+  assert peaks.threshold_of([0.0, 4.0], "absolute", 0.3) == 0.3
   s = np.array([0, 3, 3, np.nan, 3, 0, 0, 3], np.float64)
-  assert ff.runs_above(s, 1.0) == [(1, 2), (4, 4), (7, 7)]
+  assert peaks.runs_above(s, 1.0) == [(1, 2), (4, 4), (7, 7)]
 
 
 def _texture_video(t, motion):
@@ -102,13 +102,14 @@ def test_transient_motion_scores_higher_than_a_lasting_one():
 
 def test_intervals_span_head_to_tail_and_are_typed_by_duration():
   m = _method()
+  rec = m.decoder.record_with([0.5, 0.5])  # the paper's decoder: peaks
   fps = 30.0
   curve = np.zeros(200)
   curve[50:53] = 1.0  # 3 frames: with k = 6 each side, 15 frames = 0.5 s
   curve[120:150] = 1.0  # 30 frames: 42 frames with k = 6
-  assert m.intervals(curve, "micro", 0.5, fps, {}) == [(45, 59)]
+  assert rec.intervals(curve, "micro", 0.5, fps) == [(45, 59)]
   k = m.k("macro", fps)  # 18
-  assert m.intervals(curve, "macro", 0.5, fps, {}) == [
+  assert rec.intervals(curve, "macro", 0.5, fps) == [
       (51 - k, 53 + k), (121 - k, 150 + k)]
 
 
@@ -122,8 +123,9 @@ def test_runs_through_the_runner_with_nothing_trained(tmp_path):
   assert not os.path.exists(tmp_path / "run" / "checkpoints")
   assert len(metrics["folds"]) == 3
   for f in metrics["folds"]:
-    assert f["best_epoch"] == 0 and len(f["values"]) == 2
-    assert all(0.0 <= p <= 1.0 for p in f["values"])
+    values = f["model_decoder"]["values"]
+    assert f["best_epoch"] == 0 and len(values) == 2
+    assert all(0.0 <= p <= 1.0 for p in values)
   for typ in ("micro", "macro", "overall"):
     assert 0.0 <= metrics["model"]["megc2020"][typ]["f1"] <= 1.0
   assert "oracle" in metrics  # thresholds fitted on the test subject

@@ -26,7 +26,6 @@ from mespot_jax.config import load_module as load_config
 
 
 from mespot_jax import audit, deploy, experiment, methods, score
-from mespot_jax.data import folds as folds_lib
 from mespot_jax.data import video_io
 from mespot_jax.data.frames import relabelled
 from mespot_jax.data.schema import Interval
@@ -64,9 +63,10 @@ def check_audit_passes(name, tmp_path):
                        (0, 3), store=audit_store())
   assert record["passed"], record["moved"]
   assert {r["choice"] for r in record["checked"]} >= {
-      "epoch", "weights", "validation", "values", "thresholds[model]"}
+      "epoch", "weights", "validation", "values[model]", "rule[model]",
+      "reach_s[model]"}
   values = {json.dumps(r["value"]) for r in record["checked"]
-            if r["choice"] == "values"}
+            if r["choice"] == "values[model]"}
   assert values  # p per type, per fold
 
 
@@ -79,7 +79,8 @@ def check_deploy_and_score(name, tmp_path):
   workdir = str(tmp_path / "run")
   experiment.run(config, workdir, store=store)
   info = json.load(open(os.path.join(workdir, "deploy", "deploy.json")))
-  assert info["method"] == name and len(info["choices"]["values"]) == 2
+  assert info["method"] == name and info["decoder"]["name"] == "peaks"
+  assert len(info["decoder"]["record"]["values"]) == 2
   assert info["best_epoch"] == 0
   frames, ivs = _face_video(7, 180, (("macro", 90, 30, 70.0),))
   video = str(tmp_path / "held_out.mp4")
@@ -121,11 +122,9 @@ class _LeakyP(mdmd.MDMD):
   """p fitted on every subject, the test subject's included."""
   name = "leaky_mdmd"
 
-  def fold_choices(self, store, fold):
-    out = super().fold_choices(store, fold)
-    every = folds_lib.known_video_indices(store, fold) + store.video_indices(
+  def fit_ids(self, store, fold):
+    return super().fit_ids(store, fold) + store.video_indices(
         fold.test_subjects)
-    return dict(out, values=self._fit(store, every, out))
 
 
 def test_audit_passes_for_mdmd(tmp_path):
@@ -140,7 +139,7 @@ def test_audit_fails_on_p_fitted_with_the_test_subject(tmp_path):
   record = audit.audit(config, str(tmp_path / "leaky"), (0, 1, 2, 3),
                        ("shift", "drop"), store=audit_store())
   assert not record["passed"]
-  assert "values" in {r["choice"] for r in record["moved"]}
+  assert "values[model]" in {r["choice"] for r in record["moved"]}
 
 
 def test_deploy_and_score_a_video_file(tmp_path):

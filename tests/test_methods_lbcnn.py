@@ -13,8 +13,10 @@ import jax
 import numpy as np
 import pytest
 
+from mespot_jax.config import common
 from mespot_jax.config import load_module as load_config
 from mespot_jax import methods
+from mespot_jax.decoders import runs
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.data.frames import FrameStore
 from mespot_jax.data.samples import AugmentConfig
@@ -123,18 +125,23 @@ def test_stream_matches_store_at_any_batch_size(scored):
     np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)
 
 
-def test_post_processing_is_the_blocks_and_drops_long_micro_runs(scored):
-  method, _, _, choices = scored
-  assert choices["post"]["micro"]["max_len"] == 0.5
-  assert choices["post"]["macro"]["normalise"] == (
-      method.block.post.automated.macro.normalise)
-  method.config.eval.automated.micro.max_len = 99.0  # not what lbcnn reads
+def test_paper_decoder_thresholds_probabilities_and_drops_long_micro_runs(
+    scored):
+  method = scored[0]
+  post = runs.post_params(method.config)
+  assert method.decoder.name == "runs"
+  assert post["micro"]["max_len"] == 0.5  # the paper decoder's table
+  assert post["macro"]["normalise"] == (
+      method.config.eval.automated.macro.normalise)
+  paper = common.get_config("lbcnn").eval.automated  # probabilities as such
+  assert paper.micro.normalise == paper.macro.normalise == "none"
   fps, s = 30.0, np.full((300, 2), 0.05, np.float32)
   s[30:39, 0] = 0.9  # a 0.3 s micro run
   s[100:124, 0] = 0.9  # 0.8 s: longer than a micro-expression
   s[200:260, 1] = 0.9  # a 2 s macro run
-  fitted = {"thresholds": [0.5, 0.5], "norm": {"micro": None, "macro": None}}
-  rows = method.predict_video(s, fps, "v", choices, fitted)
+  record = runs.RunsRecord("automated", post, [0.5, 0.5],
+                           {"micro": None, "macro": None})
+  rows = method.decoder.decode(s, fps, record, "v")
   micro = [(r.onset, r.offset) for r in rows if r.type == "micro"]
   macro = [(r.onset, r.offset) for r in rows if r.type == "macro"]
   assert len(micro) == 1 and 28 <= micro[0][0] <= 32, rows

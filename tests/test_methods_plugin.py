@@ -40,8 +40,9 @@ def test_runner_trains_and_reports_the_plugged_method(run):
   assert [f["test_subject"] for f in metrics["folds"]] == [
       "s00", "s01", "s02", "s03"]
   for f in metrics["folds"]:
-    assert f["skips"] is None  # this method has no frame skips
-    assert len(f["model_thresholds"]) == 2
+    assert "skips" not in f  # this method has no frame skips
+    assert f["model_decoder"]["postprocess"] == "automated"  # runs' record
+    assert len(f["model_decoder"]["thresholds"]) == 2
   # The model learnt something: validation loss fell from the first epoch.
   first, last = metrics["history"][0], metrics["history"][-1]
   assert np.mean(last["val_loss"]) < np.mean(first["val_loss"])
@@ -59,8 +60,7 @@ def test_deploy_record_names_the_method_and_loads(run):
   scores = dep.method.score_stream(dep.variables, iter(store.video(0)),
                                    30.0, dep.choices)
   assert scores.shape == (store.videos[0].num_frames, 2)
-  rows = dep.method.predict_video(scores, 30.0, "v", dep.choices,
-                                  dep.fitted)
+  rows = dep.decoder.decode(scores, 30.0, dep.record, "v")
   assert all(r.type in ("micro", "macro") for r in rows)
 
 

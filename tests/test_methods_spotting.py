@@ -7,12 +7,13 @@ to frames whose pair partner has no face. A box-shaped score, whose
 low-pass smoothing overshoots the normalised [0, 1] range, must yield no
 interval of a type whose threshold is `threshold.NO_DETECTION`, in the
 path that writes the training reports (`predict`) and in the one offline
-scoring uses (`predict_video`).
+scoring uses (the decoder's `decode`).
 """
 import numpy as np
 
 from mespot_jax.config import load_module as load_config
 from mespot_jax import methods
+from mespot_jax.decoders import runs
 from mespot_jax.methods import spotting
 from mespot_jax.spotting import postprocess
 from mespot_jax.spotting import threshold
@@ -46,11 +47,14 @@ def _box(num=120, on=40, off=80):
   return np.stack([x, x], axis=1)
 
 
-def _choices(method):
-  """The tiny config's post-processing without its duration limits."""
-  post = spotting.post_params(method.config)
-  return {"post": {t: dict(p, min_len=None, max_len=None)
-                   for t, p in post.items()}}
+def _record(method, thresholds):
+  """A `runs` record of the tiny config's post-processing without its
+  duration limits, with `thresholds`."""
+  post = runs.post_params(method.config)
+  return runs.RunsRecord(
+      "automated", {t: dict(p, min_len=None, max_len=None)
+                    for t, p in post.items()},
+      list(thresholds), {"micro": None, "macro": None})
 
 
 def test_frames_without_a_face_get_no_score_in_every_kind():
@@ -99,18 +103,17 @@ def test_never_means_never_in_reports_and_offline():
   assert raw.max() > NEVER
   assert postprocess.smooth(scores[:, 0], FPS, "automated", p).max() <= 1.0
   store = fake_spotting.make_store(num_subjects=1, num_frames=120)
-  choices = _choices(method)
   for thresholds, want in (((NEVER, 0.5), {"macro"}),
                            ((0.5, NEVER), {"micro"}),
                            ((NEVER, NEVER), set()),
                            ((1.5, 2.0), set())):
-    fitted = {"model": {"thresholds": list(thresholds)}}
-    rows = method.predict(store, [0], {"model": {0: scores}}, choices,
-                          fitted)["model"]  # the training reports' path
+    record = _record(method, thresholds)
+    rows = method.predict(store, [0], {"model": {0: scores}},
+                          {"model": record})["model"]  # the reports' path
     assert {r.type for r in rows} == want, thresholds
-    offline = method.predict_video(scores, FPS, "v", choices,
-                                   fitted["model"])  # offline scoring's
+    offline = method.decoder.decode(scores, FPS, record, "v")  # offline
     assert {r.type for r in offline} == want, thresholds
+    assert set(method.decoder.never(record)) == {"micro", "macro"} - want
   # Without min-max normalisation only NO_DETECTION itself means never.
   flat = dict(p, normalise="none")
   assert postprocess.automated(scores[:, 0], FPS, NEVER, flat) == []
@@ -121,9 +124,8 @@ def test_intervals_and_metrics_skip_frames_without_a_score():
   method = methods.get(tiny.get_config())
   scores = _box(120, 20, 100)
   scores[55:65] = np.nan  # frames 56-65: no face
-  choices = _choices(method)
-  rows = method.predict_video(scores, FPS, "v", choices,
-                              {"thresholds": [0.5, 0.5]})
+  rows = method.decoder.decode(scores, FPS, _record(method, [0.5, 0.5]),
+                               "v")
   assert rows and all(r.offset < 56 or r.onset > 65 for r in rows), rows
   assert {(r.type, r.onset < 56) for r in rows} == {
       ("micro", True), ("micro", False), ("macro", True), ("macro", False)}

@@ -84,14 +84,16 @@ def test_deploy_record_holds_decoder_and_preprocessing_not_the_config(
   assert info["task"] == "recognition" and info["method"] == "convlstm"
   assert "config" not in info  # not the experiment config ...
   # ... only what rebuilds the model.
-  assert sorted(info["model_config"]) == ["convlstm", "dataset", "eval",
+  assert sorted(info["model_config"]) == ["convlstm", "dataset", "decoder",
+                                          "eval",
                                           "method"]
   assert info["model_config"]["dataset"] == {"num_classes": 3}
   assert info["model_config"]["convlstm"]["model"]["filters"] == 4  # smoke
   decoder = info["decoder"]
   assert decoder["classes"] == ["negative", "positive", "surprise"]
-  assert decoder["calibration"] == "prior"
-  bias = decoder["fitted"]["model"]["bias"]
+  assert decoder["name"] == "label"
+  assert decoder["records"]["model"]["calibration"] == "prior"
+  bias = decoder["records"]["model"]["bias"]
   assert len(bias) == 3 and any(bias) and abs(sum(bias)) < 1e-5
   # synthetic_me/tiny: 32x32 grey crops, unmasked; the smoke config reads
   # them as stored, 9 frames a clip; the builder's tracker window.
@@ -150,8 +152,8 @@ def test_train_serve_parity(deployed, tmp_path):
   want = dep.method.score(dep.variables, store, [i], {})["model"][i]
   np.testing.assert_allclose(scored.probabilities["model"], want,
                              rtol=0, atol=1e-6)
-  fitted = {"model": dep.fitted["model"]}
-  row = dep.method.predict(store, [i], {"model": {i: want}}, {},
+  fitted = {"model": dep.records["model"]}
+  row = dep.method.predict(store, [i], {"model": {i: want}},
                            fitted)["model"][0]
   assert scored.label == row["pred"]
 
@@ -160,7 +162,7 @@ def _copy_with_bias(workdir, dest, bias):
   shutil.copytree(os.path.join(workdir, "deploy"), dest)
   path = os.path.join(dest, deploy.DEPLOY_JSON)
   info = json.load(open(path))
-  info["decoder"]["fitted"]["model"]["bias"] = bias
+  info["decoder"]["records"]["model"]["bias"] = bias
   json.dump(info, open(path, "w"))
   return dest
 

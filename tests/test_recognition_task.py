@@ -105,7 +105,8 @@ def test_augment_clip_same_on_every_frame():
 def _method(calibration="none"):
   from mespot_jax.methods.recognition import RecognitionMethod
   config = ml_collections.ConfigDict({
-      "eval": {"calibration": calibration}, "toy": {}})
+      "eval": {"calibration": calibration}, "decoder": {"name": "label"},
+      "toy": {}})
 
   class Toy(RecognitionMethod):
     name = "toy"
@@ -118,15 +119,16 @@ def test_fit_prior_and_predict():
   store = _store({"a": [0, 1, 2, 0]})
   scores = {"model": {0: np.array([.6, .3, .1]), 1: np.array([.5, .4, .1]),
                       2: np.array([.5, .1, .4]), 3: np.array([.7, .2, .1])}}
-  none = _method().fit(store, [0, 1, 2, 3], scores, {})
-  assert none == {"model": {"bias": [0.0, 0.0, 0.0]}}
-  rows = _method().predict(store, [0, 1, 2, 3], scores, {}, none)["model"]
+  none = _method().fit(store, None, [0, 1, 2, 3], scores)
+  assert {k: r.to_dict() for k, r in none.items()} == {
+      "model": {"calibration": "none", "bias": [0.0, 0.0, 0.0]}}
+  rows = _method().predict(store, [0, 1, 2, 3], scores, none)["model"]
   assert [r["pred"] for r in rows] == ["negative"] * 4
-  prior = _method("prior").fit(store, [0, 1, 2, 3], scores, {})
-  bias = np.array(prior["model"]["bias"])
+  prior = _method("prior").fit(store, None, [0, 1, 2, 3], scores)
+  bias = np.array(prior["model"].bias)
   mean = np.array([.575, .25, .175])
   np.testing.assert_allclose(bias, -np.log(mean) + np.log(mean).mean())
-  rows = _method().predict(store, [0, 1, 2, 3], scores, {}, prior)["model"]
+  rows = _method().predict(store, [0, 1, 2, 3], scores, prior)["model"]
   # p / mean: clip 0 (1.04, 1.2, .57) -> 1, clip 3 (1.22, .8, .57) -> 0.
   assert [r["pred_id"] for r in rows] == [1, 1, 2, 0]
   assert rows[1] == {"index": 1, "clip": "a_1", "label": "positive",

@@ -127,7 +127,8 @@ def trained(tmp_path_factory):
 def test_deploy_record(trained):
   info = json.load(open(os.path.join(trained["workdir"], "deploy",
                                      "deploy.json")))
-  assert info["image_size"] == SIZE and info["channels"] == 1 and info["grey"]
+  spec = info["preprocess"]
+  assert spec["image_size"] == SIZE and spec["grey"]
   assert info["train_fps"] == [FPS]
   assert info["method"] == "yap3dcnn"
   skips = info["choices"]["skips"]
@@ -136,15 +137,17 @@ def test_deploy_record(trained):
   assert sorted(info["val_subjects"] + info["train_subjects"]) == [
       "s00", "s01", "s02"]
   dep = deploy.load_deployment(trained["workdir"])
-  assert dep.fitted["thresholds"] == info["fitted"]["thresholds"]
+  assert info["decoder"]["name"] == dep.decoder.name == "runs"
+  assert dep.record.thresholds == info["decoder"]["record"]["thresholds"]
   # widen_to="train_median" is stored resolved: the median macro duration
   # (s) of the subjects the deploy model knows (all three here).
   secs = [(iv.offset - iv.onset + 1) / v.fps
           for v in trained["store"].videos for iv in v.intervals
           if iv.type == "macro"]
-  assert dep.choices["post"]["macro"]["min_width"] == pytest.approx(np.median(secs))
-  assert "widen_to" not in dep.choices["post"]["macro"]
-  assert dep.choices["post"]["micro"].get("min_width") is None
+  post = dep.record.post
+  assert post["macro"]["min_width"] == pytest.approx(np.median(secs))
+  assert "widen_to" not in post["macro"]
+  assert post["micro"].get("min_width") is None
   assert (dep.config.yap3dcnn.model.channels ==
           trained["config"].yap3dcnn.model.channels)
   assert set(dep.variables) == {"params", "batch_stats"}
@@ -393,16 +396,17 @@ def test_a_never_threshold_is_never_predicted(trained, tmp_path):
   shutil.copytree(os.path.join(trained["workdir"], "deploy"), folder,
                   ignore=shutil.ignore_patterns("checkpoints"))
   info = json.load(open(folder / "deploy.json"))
+  record = info["decoder"]["record"]
   normal = score.run(str(folder), trained["video"], progress=False)
   assert normal["never_predicted"] == [
-      t for t, thr in zip(("micro", "macro"), info["fitted"]["thresholds"])
+      t for t, thr in zip(("micro", "macro"), record["thresholds"])
       if thr >= threshold.NO_DETECTION]
   assert "macro" in {iv["type"] for iv in normal["intervals"]}
-  macro = info["fitted"]["thresholds"][1]
+  macro = record["thresholds"][1]
   for thresholds, never in (([threshold.NO_DETECTION, macro], ["micro"]),
                             ([threshold.NO_DETECTION] * 2,
                              ["micro", "macro"])):
-    info["fitted"]["thresholds"] = thresholds
+    record["thresholds"] = thresholds
     with open(folder / "deploy.json", "w") as f:
       json.dump(info, f)
     summary = score.run(str(folder), trained["video"], progress=False)
@@ -419,18 +423,19 @@ def test_a_never_threshold_is_never_predicted(trained, tmp_path):
 def test_absolute_mode_uses_the_training_range(trained, tmp_path):
   info = json.load(open(os.path.join(trained["workdir"], "deploy",
                                      "deploy.json")))
-  norm = info["fitted_absolute"]["norm"]
+  dec = info["decoder"]
+  norm = dec["record_absolute"]["norm"]
   assert all(lo < hi for lo, hi in norm.values())
-  assert info["fitted"]["norm"] == {"micro": None, "macro": None}
+  assert dec["record"]["norm"] == {"micro": None, "macro": None}
   per_video = score.run(trained["workdir"], trained["video"],
                         progress=False)
   absolute = score.run(trained["workdir"], trained["video"], progress=False,
                        normalise="absolute")
   assert (per_video["normalise"], absolute["normalise"]) == (
       "per_video", "absolute")
-  assert absolute["norm"] == norm and per_video["norm"] == info["fitted"][
-      "norm"]
-  assert absolute["thresholds"] == info["fitted_absolute"]["thresholds"]
+  assert absolute["fitted"]["norm"] == norm
+  assert per_video["fitted"] == dec["record"]
+  assert absolute["thresholds"] == dec["record_absolute"]["thresholds"]
   # Same video, same scores: the raw range does not depend on the mode.
   assert absolute["raw_score_range"] == per_video["raw_score_range"]
   lo, hi = per_video["raw_score_range"]["macro"]

@@ -80,8 +80,9 @@ def trained(tmp_path_factory):
 def test_deploy_record_names_lbcnn(trained):
   info = json.load(open(os.path.join(trained["workdir"], "deploy",
                                      "deploy.json")))
-  assert info["method"] == "lbcnn" and info["image_size"] == SIZE
-  assert info["choices"]["post"]["micro"]["max_len"] == 0.5
+  assert info["method"] == "lbcnn"
+  assert info["preprocess"]["image_size"] == SIZE
+  assert info["decoder"]["record"]["post"]["micro"]["max_len"] == 0.5
   dep = deploy.load_deployment(trained["workdir"])
   assert set(dep.variables["params"]) == {"global", "local", "fc1", "fc2"}
 

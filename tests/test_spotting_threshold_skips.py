@@ -207,14 +207,17 @@ def test_train_median_width_comes_from_the_folds_known_subjects_only():
   synthetic_3dcnn = load_config("synthetic_3dcnn")
   from mespot_jax import methods  # pylint: disable=g-import-not-at-top
   from mespot_jax.data import folds as folds_lib  # pylint: disable=g-import-not-at-top
-  from mespot_jax.methods import spotting  # pylint: disable=g-import-not-at-top
   config = synthetic_3dcnn.get_config()
   config.eval.automated.macro.widen_to = "train_median"
   config.eval.automated.micro.widen_to = "none"
   store = _store_with_macro_lengths([12, 24, 36, 90])
   folds = folds_lib.make_folds(["s0", "s1", "s2", "s3"], 1, 0)
   method = methods.get(config)
-  widths = {f.test_subject: method.fold_choices(store, f)["post"]
+  assert method.decoder.name == "runs"
+  flat = {"model": {v: np.full((200, 2), 0.5, np.float32)
+                    for v in range(len(store.videos))}}
+  widths = {f.test_subject: method.fit(
+      store, f, store.video_indices(f.val_subjects), flat)["model"].post
             for f in folds}
   # The median of the other three subjects' macro lengths, in seconds; the
   # test subject's own 90-frame interval never counts.
@@ -223,8 +226,10 @@ def test_train_median_width_comes_from_the_folds_known_subjects_only():
   assert widths["s1"]["macro"]["min_width"] == pytest.approx(36 / 30)
   assert "min_width" not in widths["s3"]["micro"]
   assert all("widen_to" not in p[t] for p in widths.values() for t in p)
-  # Without a store nothing is widened; a bad value names the field.
-  assert "min_width" not in spotting.post_params(config)["macro"]
+  # Without known units nothing is widened; a bad value names the field.
+  from mespot_jax.config import check  # pylint: disable=g-import-not-at-top
+  from mespot_jax.decoders import runs  # pylint: disable=g-import-not-at-top
+  assert "min_width" not in runs.post_params(config)["macro"]
   config.eval.automated.macro.widen_to = "mean"
-  with pytest.raises(ValueError, match="widen_to"):
-    spotting.post_params(config)
+  with pytest.raises(check.ConfigError, match="widen_to"):
+    check.validate(config)

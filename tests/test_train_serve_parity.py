@@ -175,11 +175,6 @@ def test_model_rois_scale_the_stored_boxes():
                                 [[[1, 2, 5, 4.5]] * 4])
 
 
-def test_deploy_records_before_the_spec_read_their_flat_fields():
-  legacy = {"image_size": 16, "channels": 1, "grey": True, "align_size": 32,
-            "mask_face": True}
-  assert deploy.record_preprocess(legacy) == preprocess.FacePreprocess(
-      align_size=32, align_grey=True, mask_face=True, image_size=16,
-      grey=True, smooth_window=5)
+def test_a_deploy_record_without_its_spec_is_refused():
   with pytest.raises(deploy.InputError, match="face preprocessing"):
-    deploy.record_preprocess({"image_size": 16})
+    deploy.record_preprocess({"image_size": 16, "grey": True})

@@ -15,6 +15,7 @@ import pytest
 from mespot_jax.config import load_module as load_config
 from mespot_jax import methods
 from mespot_jax.data.schema import Interval
+from mespot_jax.decoders import apex as apex_dec
 from mespot_jax.methods import tran_lstm_post as post
 from mespot_jax.models.tran_lstm import TranLSTM
 from mespot_jax.spotting import postprocess
@@ -64,15 +65,15 @@ def test_nms_threshold_and_intervals():
   s = np.array([0.1, 0.9, 0.8, 0.2, 0.3, 0.7, np.nan, 0.95])
   # Radius 1: 7 (0.95) first, then 1 (0.9) suppresses 0 and 2, then 5
   # (0.7) suppresses 4; 3 (0.2) is not adjacent to a kept peak.
-  np.testing.assert_array_equal(post.nms_peaks(s, 1), [7, 1, 5, 3])
-  apexes, sc = post.candidates(s, 2)
+  np.testing.assert_array_equal(apex_dec.nms_peaks(s, 1), [7, 1, 5, 3])
+  apexes, sc = apex_dec.candidates(s, 2)
   np.testing.assert_array_equal(apexes, [8, 2, 5])  # 1-based frames
   # The paper: (max + smallest non-zero) / 2, NaN and zeros ignored.
-  assert post.paper_threshold([0.0, 0.2, 0.6, np.nan]) == pytest.approx(0.4)
-  assert post.paper_threshold([0.0, np.nan]) == postprocess.NO_DETECTION
-  assert post.apex_interval(10, 5, 100) == (8, 12)
-  assert post.apex_interval(10, 4, 100) == (9, 12)
-  assert post.apex_interval(2, 7, 4) == (1, 4)
+  assert apex_dec.paper_threshold([0.0, 0.2, 0.6, np.nan]) == pytest.approx(0.4)
+  assert apex_dec.paper_threshold([0.0, np.nan]) == postprocess.NO_DETECTION
+  assert apex_dec.apex_interval(10, 5, 100) == (8, 12)
+  assert apex_dec.apex_interval(10, 4, 100) == (9, 12)
+  assert apex_dec.apex_interval(2, 7, 4) == (1, 4)
 
 
 def test_fitted_threshold_maximises_apex_f1():
@@ -80,10 +81,10 @@ def test_fitted_threshold_maximises_apex_f1():
   # inside [28, 33]). Thresholds 0.9: TP 1 FN 1 -> F1 2/3; 0.6: 1/1/1
   # -> 1/2; 0.4: 2/1/0 -> 4/5. Best: 0.4.
   vids = [([10, 50, 30], [0.9, 0.6, 0.4], [(8, 12), (28, 33)])]
-  assert post.fit_threshold(vids) == pytest.approx(0.4)
-  assert post.count_hits([10, 11, 50], [(8, 12)]) == (1, 2, 0)
+  assert apex_dec.fit_threshold(vids) == pytest.approx(0.4)
+  assert apex_dec.count_hits([10, 11, 50], [(8, 12)]) == (1, 2, 0)
   # Nothing found at any threshold: never predict.
-  assert post.fit_threshold([([50], [0.9], [(1, 5)])]) == \
+  assert apex_dec.fit_threshold([([50], [0.9], [(1, 5)])]) == \
       postprocess.NO_DETECTION
 
 

@@ -52,8 +52,8 @@ def test_run_reports_every_protocol_and_the_choices(trained):
   a = m["model"]["apex_in_interval"]["overall"]
   assert {"f1", "f1_summed", "videos"} <= set(a)
   for f in m["folds"]:
-    assert set(f["interval_width"]) == {"micro", "macro"}
-    assert len(f["model_thresholds"]) == 2
+    assert set(f["model_decoder"]["interval_width"]) == {"micro", "macro"}
+    assert len(f["model_decoder"]["thresholds"]) == 2
   rows = metrics_io.read_intervals_csv(
       os.path.join(trained["workdir"], "predictions.csv"))
   for r in rows:  # intervals centred on their apex, the width of the type
@@ -105,5 +105,5 @@ def test_audit_passes(trained, tmp_path):
                        ("drop", "shift"), store=trained["store"])
   assert record["passed"], record["moved"]
   checked = {r["choice"] for r in record["checked"]}
-  assert {"interval_width", "thresholds[model]", "epoch",
+  assert {"interval_width[model]", "thresholds[model]", "epoch",
           "weights"} <= checked

@@ -21,6 +21,9 @@ SHARED = {
     "train.dropout_rng_impl": vocab.DROPOUT_RNG_IMPLS,
 }
 SPOTTING = {
+    "decoder.name": vocab.DECODERS["spotting"],
+    "decoder.apex.threshold": vocab.APEX_THRESHOLDS,
+    "decoder.peaks.threshold_rule": vocab.THRESHOLD_RULES,
     "eval.postprocess": vocab.POSTPROCESSORS,
     "eval.threshold_criterion": vocab.THRESHOLD_CRITERIA,
     "eval.protocols": vocab.Subset(vocab.PROTOCOLS),
@@ -30,6 +33,7 @@ SPOTTING = {
                               ("widen_to", vocab.WIDEN_TO))},
 }
 RECOGNITION = {
+    "decoder.name": vocab.DECODERS["recognition"],
     "train.folds": vocab.RECOGNITION_FOLDS,
     "eval.calibration": vocab.CALIBRATIONS,
 }

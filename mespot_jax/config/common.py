@@ -92,7 +92,36 @@ def get_config(method: str = "yap3dcnn") -> ml_collections.ConfigDict:
     _spotting_eval(c.eval)
   else:
     _recognition(c)
+  _decoder(c, block)
   return c
+
+
+def _decoder(c: ml_collections.ConfigDict, block) -> None:
+  """`config.decoder`: which decoder turns the scores into predictions
+  (`mespot_jax.decoders`; the method's paper decoder by default, any of
+  its task's may be named) and the parameters of those that have their
+  own (`runs` reads `eval.postprocess`, `eval.threshold_criterion` and
+  `eval.<postprocess>`; `label` reads `eval.calibration`)."""
+  d = c.decoder = ml_collections.ConfigDict()
+  if block.TASK == "spotting":
+    d.name = getattr(block, "DECODER", "runs")  # runs | apex | peaks
+    # apex: apexes by non-maximum suppression (Tran et al.).
+    d.apex = ml_collections.ConfigDict()
+    d.apex.threshold = "paper"  # paper (per video) | fitted
+    d.apex.nms_min_s = 0.0  # suppression radius: half the width, >= this
+    d.apex.fallback_width_s = 23 / 30  # width of a type never seen
+    # peaks: runs above a per-video threshold (the MEGC2020 baseline).
+    d.peaks = ml_collections.ConfigDict()
+    d.peaks.threshold_rule = "relative"  # relative | absolute
+    d.peaks.extend = 1.0  # intervals start this many reaches (k) earlier
+    d.peaks.extend_after = True  # ... and end as many later
+    d.peaks.merge_gap_s = 0.0  # runs closer than this are one; 0 = none
+    d.peaks.micro_max_s = 0.5  # micro at most this long, macro longer
+    d.peaks.micro_wins = False  # drop macro intervals overlapping a micro
+  else:
+    d.name = "label"
+  if hasattr(block, "paper_decoder"):
+    block.paper_decoder(c)
 
 
 def _recognition(c: ml_collections.ConfigDict) -> None:
@@ -144,7 +173,7 @@ def post_defaults(normalise: str = "minmax",
   """The post-processing parameters per post-processor and type, defined
   once: `eval.automated` / `eval.manual` of every spotting config, and
   (probabilities thresholded as they are, micro runs at most 0.5 s) the
-  LBCNN's `post` block."""
+  LBCNN's (`blocks.lbcnn.paper_decoder`)."""
   common = {"normalise": normalise, "widen_to": "none", "threshold": 0.5}
   return {
       "automated": {

@@ -113,6 +113,23 @@ def _output_lines(config, workdir: str, task: str, trains: bool
   return lines
 
 
+def _decoder_line(config, trains: bool) -> str:
+  """The decoder and what it fits, on which subjects."""
+  d = config.decoder
+  on = ("the validation subjects" if trains
+        else "the training and validation subjects")
+  what = {
+      "runs": lambda: (f"{config.eval.postprocess} post-processing, "
+                       f"thresholds by {config.eval.threshold_criterion}"),
+      "apex": lambda: (f"apexes by non-maximum suppression, threshold "
+                       f"{d.apex.threshold}, interval widths"),
+      "peaks": lambda: (f"runs above a {d.peaks.threshold_rule} threshold "
+                        "per video, its parameter"),
+      "label": lambda: f"argmax, calibration {config.eval.calibration}",
+  }.get(str(d.name), lambda: "")()
+  return f"{d.name}: {what}, fitted on {on}"
+
+
 def describe(config, workdir: str) -> str:
   """The plan of a run of `config` in `workdir`, as printed lines."""
   block = blocks.get(config.method)
@@ -123,13 +140,10 @@ def describe(config, workdir: str) -> str:
   lines += _dataset_lines(config)
   lines += _fold_lines(config, block.TASK)
   lines += _train_lines(config, trains)
+  lines.append(f"decoding  {_decoder_line(config, trains)}")
   if block.TASK == "spotting":
-    lines.append(f"decoding  {config.eval.postprocess} post-processing, "
-                 f"thresholds by {config.eval.threshold_criterion} on the "
-                 "validation subjects; protocols "
-                 f"{', '.join(config.eval.protocols)}")
+    lines.append(f"metrics   protocols {', '.join(config.eval.protocols)}")
   else:
-    lines.append(f"decoding  calibration {config.eval.calibration}; "
-                 "UF1/UAR over all folds")
+    lines.append("metrics   UF1/UAR over all folds")
   lines += _output_lines(config, workdir, block.TASK, trains)
   return "\n".join(lines)

@@ -43,6 +43,9 @@ CALIBRATIONS = ("none", "prior")
 # Optical flow and the training-free spotters' threshold rules.
 FLOW_BACKENDS = ("farneback", "tvl1")
 THRESHOLD_RULES = ("relative", "absolute")
+# Decoders per task (`config.decoder.name`, mespot_jax.decoders).
+DECODERS = {"spotting": ("runs", "apex", "peaks"), "recognition": ("label",)}
+APEX_THRESHOLDS = ("paper", "fitted")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,37 +1,30 @@
-"""The method interface: what differs between methods, and nothing else.
+"""The method interface: a scorer and its task; decoding is apart.
 
 The generic runner (`mespot_jax.experiment.run`), the trainer
 (`train.loop.train_folds`), deploy, offline scoring and the leakage audit
-know no method by name. They call a `Method`:
+know no method by name. A method is a scorer plugged into a task base:
 
-folds
-  `make_folds`          the run's subject-exclusive folds (LOSO by default)
-training
-  `step_fns`            model, batch -> model input, loss, output activation
-  `make_sampler`        training / validation / oracle batches of the folds
-  `example_input`       one input batch, for `init`
-  `val_metrics`         validation metrics besides the loss (early stopping
-                        watches one of them: `metric_modes`)
-per fold, after training (never the test subject's labels)
-  `fold_choices`        test-time choices made from the training and
-                        validation subjects (skips, interval widths, ...)
+the scorer (what a method module writes)
+  `step_fns`, `make_sampler`, `example_input`, `val_metrics`   training
+                        (none for a scorer with nothing to train,
+                        `trains = False`)
+  `fold_choices`        the scorer's test-time choices from a fold's
+                        training and validation subjects (the 3D-CNN's
+                        skips; `CHOICES` names them for the audit)
   `score`               scores of held-out units, per kind (the model and
-                        any parameter-free reference the method brings)
-  `fit`                 choices fitted on the validation units' scores
-                        (thresholds, ...)
-  `predict`             scores -> predictions (intervals, labels)
-evaluation and report
-  `evaluate`, `write_metrics` (metrics.json, scalars, the printed table),
-  `write_report` (CSVs, plots)
-deploy and offline scoring
-  `deploy_record`, `score_stream`, `predict_video`
+                        any parameter-free reference it brings)
+the decoder (`mespot_jax.decoders`, chosen by `config.decoder.name`)
+  scores -> predictions; fitted per fold on the fitting units
+  (`fit_ids`) into a frozen record the audit compares field by field
+the task (`methods.spotting.SpottingMethod`, `methods.recognition.
+RecognitionMethod`)
+  `make_folds`, `fit` / `predict` (the decoder over the task's units),
+  `fold_row`, `evaluate`, `oracle_metrics`, `write_metrics`,
+  `write_report`, `deploy_record`
 
-`CHOICES` names what `fold_choices` and `fit` return: the audit checks that
-none of them moves when the test subject's labels change. A method is one
-module that subclasses a task base (`methods.spotting.SpottingMethod`) and
-one line in the registry (`methods/__init__.py`); its config fields live in
-the config block named after it (`config.<name>`), built by its
-`default_config`.
+A method is one module that subclasses a task base and one line in the
+registry (`methods/__init__.py`); its config fields live in the config
+block named after it (`config.<name>`), built by its `default_config`.
 """
 import abc
 import dataclasses
@@ -50,8 +43,8 @@ class FoldOutput:
 
   Attributes:
     fold: the `Fold`.
-    choices: `Method.fold_choices` (made before scoring).
-    fitted: `Method.fit` per kind (made on the validation units).
+    choices: `Method.fold_choices` (the scorer's, made before scoring).
+    fitted: {kind: the decoder's record} (fitted on the fitting units).
     scores: {kind: {unit index: scores}} of validation and test units.
     predictions: {kind: [rows]} of the test units.
     val_ids: validation units.
@@ -75,7 +68,9 @@ class Method(abc.ABC):
     metric_modes: validation metrics of `val_metrics` -> "min" or "max".
     oracle_metric: the metric the oracle picks its epoch by when no early
       stopping metric is configured.
-    CHOICES: names of the per-fold choices (`fold_choices` and `fit` keys).
+    CHOICES: names of the scorer's per-fold choices (`fold_choices`
+      keys) the audit compares (besides every field of the decoder's
+      records).
     trains: False for a method with nothing to train (a training-free
       spotter): it defines no `step_fns`, `make_sampler` or
       `example_input`; the runner asks for no sampler
@@ -133,6 +128,14 @@ class Method(abc.ABC):
     return folds_lib.make_folds(subjects, t.num_val_subjects,
                                 self.config.seed, tuple(t.test_folds))
 
+  def fit_ids(self, store, fold) -> list:
+    """The units a fold's decoder is fitted on: its validation subjects'
+    (scores of units the model never trained on); every known (training
+    and validation) subject's for a scorer with nothing to train."""
+    if self.trains:
+      return store.video_indices(fold.val_subjects)
+    return folds_lib.known_video_indices(store, fold)
+
   # --------------------------------------------------------------- training
   @property
   def step_fns(self) -> StepFns:
@@ -159,23 +162,25 @@ class Method(abc.ABC):
   # ------------------------------------------------------- per-fold choices
   @abc.abstractmethod
   def fold_choices(self, store, fold) -> dict:
-    """Test-time choices from the fold's training and validation subjects."""
+    """The scorer's test-time choices from the fold's training and
+    validation subjects."""
 
   @abc.abstractmethod
   def score(self, variables, store, indices, choices) -> dict:
     """{kind: {index: scores}} for the units `indices` of `store`."""
 
+  # ----------------------------------------------------------------- decoding
   @abc.abstractmethod
-  def fit(self, store, indices, scores, choices) -> dict:
-    """{kind: fitted choices} from the units `indices` and their scores."""
+  def fit(self, store, fold, indices, scores, criterion=None) -> dict:
+    """{kind: decoder record} fitted on the units `indices`."""
 
-  def oracle_fit(self, store, indices, scores, choices) -> dict:
+  def oracle_fit(self, store, fold, indices, scores) -> dict:
     """`fit` as leaky code does it on the TEST units, maximising the
     reported metric (the oracle only)."""
-    return self.fit(store, indices, scores, choices)
+    return self.fit(store, fold, indices, scores)
 
   @abc.abstractmethod
-  def predict(self, store, indices, scores, choices, fitted) -> dict:
+  def predict(self, store, indices, scores, fitted) -> dict:
     """{kind: [prediction rows]} of the units `indices`."""
 
   # ------------------------------------------------------------ evaluation

@@ -17,11 +17,12 @@ sliding reference frame i - k:
 4. the frame's score: the largest ROI magnitude.
 
 ROI boxes are each video's median of the per-frame boxes the store (or, in
-offline scoring, the aligner) gives (`face.align.ROI_NAMES`). Spotting: a
-threshold per type (`threshold_rule`: "relative" = mean + p (max - mean) of
-the video's own scores, "absolute" = a flow magnitude in pixels of the
-`flow_size` crop) fitted on the fold's training and validation subjects by
-MEGC2020 interval F1 and declared to the audit (`values`); each run above
+offline scoring, the aligner) gives (`face.align.ROI_NAMES`). Spotting:
+the spotter's decoder is `peaks` (`mespot_jax.decoders.peaks`,
+`config.decoder.peaks`): a threshold per type (`threshold_rule`:
+"relative" = mean + p (max - mean) of the video's own scores, "absolute" =
+a flow magnitude in pixels of the `flow_size` crop) fitted on the fold's
+training and validation subjects by MEGC2020 interval F1; each run above
 it (a peak) becomes [first - extend k, last]; micro vs macro from the two
 time scales and the peak widths: micro intervals at most `micro_max_s`,
 macro ones longer, and with `micro_wins` a macro interval overlapping a
@@ -133,31 +134,6 @@ class FlowROI(ff.TrainingFreeSpotter):
       out[i, col] = score
     return out
 
-  def intervals(self, curve_T, typ, value, fps, choices):
-    """Peaks (runs above the threshold, joined across gaps of at most
-    `merge_gap_s`) from `extend` k before their first frame to their last,
-    kept when their width fits the type."""
-    del choices
-    thr = ff.threshold_of(curve_T, self.block.threshold_rule, value)
-    ext = int(round(self.k(typ, fps) * float(self.block.extend)))
-    limit = float(self.block.micro_max_s) * fps
-    out = []
-    gap = ff.frames_of(float(self.block.merge_gap_s), fps, least=0)
-    for a, z in ff.merge_runs(ff.runs_above(curve_T, thr), gap):
-      on, off = max(1, a + 1 - ext), int(z + 1)
-      if (off - on + 1 <= limit) == (typ == "micro"):
-        out.append((on, off))
-    return out
-
-  def resolve_types(self, rows, fps):
-    """With `micro_wins`, macro rows overlapping a micro row are dropped."""
-    del fps
-    if not self.block.micro_wins:
-      return rows
-    micro = [(r.onset, r.offset) for r in rows if r.type == "micro"]
-    return [r for r in rows if r.type == "micro" or not any(
-        on <= r.offset and r.onset <= off for on, off in micro)]
-
   def video_choices(self, choices, fps) -> dict:
-    return {"flow_roi": {"k_frames": {t: self.k(t, fps) for t in TYPES},
-                         "values": dict(zip(TYPES, choices["values"]))}}
+    del choices
+    return {"flow_roi": {"k_frames": {t: self.k(t, fps) for t in TYPES}}}

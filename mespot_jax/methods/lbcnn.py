@@ -14,19 +14,19 @@ harder class). Validation: the loss, and UAR / UF1 of the argmax
 Scoring a held-out video: every frame's class probabilities, in
 fixed-shape batches through one jitted function (the ROI crops are cut on
 device from the frame's boxes, `FrameStore.rois`); `scores_T2` are the
-micro and macro probabilities. From there the spotting task's
-post-processing (`methods.spotting`) runs with this method's parameters,
-`lbcnn.post.<post-processor>.<type>` (not `eval.<post-processor>`):
+micro and macro probabilities. The paper's decoder is `runs`
+(`mespot_jax.decoders.runs`) with this method's parameters
+(`blocks.lbcnn.paper_decoder` sets `eval.<post-processor>.<type>`):
 smoothing (Butterworth for `automated`), runs of frames whose smoothed
 probability passes the type's threshold (fitted on the validation
 subjects, `eval.threshold_criterion`; never the test subject), merging
-and the duration rules. A micro run longer than `max_len` (0.5 s, the
-MEGC limit of a micro-expression) is dropped, not re-typed: the same
-frames become a macro interval only if their macro probability passes the
-macro threshold, because that threshold was fitted on the macro column
-alone; micro runs shorter than `min_len` and macro runs shorter than
-theirs are dropped too. `post` (with each fold's resolved `min_width`) is
-a declared choice (`CHOICES`), so the audit compares it.
+and the duration rules, the probabilities thresholded as they are
+(normalise "none"). A micro run longer than `max_len` (0.5 s, the MEGC
+limit of a micro-expression) is dropped, not re-typed: the same frames
+become a macro interval only if their macro probability passes the macro
+threshold, because that threshold was fitted on the macro column alone;
+micro runs shorter than `min_len` and macro runs shorter than theirs are
+dropped too.
 
 Offline scoring (`mespot_jax.score`) hands this method (`stream_rois`)
 each aligned crop with the aligner's ROI boxes, scaled to the crop size.
@@ -37,14 +37,12 @@ import cv2
 import grain
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 import optax
 
 from mespot_jax import models
 from mespot_jax.config.blocks import lbcnn as lbcnn_block
 from mespot_jax.config.blocks.lbcnn import default_config  # pylint: disable=unused-import
-from mespot_jax.data import folds as folds_lib
 from mespot_jax.data import samples as samples_lib
 from mespot_jax.face import align
 from mespot_jax.methods import spotting
@@ -246,7 +244,6 @@ class LBCNN(spotting.SpottingMethod):
   name = "lbcnn"
   metric_modes = {"uar": "max", "uf1": "max"}
   oracle_metric = "uar"
-  CHOICES = ("post", "min_width", "thresholds", "norm")
   stream_rois = True  # offline scoring hands (crop, ROI boxes) pairs
 
 
@@ -278,23 +275,6 @@ class LBCNN(spotting.SpottingMethod):
       out["uar"].append(res["uar"])
       out["uf1"].append(res["uf1"])
     return {k: np.asarray(v, np.float64) for k, v in out.items()}
-
-  # ---------------------------------------------------------------- choices
-  def fold_choices(self, store, fold) -> dict:
-    """The block's post-processing parameters, interval widths from the
-    fold's training and validation subjects."""
-    name = self.config.eval.postprocess
-    if name not in self.block.post:
-      raise ValueError(f"eval.postprocess={name!r}: lbcnn.post has no "
-                       f"parameters for it; expected one of "
-                       f"{sorted(self.block.post)}")
-    view = ml_collections.ConfigDict(
-        {"eval": {"postprocess": name, name: self.block.post[name]}})
-    params = spotting.post_params(view, store,
-                                  folds_lib.known_video_indices(store, fold))
-    return {"post": params,
-            "min_width": {t: params[t].get("min_width")
-                          for t in spotting.TYPES}}
 
   # ---------------------------------------------------------------- scoring
   def _probs(self, variables, items, batch_size) -> np.ndarray:

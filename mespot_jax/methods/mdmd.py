@@ -23,12 +23,13 @@ aligned face:
    differences (the paper's first b^2/3 blocks).
 
 Frames i < k or i >= T - k, and frames whose HF, CF or TF has no face, get
-no score. Spotting: the baseline's per-video threshold `T = mean + p (max -
-mean)` of the video's scores; each run of frames above it becomes the
-interval [first - k, last + k] (its head to its tail frame; `extend`
-scales that k); p per type is fitted on the fold's training and validation
-subjects (MEGC2020 interval F1 of that type), never on the test subject, and
-declared to the audit (`values`). Micro vs macro by duration: a micro
+no score. Spotting: the paper's decoder is `peaks`
+(`mespot_jax.decoders.peaks`, `config.decoder.peaks`): the baseline's
+per-video threshold `T = mean + p (max - mean)` of the video's scores;
+each run of frames above it becomes the interval [first - k, last + k]
+(its head to its tail frame; `extend` scales that k); p per type is fitted
+on the fold's training and validation subjects (MEGC2020 interval F1 of
+that type), never on the test subject. Micro vs macro by duration: a micro
 interval longer than `micro_max_s` and a macro one not longer are dropped.
 docs/FLOW_SPOTTERS.md says which values are published and which are ours.
 """
@@ -125,21 +126,6 @@ class MDMD(ff.TrainingFreeSpotter):
       out[cf, col] = np.concatenate(scores)
     return out
 
-  def intervals(self, curve_T, typ, value, fps, choices):
-    """Runs above the video's threshold, from head to tail frame, kept
-    when their duration fits the type (1-based, inclusive)."""
-    del choices
-    n = len(curve_T)
-    thr = ff.threshold_of(curve_T, self.block.threshold_rule, value)
-    ext = int(round(self.k(typ, fps) * float(self.block.extend)))
-    limit = float(self.block.micro_max_s) * fps
-    out = []
-    for a, z in ff.runs_above(curve_T, thr):
-      on, off = max(1, a + 1 - ext), min(n, z + 1 + ext)
-      if (off - on + 1 <= limit) == (typ == "micro"):
-        out.append((on, off))
-    return out
-
   def video_choices(self, choices, fps) -> dict:
-    return {"mdmd": {"k_frames": {t: self.k(t, fps) for t in TYPES},
-                     "p": dict(zip(TYPES, choices["values"]))}}
+    del choices
+    return {"mdmd": {"k_frames": {t: self.k(t, fps) for t in TYPES}}}

@@ -6,9 +6,9 @@ class probabilities of a clip on, every recogniser shares the steps
 implemented here: the folds (leave-one-subject-out, or subject-exclusive
 stratified k-fold: `train.folds`, `train.num_folds`), the clip sampler
 with minority-class augmentation (`data.clip_samples`), validation UF1 /
-UAR / accuracy for early stopping, an optional class-prior calibration
-fitted on the validation clips (`eval.calibration`), argmax predictions,
-UF1 and UAR from counts summed over all folds (MEGC2019), accuracy,
+UAR / accuracy for early stopping, decoding by `config.decoder` (the
+`label` decoder: argmax with an optional class-prior calibration fitted
+on the validation clips, `eval.calibration`), UF1 and UAR from counts summed over all folds (MEGC2019), accuracy,
 per-class F1 and the confusion matrix (per source dataset too when the
 clips come from several), the predictions CSV and a confusion plot.
 
@@ -21,7 +21,8 @@ the class count and the scoring batch, not the experiment), the decoder's
 fitted record (the calibration bias per kind, the class names) and how
 clips were prepared (`deploy_record`: the store's `ClipPreprocess`).
 `mespot_jax.score --clip` prepares a new clip that way into a one-clip
-store and scores it with `score` and `decode`, as the held-out clips were.
+store and scores it with `score` and the decoder, as the held-out clips
+were.
 """
 import csv
 import logging
@@ -33,6 +34,7 @@ import ml_collections
 import numpy as np
 import optax
 
+from mespot_jax import decoders
 from mespot_jax import io_utils
 from mespot_jax.config import vocab
 from mespot_jax.data import clip_samples
@@ -65,25 +67,6 @@ def clip_step_fns(model) -> steps_lib.StepFns:
   return steps_lib.StepFns(model, _inputs, _weighted_ce, jax.nn.softmax)
 
 
-def decode(probs_C, bias) -> int:
-  """The predicted class of a clip: argmax of its log probabilities plus
-  the fitted calibration bias (none: plain argmax)."""
-  logp = np.log(np.maximum(np.asarray(probs_C, np.float64), 1e-12))
-  bias = np.asarray(bias, np.float64)
-  return int(np.argmax(logp + bias)) if bias.size else int(np.argmax(logp))
-
-
-def calibrated(probs_C, bias) -> np.ndarray:
-  """The class probabilities `decode` takes its argmax of: softmax of the
-  log probabilities plus the bias (the probabilities themselves without
-  one)."""
-  logp = np.log(np.maximum(np.asarray(probs_C, np.float64), 1e-12))
-  bias = np.asarray(bias, np.float64)
-  z = logp + bias if bias.size else logp
-  z = np.exp(z - z.max())
-  return z / z.sum()
-
-
 def label_metrics(y, pred, num_classes: int) -> dict:
   """UF1, UAR, accuracy, per-class F1 and confusion of integer labels."""
   res = rec_metrics.uf1_uar(np.asarray(y, np.int64),
@@ -99,7 +82,6 @@ class RecognitionMethod(base.Method):
   task = "recognition"
   metric_modes = {"uf1": "max", "uar": "max", "accuracy": "max"}
   oracle_metric = "uf1"
-  CHOICES = ("bias",)
 
   # ------------------------------------------------------------------ folds
   def make_folds(self, store) -> list:
@@ -172,37 +154,32 @@ class RecognitionMethod(base.Method):
     return {"model": {i: np.asarray(p[j], np.float32)
                       for j, i in enumerate(ids)}}
 
-  def fit(self, store, indices, scores, choices) -> dict:
-    """Per kind `bias` (C,) added to the log probabilities: zeros, or with
-    `eval.calibration="prior"` minus the log of the mean probability of
-    each class over the validation clips (so that on them the classes are
-    predicted in equal measure on average)."""
-    del store, choices
-    how = self.config.eval.calibration
-    if how not in CALIBRATIONS:
-      raise ValueError(f"eval.calibration={how!r}; expected one of "
-                       f"{CALIBRATIONS}")
-    out = {}
-    for kind, by_clip in scores.items():
-      c = len(next(iter(by_clip.values()))) if by_clip else 0
-      bias = np.zeros(c)
-      if how == "prior" and indices:
-        mean = np.mean([by_clip[i] for i in indices], axis=0)
-        bias = -np.log(np.maximum(mean, 1e-6))
-        bias -= bias.mean()
-      out[kind] = {"bias": [float(b) for b in bias]}
-    return out
+  # --------------------------------------------------------------- decoding
+  @property
+  def decoder(self):
+    """The decoder of `config.decoder.name` (`label`)."""
+    return decoders.get(self.config)
 
-  def predict(self, store, indices, scores, choices, fitted) -> dict:
+  def fit(self, store, fold, indices, scores, criterion=None) -> dict:
+    """{kind: the decoder's record} fitted on the clips `indices`."""
+    del fold, criterion  # the oracle's fit is the same on its clips
+    dec = self.decoder
+    return {kind: dec.fit([decoders.Unit(by_clip[i], store.clips[i].fps,
+                                         store.clips[i].clip,
+                                         store.clips[i].subject,
+                                         labels=int(store.labels[i]))
+                           for i in indices])
+            for kind, by_clip in scores.items()}
+
+  def predict(self, store, indices, scores, fitted) -> dict:
     """{kind: [row]}: per clip its true and predicted class (`CSV_FIELDS`
     plus `index`, `label_id`, `pred_id`)."""
-    del choices
+    dec = self.decoder
     out = {}
     for kind, by_clip in scores.items():
-      bias = np.asarray(fitted[kind]["bias"])
       rows = []
       for i in indices:
-        pred = decode(by_clip[i], bias)
+        pred = dec.decode(by_clip[i], 0.0, fitted[kind])
         c = store.clips[i]
         y = int(store.labels[i])
         rows.append({"index": int(i), "clip": c.clip,
@@ -215,12 +192,15 @@ class RecognitionMethod(base.Method):
   # ----------------------------------------------------------------- deploy
   def deploy_config(self) -> dict:
     """What rebuilds the model and its scorer (`methods.get` of it): the
-    method's block, the class count and the scoring batch. Not the
+    method's block, the class count, the decoder and the scoring batch.
+    Not the
     experiment: no data, folds or training settings."""
     return {"method": self.name, self.name: self.block.to_dict(),
             "dataset": {"num_classes": int(self.config.dataset.num_classes)},
+            "decoder": self.config.decoder.to_dict(),
             "eval": {"score_batch_size":
-                     int(self.config.eval.score_batch_size)}}
+                     int(self.config.eval.score_batch_size),
+                     "calibration": str(self.config.eval.calibration)}}
 
   def check_deploy(self, store) -> None:
     """Raises InputError when no deploy model can be made of this run
@@ -265,8 +245,8 @@ class RecognitionMethod(base.Method):
       res = self._metrics_of(store, rows)
       row[f"{kind}_uf1"] = res["uf1"]
       row[f"{kind}_accuracy"] = res["accuracy"]
-      if any(out.fitted[kind]["bias"]):
-        row[f"{kind}_bias"] = out.fitted[kind]["bias"]
+      if any(out.fitted[kind].bias):
+        row[f"{kind}_bias"] = out.fitted[kind].bias
     return row
 
   def evaluate(self, store, outputs) -> dict:

@@ -1,17 +1,19 @@
 """The spotting task: what every spotting method shares after its scores.
 
-A spotting method scores every frame of a video, `scores_T2` (column 0
-micro, column 1 macro). From there all spotting methods share the same
-steps, implemented here: per-type post-processing parameters (interval
-widths from the fold's training and validation subjects), thresholds fitted
-on the validation videos (`eval.threshold_criterion`), intervals, the MEGC
-protocols and frame-level metrics, the interval CSVs and per-video plots.
-A subclass supplies training (`step_fns`, `make_sampler`, ...), its own
-test-time choices (`fold_choices`, extending this one), `score_videos` and
-`score_stream`.
+A spotting method is a scorer of every frame of a video, `scores_T2`
+(column 0 micro, column 1 macro). From there the task takes over,
+implemented here: the decoder of `config.decoder.name`
+(`mespot_jax.decoders`: `runs`, `apex`, `peaks`) fitted per fold on the
+fitting videos (`Method.fit_ids`) with the truth of the fold's known
+subjects, the held-out videos decoded into intervals, the MEGC protocols
+and frame-level metrics, the interval CSVs and per-video plots. A subclass
+supplies training (`step_fns`, `make_sampler`, ...), its test-time choices
+(`fold_choices`), `score_videos`, `score_stream` and, when they differ
+from the defaults, the types it scores and how far a score reads
+(`scored_types`, `reach_s`: what its decoder may know of it).
 
 Every kind of score (`"model"` and any reference such as the 3D-CNN's
-frame-difference baseline) goes through the same post-processing.
+frame-difference baseline) goes through the same decoder.
 
 Frames without a face get no score. The crop of such a frame is only the
 last face position (or a centred guess), so a score there would be noise:
@@ -30,54 +32,16 @@ import os
 
 import numpy as np
 
+from mespot_jax import decoders
 from mespot_jax.config import vocab
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.methods import base
 from mespot_jax.metrics import frame as frame_metrics
 from mespot_jax.metrics import intervals as interval_metrics
 from mespot_jax.metrics.io import IntervalRow
-from mespot_jax.spotting import postprocess
 from mespot_jax.spotting import threshold as threshold_lib
 
 TYPES = vocab.TYPES
-WIDEN_TO = vocab.WIDEN_TO
-
-
-def post_params(config, store=None, known_ids=()) -> dict:
-  """Per-type post-processing parameters of the configured post-processor.
-
-  A type's config field `widen_to` becomes the post-processor's `min_width`
-  (seconds): "none" leaves intervals as found; "train_median" widens short
-  intervals to the median duration of that type's intervals in the videos
-  `known_ids` of `store` (a fold's training and validation subjects, never
-  its test subject). Without `store` (or with no interval of the type in
-  `known_ids`) there is nothing to take a median of and `min_width` is None.
-  """
-  name = config.eval.postprocess
-  postprocess.get(name)  # validates the name
-  out = {}
-  for t in TYPES:
-    p = dict(config.eval[name][t].items())
-    if p.get("normalise") not in (*postprocess.NORMALISE, "train_range"):
-      raise ValueError(f"eval.{name}.{t}.normalise={p.get('normalise')!r}; "
-                       "expected minmax (each video's own range, the paper), "
-                       "train_range (the validation videos' raw range), or "
-                       "none")
-    widen_to = p.pop("widen_to", "none")
-    if widen_to not in WIDEN_TO:
-      raise ValueError(f"eval.{name}.{t}.widen_to={widen_to!r}; expected "
-                       f"one of {WIDEN_TO}")
-    if widen_to == "train_median" and store is not None:
-      secs = [(iv.offset - iv.onset + 1) / store.videos[i].fps
-              for i in known_ids for iv in store.videos[i].intervals
-              if iv.type == t]
-      if secs:
-        p["min_width"] = float(np.median(secs))
-      else:
-        logging.warning("no %s interval in the training subjects: %s "
-                        "intervals are not widened", t, t)
-    out[t] = p
-  return out
 
 
 def gt_rows(meta) -> list[IntervalRow]:
@@ -103,92 +67,78 @@ def frame_level(val, test) -> dict:
   return out
 
 
+def units(store, indices, by_video=None) -> list:
+  """The videos `indices` of `store` as decoder units: their scores (from
+  `by_video`; None: truth only), truth and frame labels."""
+  out = []
+  for v in indices:
+    m = store.videos[v]
+    out.append(decoders.Unit(
+        None if by_video is None else by_video[v], m.fps, m.video,
+        m.subject, tuple(m.intervals),
+        store.labels[v] if by_video is not None else None))
+  return out
+
+
 class SpottingMethod(base.Method):
-  """Base of the spotting methods: post-processing, thresholds, metrics."""
+  """Base of the spotting methods: the scorer's part they share (frames
+  without a score), and the task: decoding through `config.decoder`,
+  metrics and the report."""
   task = "spotting"
-  CHOICES = ("min_width", "thresholds", "norm")
   # Offline scoring hands `score_stream` (crop, ROI boxes) pairs instead of
   # crops when True (boxes of `face.align.ROI_NAMES` at the crop's size).
   stream_rois = False
 
-  # ---------------------------------------------------------------- choices
+  # ----------------------------------------------------------------- scorer
+  def scorer_info(self) -> decoders.ScorerInfo:
+    """What a decoder may know of this scorer: the types it scores and
+    how far from its frame a score reads (`reach_s`)."""
+    return decoders.ScorerInfo(tuple(self.scored_types()), self.reach_s())
+
+  def scored_types(self) -> tuple:
+    """The score columns that mean something (default: both)."""
+    return TYPES
+
+  def reach_s(self) -> dict:
+    """{type: seconds} a score reads before and after its frame."""
+    return {t: 0.0 for t in TYPES}
+
   def fold_choices(self, store, fold) -> dict:
-    """Interval widths from the fold's training and validation subjects."""
-    params = post_params(self.config, store,
-                         folds_lib.known_video_indices(store, fold))
-    return {"post": params,
-            "min_width": {t: params[t].get("min_width") for t in TYPES}}
+    """The scorer's test-time choices (none by default)."""
+    del store, fold
+    return {}
 
-  def oracle_fit(self, store, indices, scores, choices) -> dict:
-    """The oracle's fit on the test videos: the thresholds that maximise
-    their overall interval F1, as code that tunes on the test set does."""
-    return self.fit(store, indices, scores, choices, "overall_f1")
+  # ---------------------------------------------------------------- decoder
+  @property
+  def decoder(self):
+    """The decoder of `config.decoder.name` for this scorer."""
+    return decoders.get(self.config, self.scorer_info())
 
-  def fit(self, store, indices, scores, choices, criterion=None,
+  def fit(self, store, fold, indices, scores, criterion=None,
           absolute: bool = False) -> dict:
-    """Thresholds per kind on the videos `indices` (validation subjects).
+    """{kind: decoder record} fitted on the videos `indices` (the fold's
+    fitting units) and the truth of the fold's known subjects.
+    `criterion`: the oracle's (`overall_f1`); `absolute`: offline
+    scoring's absolute mode."""
+    dec = self.decoder
+    known = units(store, folds_lib.known_video_indices(store, fold))
+    return {kind: dec.fit(units(store, indices, by_video), known,
+                          criterion=criterion, absolute=absolute)
+            for kind, by_video in scores.items()}
 
-    `eval.threshold_criterion`: `youden` / `f1` pick a point of the frame
-    ROC (the paper's automated method); `interval_f1` picks, per type, the
-    threshold whose post-processed intervals score best; `overall_f1` picks
-    the pair of thresholds that maximises the F1 of micro and macro
-    intervals counted together (the overall score reported). `criterion`
-    overrides the config's.
+  def oracle_fit(self, store, fold, indices, scores) -> dict:
+    """The oracle's fit on the test videos: the choices that maximise
+    their overall interval F1, as code that tunes on the test set does."""
+    return self.fit(store, fold, indices, scores, "overall_f1")
 
-    A type whose `normalise` is "train_range" (or every type, with
-    `absolute`: the absolute mode of offline scoring) is normalised with
-    the raw score range of these videos (`norm`: [min, max] of their scored
-    frames) instead of each video's own, before its threshold is fitted.
-
-    Returns:
-      {kind: {"thresholds": [micro, macro], "norm": {type: [lo, hi] or
-      None}}}.
-    """
-    ev = self.config.eval
-    criterion = criterion or ev.threshold_criterion
-    name = ev.postprocess
-    metas = [store.videos[v] for v in indices]
+  def predict(self, store, indices, scores, fitted) -> dict:
+    """{kind: [IntervalRow]} of the videos `indices`."""
+    dec = self.decoder
     out = {}
     for kind, by_video in scores.items():
-      sc = [by_video[v] for v in indices]
-      norm = {}
-      for k, t in enumerate(TYPES):
-        mode = choices["post"][t].get("normalise", "minmax")
-        if absolute or mode == "train_range":
-          pooled = np.concatenate([np.asarray(x)[:, k] for x in sc])
-          pooled = pooled[np.isfinite(pooled)]
-          norm[t] = ([float(pooled.min()), float(pooled.max())]
-                     if pooled.size else [0.0, 1.0])
-        else:
-          norm[t] = None
-      params = self.post_for(choices, {"norm": norm})
-      if criterion in ("interval_f1", "overall_f1"):
-        thr = threshold_lib.fit_thresholds_interval_f1(
-            [(s, m.intervals, m.fps) for s, m in zip(sc, metas)], name,
-            params, ev.iou_threshold,
-            objective="overall" if criterion == "overall_f1" else "per_type")
-      else:
-        thr = threshold_lib.fit_thresholds(
-            [(s, store.labels[v], m.fps)
-             for s, v, m in zip(sc, indices, metas)],
-            name, params, criterion)
-      out[kind] = {"thresholds": [float(t) for t in thr], "norm": norm}
-    return out
-
-  @staticmethod
-  def post_for(choices, fitted) -> dict:
-    """The per-type post-processing parameters a fold applies: its
-    `choices["post"]` with the fitted normalisation range of each type
-    that has one (`normalise="fixed"`, `norm_lo`, `norm_hi`)."""
-    out = {}
-    for t in TYPES:
-      p = dict(choices["post"][t])
-      rng = (fitted.get("norm") or {}).get(t)
-      if rng is not None:
-        p.update(normalise="fixed", norm_lo=rng[0], norm_hi=rng[1])
-      elif p.get("normalise") == "train_range":
-        raise ValueError(f"{t}: normalise='train_range' needs a fitted range")
-      out[t] = p
+      out[kind] = [r for v in indices for r in dec.decode(
+          by_video[v], store.videos[v].fps, fitted[kind],
+          store.videos[v].video, store.videos[v].subject)]
     return out
 
   # ---------------------------------------------------------------- scoring
@@ -235,35 +185,13 @@ class SpottingMethod(base.Method):
                    blank[0], blank[1], total, len(indices))
     return scores
 
-  # ------------------------------------------------------------- prediction
-  def predict_video(self, scores_T2, fps, video, choices, fitted,
-                    subject="") -> list[IntervalRow]:
-    """Intervals of one video's scores (also what offline scoring uses);
-    none spans a frame without a score (NaN), and a type whose threshold is
-    `threshold.NO_DETECTION` gets none."""
-    return [IntervalRow(video, typ, on, off, subject=subject, score=score)
-            for typ, on, off, score in postprocess.scores_to_intervals(
-                scores_T2, fps, fitted["thresholds"],
-                self.config.eval.postprocess, self.post_for(choices, fitted))]
-
-  def predict(self, store, indices, scores, choices, fitted) -> dict:
-    out = {}
-    for kind, by_video in scores.items():
-      out[kind] = [r for v in indices for r in self.predict_video(
-          by_video[v], store.videos[v].fps, store.videos[v].video, choices,
-          fitted[kind], store.videos[v].subject)]
-    return out
-
   # ------------------------------------------------------------- evaluation
   def fold_row(self, store, out) -> dict:
     """What the report lists of one fold: its choices and its F1."""
-    row = {"skips": out.choices.get("skips"),
-           "min_width": out.choices["min_width"]}
+    row = dict(out.choices)
     gt = [r for v in out.test_ids for r in gt_rows(store.videos[v])]
     for kind, fitted in out.fitted.items():
-      row[f"{kind}_thresholds"] = fitted["thresholds"]
-      if any(fitted.get("norm", {}).values()):
-        row[f"{kind}_norm"] = fitted["norm"]
+      row[f"{kind}_decoder"] = fitted.to_dict()
       res = interval_metrics.evaluate(gt, out.predictions[kind], "one_to_one",
                                       self.config.eval.iou_threshold)
       row[f"{kind}_one_to_one_f1"] = res["overall"]["f1"]
@@ -274,7 +202,7 @@ class SpottingMethod(base.Method):
     ev = self.config.eval
     test_ids = [v for o in outputs for v in o.test_ids]
     gt = [r for v in test_ids for r in gt_rows(store.videos[v])]
-    metrics = {"postprocess": ev.postprocess}
+    metrics = {"decoder": self.decoder.name}
     for kind in outputs[0].predictions:
       rows = [r for o in outputs for r in o.predictions[kind]]
       metrics[kind] = {}
@@ -324,15 +252,17 @@ class SpottingMethod(base.Method):
           [r for o in outputs for r in o.predictions[kind]])
     if not self.config.eval.plots:
       return
+    dec = self.decoder
     for o in outputs:
       for v in o.test_ids:
         meta = store.videos[v]
+        signal, thresholds = dec.signal(o.scores["model"][v], meta.fps,
+                                        o.fitted["model"])
         plots.plot_video(
             os.path.join(workdir, "plots", f"{meta.video}.png"), meta,
-            o.scores["model"][v], o.fitted["model"]["thresholds"],
+            o.scores["model"][v], signal, thresholds,
             [r for r in o.predictions["model"] if r.video == meta.video],
-            self.config.eval.postprocess,
-            self.post_for(o.choices, o.fitted["model"]))
+            dec.name)
 
   def save_scores(self, workdir, store, out) -> None:
     """Raw per-frame model scores of the fold's test videos
@@ -351,12 +281,7 @@ class SpottingMethod(base.Method):
 
   # ----------------------------------------------------------------- deploy
   def deploy_record(self, store) -> dict:
-    return {"image_size": int(store.image_size),
-            "channels": int(store.channels),
-            "grey": int(store.channels) == 1,
-            "align_size": int(store.stored_size),
-            "mask_face": bool(store.mask_face),
-            "preprocess": store.preprocess.to_dict(),
+    return {"preprocess": store.preprocess.to_dict(),
             "train_fps": sorted({float(v.fps) for v in store.videos})}
 
   def video_choices(self, choices, fps) -> dict:

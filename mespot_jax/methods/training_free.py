@@ -8,13 +8,10 @@
   keyed like the LSTM spotter's feature cache (`features.video.
   FeatureCache`): `root/<dataset tag>/<kind>_<parameter hash>/<video>_<pixel
   hash>.npy`, with `params.json` beside them.
-* Per-video relative thresholds (the MEGC2020 baseline's `mean + p (max -
-  mean)`), runs above a threshold, and a grid search of a threshold
-  parameter on known (training) videos by interval F1.
 * `TrainingFreeSpotter`: a `SpottingMethod` with nothing to train
-  (`trains = False`): its per-type threshold parameters are fitted in
-  `fold_choices` on the fold's training and validation subjects (never the
-  test subject) and declared to the audit.
+  (`trains = False`); its decoder (the paper's: `peaks`,
+  `mespot_jax.decoders.peaks`) fits on the fold's training and validation
+  subjects (never the test subject).
 """
 import os
 
@@ -24,19 +21,13 @@ import numpy as np
 from mespot_jax import flow as flow_lib
 from mespot_jax.config import vocab
 from mespot_jax.data import datasets
-from mespot_jax.data import folds as folds_lib
 from mespot_jax.data import timing
-from mespot_jax.errors import InputError
 from mespot_jax.face import align
 from mespot_jax.features import video as features_lib
 from mespot_jax.methods import spotting
-from mespot_jax.metrics import intervals as interval_metrics
-from mespot_jax.metrics.io import IntervalRow
-from mespot_jax.spotting import postprocess
 
 TYPES = spotting.TYPES
 FLOW_BACKENDS = vocab.FLOW_BACKENDS
-RULES = vocab.THRESHOLD_RULES
 # 2: RGB crops are made grey with OpenCV's weights (1: the channel mean).
 FEATURE_VERSION = 2
 
@@ -103,81 +94,13 @@ class FlowFeatureCache(features_lib.ArrayCache):
                        compute)
 
 
-# ------------------------------------------------------------ thresholds
-def threshold_of(s_T, rule: str, value: float) -> float:
-  """The threshold on one video's score curve: "relative": the MEGC2020
-  baseline's `mean + p (max - mean)` of the video's own scores with p =
-  `value`; "absolute": `value` itself."""
-  if rule == "absolute":
-    return float(value)
-  ok = np.asarray(s_T, np.float64)
-  ok = ok[np.isfinite(ok)]
-  if not ok.size:
-    return np.inf
-  mean = float(ok.mean())
-  return mean + float(value) * (float(ok.max()) - mean)
-
-
-def runs_above(s_T, thr: float) -> list[tuple[int, int]]:
-  """(start, end) 0-based inclusive runs of frames with score > `thr`
-  (NaN frames break runs): `postprocess.runs_above`, strict, 0-based."""
-  return [(a - 1, z - 1) for a, z in postprocess.runs_above(
-      np.asarray(s_T, np.float64), thr, strict=True)]
-
-
-def merge_runs(runs, gap: int) -> list[tuple[int, int]]:
-  """Runs (0-based inclusive, in order) joined where at most `gap` frames
-  lie between one's end and the next one's start (`gap` 0: unchanged):
-  `postprocess.merge_within`."""
-  return postprocess.merge_within(runs, gap) if gap > 0 else list(runs)
-
-
-def candidate_values(rule: str, curves, num: int = 41) -> np.ndarray:
-  """Grid of threshold parameters to search: p in [0, 1] ("relative"), or
-  quantiles of the pooled scores of `curves` ("absolute")."""
-  if rule == "relative":
-    return np.linspace(0.0, 1.0, num)
-  pooled = np.concatenate([np.asarray(c, np.float64) for c in curves])
-  pooled = pooled[np.isfinite(pooled)]
-  if not pooled.size:
-    return np.array([0.0])
-  return np.unique(np.quantile(pooled, np.linspace(0.5, 1.0, num)))
-
-
-def fit_value(videos, typ: str, rule: str, intervals_of,
-              iou: float = 0.5) -> float:
-  """The threshold parameter of type `typ` with the best interval F1
-  (MEGC2020 protocol, that type) on `videos`; ties: the smallest.
-
-  Args:
-    videos: [(curve_T, meta)] of known videos.
-    typ: "micro" or "macro".
-    rule: "relative" or "absolute".
-    intervals_of: (curve_T, value, fps) -> [(onset, offset)] 1-based.
-    iou: the IoU a true positive needs.
-  """
-  gt = [IntervalRow(m.video, iv.type, iv.onset, iv.offset)
-        for _, m in videos for iv in m.intervals if iv.type == typ]
-  best, best_f1 = None, -1.0
-  for value in candidate_values(rule, [c for c, _ in videos]):
-    rows = [IntervalRow(m.video, typ, on, off)
-            for c, m in videos for on, off in intervals_of(c, value, m.fps)]
-    f1 = interval_metrics.evaluate(gt, rows, "megc2020", iou)[typ]["f1"]
-    if f1 > best_f1 + 1e-12:
-      best, best_f1 = float(value), f1
-  return best
-
-
 class TrainingFreeSpotter(spotting.SpottingMethod):
-  """A spotter with nothing to train. A subclass supplies `curves(store,
-  v)` -> (T, 2) scores of a stored video, `curves_of_frames(frames, rois,
-  fps)` (offline scoring), `intervals(curve_T, typ, value, fps, choices)`
-  -> [(onset, offset)] 1-based and `FRAME_OFFSETS` (the frames a score
-  reads, in units of the type's k); per type a threshold parameter
-  (`value`, with `block.threshold_rule`) is fitted on the fold's known
-  subjects."""
+  """A scorer with nothing to train. A subclass supplies
+  `feature_params(fps)`, `curves_of_frames(frames, rois, fps)` -> (T, 2)
+  scores and `FRAME_OFFSETS` (the frames a score reads, in units of the
+  type's k). With nothing trained, its decoder fits on every known
+  (training and validation) subject of a fold (`Method.fit_ids`)."""
   trains = False
-  CHOICES = ("values", "thresholds")
   # Frame i's score of a type with offset k reads frames i + o k.
   FRAME_OFFSETS = (-1, 0)
 
@@ -188,6 +111,10 @@ class TrainingFreeSpotter(spotting.SpottingMethod):
   def k(self, typ, fps) -> int:
     """The type's offset in frames (`block.k_s`, seconds)."""
     return frames_of(self.block.k_s[typ], fps)
+
+  def reach_s(self) -> dict:
+    """A score compares frames k apart: its reach is k (`block.k_s`)."""
+    return {t: float(self.block.k_s[t]) for t in TYPES}
 
   def invalid_frames(self, face_found_T, fps, choices) -> np.ndarray:
     """No score where a frame the score reads (`FRAME_OFFSETS`) is outside
@@ -229,48 +156,6 @@ class TrainingFreeSpotter(spotting.SpottingMethod):
           lambda: self.curves_of_frames(frames, store.rois(v), meta.fps))
     return self._memory[v]
 
-  # -------------------------------------------------------------- choices
-  def fold_choices(self, store, fold) -> dict:
-    """Post-processing widths (the base's) and, per type, the threshold
-    parameter with the best interval F1 on the fold's training and
-    validation subjects."""
-    choices = super().fold_choices(store, fold)
-    known = folds_lib.known_video_indices(store, fold)
-    return dict(choices, values=self._fit(store, known, choices))
-
-  def _fit(self, store, indices, choices, curves=None) -> list[float]:
-    if curves is None:  # as `score` hands them: NaN where no score
-      curves = {}
-      for v in indices:
-        bad_T2 = self.invalid_frames(store.face_found(v), store.videos[v].fps,
-                                     choices)
-        curves[v] = np.where(bad_T2, np.nan, self.stored_curves(store, v))
-    out = []
-    for k, typ in enumerate(TYPES):
-      vids = [(curves[v][:, k], store.videos[v]) for v in indices]
-      value = fit_value(
-          vids, typ, self.block.threshold_rule,
-          lambda c, val, fps, t=typ: self.intervals(c, t, val, fps, choices),
-          self.config.eval.iou_threshold)
-      out.append(1.0 if value is None else value)
-    return out
-
-  def fit(self, store, indices, scores, choices, criterion=None,
-          absolute: bool = False) -> dict:
-    """Per kind the fold's threshold parameters (`choices["values"]`,
-    fitted on its training subjects); the oracle's `criterion` refits them
-    on the units `indices` (the test subject: leaky by design). The rule is
-    the same in offline scoring's absolute mode."""
-    del absolute
-    out = {}
-    for kind, by_video in scores.items():
-      values = (self._fit(store, indices, choices, by_video) if criterion
-                else list(choices["values"]))
-      out[kind] = {"thresholds": [float(x) for x in values],
-                   "norm": {t: None for t in TYPES},
-                   "rule": self.block.threshold_rule}
-    return out
-
   # ------------------------------------------------------------- scoring
   def score_videos(self, variables, store, indices, choices) -> dict:
     del variables, choices
@@ -287,27 +172,3 @@ class TrainingFreeSpotter(spotting.SpottingMethod):
     frames = np.stack(frames)
     rois = np.stack(boxes) if self.stream_rois else None
     return self.curves_of_frames(frames, rois, fps).astype(np.float32)
-
-  # ------------------------------------------------------------ predicting
-  def predict_video(self, scores_T2, fps, video, choices, fitted,
-                    subject="") -> list[IntervalRow]:
-    rows = []
-    for k, typ in enumerate(TYPES):
-      c = scores_T2[:, k]
-      for on, off in self.intervals(c, typ, fitted["thresholds"][k], fps,
-                                    choices):
-        peak = np.nanmax(c[on - 1:off]) if np.isfinite(
-            c[on - 1:off]).any() else 0.0
-        rows.append(IntervalRow(video, typ, int(on), int(off),
-                                subject=subject, score=float(peak)))
-    return self.resolve_types(rows, fps)
-
-  def resolve_types(self, rows, fps) -> list[IntervalRow]:
-    """Rows of both types of one video -> the rows kept (default: all)."""
-    del fps
-    return rows
-
-  def fold_row(self, store, out) -> dict:
-    row = super().fold_row(store, out)
-    row["values"] = out.choices["values"]
-    return row

@@ -13,15 +13,15 @@ position; a position's score belongs to its apex frame (the middle of its
 span), so frames within L/2 of either end of a video get none (NaN), and
 neither do frames whose span holds a frame without a face.
 
-Spotting (`tran_lstm_post`): non-maximum suppression of apex candidates,
-then the paper's per-video threshold (mean of the video's maximum and
-non-zero minimum score) or one fitted on the validation subjects
-(`threshold="fitted"`: the pooled apex-in-interval F1); each apex becomes an
-interval of the type's median duration in the fold's training and
-validation subjects (`interval_width`, declared to the audit; the
-suppression radius is half of it). Early stopping watches the validation
-subjects' loss (the paper picked the best of 150 epochs on the test
-results; we never look at the test subject).
+Spotting: the paper's decoder is `apex` (`mespot_jax.decoders.apex`,
+`config.decoder.apex`): non-maximum suppression of apex candidates, then
+the paper's per-video threshold (mean of the video's maximum and non-zero
+minimum score) or one fitted on the validation subjects
+(`threshold="fitted"`); each apex becomes an interval of the type's median
+duration in the fold's training and validation subjects. Any spotting
+decoder may be named instead (`config.decoder.name`). Early stopping
+watches the validation subjects' loss (the paper picked the best of 150
+epochs on the test results; we never look at the test subject).
 
 L and M are in seconds (`span_s`, `window_s`), rounded to frames at each
 video's rate: the paper's L = 23 at 30 fps (CASME II) is span_s = 23/30,
@@ -39,19 +39,15 @@ import optax
 from mespot_jax.config.blocks import tran_lstm as tran_lstm_block
 from mespot_jax.config.blocks.tran_lstm import default_config  # pylint: disable=unused-import
 from mespot_jax.data import datasets
-from mespot_jax.data import folds as folds_lib
 from mespot_jax.errors import InputError
 from mespot_jax.features import video as features_lib
 from mespot_jax.methods import spotting
 from mespot_jax.methods import tran_lstm_post as post
-from mespot_jax.metrics.io import IntervalRow
 from mespot_jax.models.tran_lstm import TranLSTM
-from mespot_jax.spotting import postprocess
 from mespot_jax.train import inference
 from mespot_jax.train import steps as steps_lib
 
 TYPES = post.TYPES
-THRESHOLDS = tran_lstm_block.CHOICES["threshold"]
 FEATURE_NORMS = tran_lstm_block.CHOICES["feature_norm"]
 
 
@@ -182,7 +178,6 @@ class WindowSampler:
 class TranLSTMMethod(spotting.SpottingMethod):
   """The LSTM dense-prediction spotter (registered as `tran_lstm`)."""
   name = "tran_lstm"
-  CHOICES = ("interval_width", "thresholds")
 
   def __init__(self, config):
     super().__init__(config)
@@ -191,9 +186,6 @@ class TranLSTMMethod(spotting.SpottingMethod):
     if b.target not in post.TARGETS:
       raise ValueError(f"tran_lstm.target={b.target!r}; expected one of "
                        f"{post.TARGETS}")
-    if b.threshold not in THRESHOLDS:
-      raise ValueError(f"tran_lstm.threshold={b.threshold!r}; expected one "
-                       f"of {THRESHOLDS}")
     if b.feature_norm not in FEATURE_NORMS:
       raise ValueError(f"tran_lstm.feature_norm={b.feature_norm!r}; "
                        f"expected one of {FEATURE_NORMS}")
@@ -263,28 +255,16 @@ class TranLSTMMethod(spotting.SpottingMethod):
     dim = features_lib.feature_size(b.feature, tuple(b.grid), b.bins)
     return jnp.zeros((1, self.window(fps), dim), jnp.float32)
 
-  # --------------------------------------------------------------- choices
-  def fold_choices(self, store, fold) -> dict:
-    """Interval widths (seconds): the median duration of each type in the
-    fold's training and validation subjects (L when there is none)."""
-    choices = super().fold_choices(store, fold)
-    known = folds_lib.known_video_indices(store, fold)
-    widths = {}
-    for t in TYPES:
-      secs = [(iv.offset - iv.onset + 1) / store.videos[i].fps
-              for i in known for iv in store.videos[i].intervals
-              if iv.type == t]
-      widths[t] = float(np.median(secs)) if secs else float(
-          self.block.span_s)
-    return dict(choices, interval_width=widths)
+  # --------------------------------------------------------------- scoring
+  def scored_types(self) -> tuple:
+    """The types trained (`types`); the other column is all zeros."""
+    return tuple(t for t in TYPES if t in self.block.types)
 
   def video_choices(self, choices, fps) -> dict:
-    return {"tran_lstm": {
-        "span_frames": self.span(fps), "window_positions": self.window(fps),
-        "interval_width_frames": {t: post.frames_of(w, fps) for t, w in
-                                  choices["interval_width"].items()}}}
+    del choices
+    return {"tran_lstm": {"span_frames": self.span(fps),
+                          "window_positions": self.window(fps)}}
 
-  # --------------------------------------------------------------- scoring
   def invalid_frames(self, face_found_T, fps, choices) -> np.ndarray:
     """Frames without a score: no position has its apex there (the first
     (L - 1) // 2 and last L // 2 frames), or its span holds a frame
@@ -336,65 +316,3 @@ class TranLSTMMethod(spotting.SpottingMethod):
     return {"model": {v: self.score_features(
         variables, self.features(store, v), store.videos[v].fps,
         store.videos[v].num_frames, bs) for v in indices}}
-
-  # -------------------------------------------------------- thresholds
-  def _radius(self, choices, typ, fps) -> int:
-    half = post.frames_of(choices["interval_width"][typ], fps) // 2
-    return max(1, half, post.frames_of(self.block.nms_min_s, fps, least=0))
-
-  def fit(self, store, indices, scores, choices, criterion=None,
-          absolute: bool = False) -> dict:
-    """Per kind: thresholds [micro, macro]. `threshold="paper"`: none is
-    fitted (each video's own, at prediction; stored as 0.0); "fitted" (or
-    the oracle's `criterion`): the apex-in-interval F1 of the videos
-    `indices`. A type not trained gets `NO_DETECTION`."""
-    del absolute  # the scores are sigmoid outputs, never renormalised
-    mode = "fitted" if criterion else self.block.threshold
-    out = {}
-    for kind, by_video in scores.items():
-      thr = []
-      for k, typ in enumerate(TYPES):
-        if typ not in self.block.types:
-          thr.append(postprocess.NO_DETECTION)
-        elif mode == "paper":
-          thr.append(0.0)
-        else:
-          vids = []
-          for v in indices:
-            meta = store.videos[v]
-            apexes, sc = post.candidates(
-                by_video[v][:, k], self._radius(choices, typ, meta.fps))
-            vids.append((apexes, sc, [(iv.onset, iv.offset)
-                                      for iv in meta.intervals
-                                      if iv.type == typ]))
-          thr.append(post.fit_threshold(vids))
-      out[kind] = {"thresholds": [float(t) for t in thr],
-                   "norm": {t: None for t in TYPES}, "threshold_mode": mode}
-    return out
-
-  def predict_video(self, scores_T2, fps, video, choices, fitted,
-                    subject="") -> list[IntervalRow]:
-    """Apexes (suppressed, thresholded) and intervals around them."""
-    rows = []
-    n = len(scores_T2)
-    for k, typ in enumerate(TYPES):
-      thr = float(fitted["thresholds"][k])
-      if typ not in self.block.types or thr >= postprocess.NO_DETECTION:
-        continue
-      s = scores_T2[:, k]
-      if fitted.get("threshold_mode", "paper") == "paper":
-        thr = post.paper_threshold(s)
-      apexes, sc = post.candidates(s, self._radius(choices, typ, fps))
-      width = post.frames_of(choices["interval_width"][typ], fps)
-      for a, score in sorted(zip(apexes, sc)):
-        if score >= thr:
-          on, off = post.apex_interval(int(a), width, n)
-          rows.append(IntervalRow(video, typ, on, off, subject=subject,
-                                  apex=int(a), score=float(score)))
-    return rows
-
-  def fold_row(self, store, out) -> dict:
-    row = super().fold_row(store, out)
-    row["interval_width"] = out.choices["interval_width"]
-    return row
-

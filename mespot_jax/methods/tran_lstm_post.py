@@ -1,4 +1,4 @@
-"""Tran et al.'s targets and post-processing, in frames and positions.
+"""Tran et al.'s targets and test windows, in frames and positions.
 
 Position i (0-based) of a video covers frames i + 1 .. i + L (1-based);
 its apex frame is the middle of that span, i + 1 + (L - 1) // 2
@@ -16,19 +16,14 @@ Targets per position and type (the paper's equations, each set to 0 below
 At test time a video's positions are cut into windows of M positions
 (stride `stride` positions; the last window ends at the last position) and
 a position's score is the mean of the scores the windows covering it give
-it. Apex candidates are the peaks that survive greedy non-maximum
-suppression (a peak suppresses every position within `radius` of it), kept
-when their score reaches the threshold: the paper's per-video heuristic
-(the mean of the video's maximum score and its smallest non-zero score) or
-one fitted on validation videos. Each kept apex becomes an interval of the
-type's width centred on it, for the interval protocols.
+it. The scores are decoded into apexes and intervals by the `apex` decoder
+(`mespot_jax.decoders.apex`).
 """
 import numpy as np
 
 from mespot_jax.config import vocab
 from mespot_jax.config.blocks import tran_lstm as tran_lstm_block
 from mespot_jax.data import timing
-from mespot_jax.spotting import postprocess
 
 TYPES = vocab.TYPES
 TARGETS = tran_lstm_block.CHOICES["target"]
@@ -97,79 +92,3 @@ def merge_windows(scores_WM2, starts, num_positions: int) -> np.ndarray:
     total[s:s + n] += w[:n]
     count[s:s + n] += 1
   return (total / np.maximum(count, 1)).astype(np.float32)
-
-
-def nms_peaks(scores_T, radius: int) -> np.ndarray:
-  """Frames (0-based) kept by greedy non-maximum suppression, highest
-  first; NaN frames are never kept."""
-  s = np.asarray(scores_T, np.float64)
-  order = np.argsort(-np.where(np.isfinite(s), s, -np.inf), kind="stable")
-  suppressed = ~np.isfinite(s)
-  kept = []
-  for t in order:
-    if suppressed[t]:
-      continue
-    kept.append(t)
-    suppressed[max(0, t - radius):t + radius + 1] = True
-  return np.array(kept, np.int64)
-
-
-def paper_threshold(scores_T) -> float:
-  """The mean of the video's maximum and its smallest non-zero score."""
-  s = np.asarray(scores_T, np.float64)
-  s = s[np.isfinite(s) & (s > 0)]
-  if not s.size:
-    return postprocess.NO_DETECTION
-  return float((s.max() + s.min()) / 2)
-
-
-def apex_interval(apex: int, width: int, num_frames: int):
-  """(onset, offset) 1-based of `width` frames centred on `apex` (1-based),
-  clipped to the video."""
-  onset = apex - (width - 1) // 2
-  return max(1, onset), min(num_frames, onset + width - 1)
-
-
-def candidates(scores_T, radius: int):
-  """(apex frames 1-based, their scores) after non-maximum suppression."""
-  peaks = nms_peaks(scores_T, radius)
-  return peaks + 1, np.asarray(scores_T, np.float64)[peaks]
-
-
-def count_hits(apexes, truths) -> tuple[int, int, int]:
-  """(TP, FP, FN) of apex frames (highest score first) against truths
-  [(onset, offset)], each truth taken at most once (`apex_in_interval`)."""
-  taken = set()
-  for a in apexes:
-    for j, (on, off) in enumerate(truths):
-      if j not in taken and on <= a <= off:
-        taken.add(j)
-        break
-  tp = len(taken)
-  return tp, len(apexes) - tp, len(truths) - tp
-
-
-def fit_threshold(videos) -> float:
-  """The threshold maximising the pooled apex-in-interval F1 of videos.
-
-  Args:
-    videos: [(candidate apexes, their scores (descending), truths
-      [(onset, offset)])], one per validation video.
-
-  Returns:
-    The candidate score with the best F1 (the highest such on ties);
-    `NO_DETECTION` when no threshold finds any truth.
-  """
-  levels = sorted({float(s) for _, sc, _ in videos for s in sc},
-                  reverse=True)
-  best, best_f1 = postprocess.NO_DETECTION, 0.0
-  for thr in levels:
-    tp = fp = fn = 0
-    for apexes, sc, truths in videos:
-      a, b, c = count_hits([x for x, s in zip(apexes, sc) if s >= thr],
-                           truths)
-      tp, fp, fn = tp + a, fp + b, fn + c
-    f1 = 2 * tp / max(2 * tp + fp + fn, 1)
-    if f1 > best_f1:
-      best, best_f1 = thr, f1
-  return best

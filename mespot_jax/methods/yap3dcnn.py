@@ -132,7 +132,7 @@ class Yap3DCNN(spotting.SpottingMethod):
   name = "yap3dcnn"
   metric_modes = {"auc": "max"}
   oracle_metric = "auc"
-  CHOICES = ("skips", "min_width", "thresholds", "norm")
+  CHOICES = ("skips",)
 
 
   # --------------------------------------------------------------- training

@@ -28,36 +28,39 @@ def _shade_unscored(ax, unscored_T, fps, label) -> None:
     label = None  # one legend entry
 
 
-def plot_video(path, meta, scores_T2, thresholds, pred_rows, method, params,
-               title: str | None = None) -> None:
-  """Smoothed scores, thresholds, spotted and true intervals of one video.
+def plot_video(path, meta, scores_T2, signal_T2, thresholds, pred_rows,
+               decoder: str = "", title: str | None = None) -> None:
+  """Scores, the signal the decoder thresholds, its thresholds, spotted and
+  true intervals of one video.
 
   Frames without a score (NaN: no face) are shaded grey; the curves break
-  there. A threshold that predicts nothing (`threshold.NO_DETECTION`) is
-  drawn at the top and labelled "never".
+  there. A threshold that predicts nothing (at or above
+  `postprocess.NO_DETECTION`) is drawn at the top and labelled "never".
 
   Args:
     path: PNG to write (atomically).
     meta: object with `video`, `fps`, `intervals` (truth; may be empty).
     scores_T2: raw per-frame scores (micro, macro); NaN where none.
-    thresholds: (micro, macro) thresholds on the smoothed signal.
+    signal_T2: what the decoder thresholds (`SpottingDecoder.signal`: the
+      smoothed scores of `runs`, the scores themselves of `apex` and
+      `peaks`).
+    thresholds: (micro, macro) thresholds on the signal of this video.
     pred_rows: spotted intervals (objects with type, onset, offset).
-    method: post-processor name.
-    params: per-type post-processing parameters.
+    decoder: the decoder's name (the legend).
     title: plot title (default: the video name).
   """
   t_s = np.arange(1, len(scores_T2) + 1) / meta.fps
   fig, axes = plt.subplots(2, 1, figsize=(12, 5), sharex=True)
   for k, typ in enumerate(("micro", "macro")):
     ax = axes[k]
-    smooth = postprocess.smooth(scores_T2[:, k], meta.fps, method,
-                                params[typ]) if len(scores_T2) else []
     ax.plot(t_s, scores_T2[:, k], color="0.75", lw=0.6, label="raw score")
-    ax.plot(t_s, smooth, color=_COLOURS[typ], lw=1.2, label="smoothed")
-    never = postprocess.predicts_nothing(
-        float(thresholds[k]),
-        postprocess.params_for_type(method, params, typ)["normalise"])
-    ax.axhline(1.0 if never else float(thresholds[k]), color="k", ls="--",
+    ax.plot(t_s, np.asarray(signal_T2)[:, k] if len(signal_T2) else [],
+            color=_COLOURS[typ], lw=1.2,
+            label=f"{decoder} signal" if decoder else "signal")
+    never = float(thresholds[k]) >= postprocess.NO_DETECTION
+    col = np.asarray(signal_T2, np.float64).reshape(-1, 2)[:, k]
+    top = max(1.0, float(np.nanmax(col))) if np.isfinite(col).any() else 1.0
+    ax.axhline(top if never else float(thresholds[k]), color="k", ls="--",
                lw=0.8,
                label="threshold: never" if never else "threshold")
     _shade_unscored(ax, np.isnan(np.asarray(scores_T2[:, k], np.float64)),
@@ -71,7 +74,7 @@ def plot_video(path, meta, scores_T2, thresholds, pred_rows, method, params,
         ax.axvspan(r.onset / meta.fps, r.offset / meta.fps, ymin=0.5,
                    ymax=1.0, color="tab:red", alpha=0.3)
     ax.set_ylabel(f"{typ}")
-    ax.set_ylim(-0.05, 1.05)
+    ax.set_ylim(-0.05 * top, 1.05 * top)
   axes[0].legend(loc="upper right", fontsize=7, ncol=3)
   axes[1].set_xlabel("time (s)   green (lower half): truth, red (upper "
                      "half): spotted")

@@ -58,7 +58,8 @@ Parameters (`params`, a dict or ConfigDict; unknown keys raise InputError):
   report a fixed span around each peak. Experiments set it per fold to the
   median duration of the training subjects' intervals of that type
   (`widen_to="train_median"` in the configs, resolved by
-  `experiment.fold_post_params`), so it never sees the test subject.
+  the `runs` decoder, `decoders.runs.post_params`), so it never sees the
+  test subject.
 * `threshold` (0.5): used only when the `threshold` argument is None.
 
 These defaults are this toolkit's choices (the paper gives no values); tune
@@ -158,7 +159,7 @@ def resolve_params(method, params: Any = None) -> dict:
     raise InputError(
         f"min_width={width!r}; expected None or seconds >= 0 (a config's "
         "widen_to='train_median' is turned into seconds per fold by "
-        "experiment.fold_post_params)")
+        "the runs decoder)")
   return merged
 
 

@@ -33,14 +33,6 @@ def default_config() -> ml_collections.ConfigDict:
   b.corner_fraction = 0.3  # outer part of the mouth box per corner
   b.k_s = ml_collections.ConfigDict({"micro": 0.2, "macro": 0.6})
   b.smooth_s = 0.0  # moving average of the score curve (seconds; 0 = off)
-  b.extend = 1.0  # intervals start this many k before their first frame
-  # Peaks closer than this (seconds between one's end and the next one's
-  # start) are one interval: the rise and the fall of one expression
-  # against the sliding reference are two peaks. 0 = no merging.
-  b.merge_gap_s = 0.0
-  b.threshold_rule = "relative"  # relative | absolute
-  b.micro_max_s = 0.5
-  b.micro_wins = True  # drop macro intervals that overlap a micro one
   b.cache_dir = ""  # "" = <data_dir>/mespot_flow_features; "none" = off
   return b
 
@@ -50,8 +42,21 @@ def smoke(block: ml_collections.ConfigDict) -> None:
   del block  # no size of this method's shrinks
 
 
+DECODER = "peaks"
+
+
+def paper_decoder(c: ml_collections.ConfigDict) -> None:
+  """The spotter's decoding (`config.decoder.peaks`): intervals start
+  one k before their first frame above the threshold and end at their
+  last; a macro interval overlapping a micro one is dropped. Peaks closer
+  than `merge_gap_s` (the rise and the fall of one expression against the
+  sliding reference are two peaks) may be joined; 0: not joined."""
+  p = c.decoder.peaks
+  p.extend, p.extend_after, p.merge_gap_s = 1.0, False, 0.0
+  p.micro_wins = True
+
+
 CHOICES = {
     "flow": vocab.FLOW_BACKENDS,
-    "threshold_rule": vocab.THRESHOLD_RULES,
     "rois": vocab.Subset(ROIS),
 }

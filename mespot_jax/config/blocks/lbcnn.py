@@ -43,13 +43,20 @@ def default_config() -> ml_collections.ConfigDict:
   b.roi_boxes = "frame"
   b.sampler = ml_collections.ConfigDict()
   b.sampler.class_probs = (1 / 3, 1 / 3, 1 / 3)  # neutral, micro, macro
-  # Post-processing of the micro / macro probabilities, per post-processor
-  # (`eval.postprocess` picks one) and type; keys as `eval.<name>.<type>`
-  # (mespot_jax.spotting.postprocess). Probabilities are thresholded as
-  # they are (normalise "none"); a micro run is at most 0.5 s.
-  b.post = ml_collections.ConfigDict(
-      common.post_defaults(normalise="none", micro_max_len=0.5))
   return b
+
+
+DECODER = "runs"
+
+
+def paper_decoder(c: ml_collections.ConfigDict) -> None:
+  """The paper's decoding of the micro / macro probabilities: the `runs`
+  decoder's post-processing (`eval.<postprocess>.<type>`) with the
+  probabilities thresholded as they are (normalise "none") and micro runs
+  of at most 0.5 s."""
+  defaults = common.post_defaults(normalise="none", micro_max_len=0.5)
+  c.eval.automated = ml_collections.ConfigDict(defaults["automated"])
+  c.eval.manual = ml_collections.ConfigDict(defaults["manual"])
 
 
 def smoke(block: ml_collections.ConfigDict) -> None:
@@ -63,8 +70,4 @@ def smoke(block: ml_collections.ConfigDict) -> None:
 
 CHOICES = {
     "roi_boxes": ("frame", "template"),
-    **{f"post.{name}.{t}.{field}": allowed
-       for name in vocab.POSTPROCESSORS for t in vocab.TYPES
-       for field, allowed in (("normalise", vocab.NORMALISE),
-                              ("widen_to", vocab.WIDEN_TO))},
 }

@@ -29,9 +29,6 @@ def default_config() -> ml_collections.ConfigDict:
   b.top_fraction = 1 / 3  # blocks averaged into a frame's score
   # k per type (seconds): HF = CF - k, TF = CF + k.
   b.k_s = ml_collections.ConfigDict({"micro": 0.2, "macro": 0.6})
-  b.extend = 1.0  # an interval runs from its first HF to its last TF (x k)
-  b.threshold_rule = "relative"  # mean + p (max - mean) per video
-  b.micro_max_s = 0.5  # micro intervals at most, macro ones longer
   b.cache_dir = ""  # "" = <data_dir>/mespot_flow_features; "none" = off
   return b
 
@@ -43,5 +40,14 @@ def smoke(block: ml_collections.ConfigDict) -> None:
 
 CHOICES = {
     "flow": vocab.FLOW_BACKENDS,
-    "threshold_rule": vocab.THRESHOLD_RULES,
 }
+DECODER = "peaks"
+
+
+def paper_decoder(c: ml_collections.ConfigDict) -> None:
+  """The baseline's decoding (`config.decoder.peaks`): the threshold
+  `mean + p (max - mean)` per video, an interval from its first HF to its
+  last TF (one k before and after the run), micro when at most 0.5 s."""
+  p = c.decoder.peaks
+  p.threshold_rule, p.extend, p.extend_after = "relative", 1.0, True
+  p.merge_gap_s, p.micro_max_s, p.micro_wins = 0.0, 0.5, False

@@ -33,14 +33,10 @@ def default_config() -> ml_collections.ConfigDict:
   # position of a training interval, else it starts anywhere.
   b.expression_prob = 0.5
   b.test_stride = 0.5  # test window stride, as a fraction of M
-  b.threshold = "paper"  # paper (per video) | fitted (validation subjects)
   # none: the descriptors as they are (the paper); video: each dimension
   # standardised over the video's own positions (removes what is constant
   # in a video, such as the person's face; labels play no part).
   b.feature_norm = "none"
-  # Non-maximum suppression radius: half the type's interval width, and
-  # at least this many seconds.
-  b.nms_min_s = 0.0
   # Features on disk: "" = <data_dir>/mespot_features; "none" = no cache.
   b.feature_cache_dir = ""
   b.feature_chunk = 64  # positions per jitted feature call
@@ -54,11 +50,22 @@ def smoke(block: ml_collections.ConfigDict) -> None:
   block.feature_chunk = 32
 
 
+DECODER = "apex"
+
+
+def paper_decoder(c: ml_collections.ConfigDict) -> None:
+  """The paper's decoding (`config.decoder.apex`): its per-video
+  threshold, a suppression radius of half the interval width, and L
+  (`span_s`) as the width of a type the training subjects lack."""
+  p = c.decoder.apex
+  p.threshold, p.nms_min_s = "paper", 0.0
+  p.fallback_width_s = c.tran_lstm.span_s
+
+
 CHOICES = {
     "feature": ("lbp_top", "hog_top", "higo_top"),
     "precision": ("float64", "float32"),
     "target": ("overlap", "apex"),
     "types": vocab.Subset(vocab.TYPES),
-    "threshold": ("paper", "fitted"),
     "feature_norm": ("none", "video"),
 }
