@@ -24,13 +24,10 @@ Run:
 Run time and headline: not measured here (the licensed release is not on this
 machine).
 """
-import os
-
 from mespot_jax.config import common
-from mespot_jax.config import load_module
+from mespot_jax.config import load_sibling
 
-synthetic_partnet = load_module(
-    os.path.join(os.path.dirname(__file__), "synthetic_partnet.py"))
+synthetic_partnet = load_sibling(__file__, "synthetic_partnet")
 
 
 def get_config(variant: str = ""):

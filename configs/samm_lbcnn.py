@@ -13,13 +13,10 @@ Run:
 Run time and headline: not measured here (the licensed release is not on this
 machine).
 """
-import os
-
 from mespot_jax.config import common
-from mespot_jax.config import load_module
+from mespot_jax.config import load_sibling
 
-casme2_lbcnn = load_module(
-    os.path.join(os.path.dirname(__file__), "casme2_lbcnn.py"))
+casme2_lbcnn = load_sibling(__file__, "casme2_lbcnn")
 
 
 def get_config(variant: str = ""):

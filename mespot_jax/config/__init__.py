@@ -48,6 +48,13 @@ def load_module(name_or_path: str):
   return module
 
 
+def load_sibling(config_file: str, name: str):
+  """The config `name` in the folder of `config_file` (a config built on
+  another: `load_sibling(__file__, "casme2_lbcnn")`)."""
+  return load_module(os.path.join(os.path.dirname(
+      os.path.abspath(config_file)), name + ".py"))
+
+
 def load(name_or_path: str, variant: str = ""):
   """`get_config(variant)` of a config file (`"smoke"`, `"paper"`, ...)."""
   return load_module(name_or_path).get_config(variant)
