@@ -119,10 +119,9 @@ class _LeakySkips(yap3dcnn.Yap3DCNN):
 class _LeakySampler(PairSampler):
   """Validation samples drawn from the validation AND the test subjects."""
 
-  def val_batch(self, num_samples):
-    pools = [self._pool(self.store.video_indices(  # pylint: disable=protected-access
-        f.val_subjects + (f.test_subject,))) for f in self.folds]
-    return self._batch(pools, num_samples, (2, 0), False)  # pylint: disable=protected-access
+  def subjects_of(self, fold, purpose):
+    subjects = super().subjects_of(fold, purpose)
+    return subjects + (fold.test_subject,) if purpose == "val" else subjects
 
 
 class _LeakyEarlyStopping(yap3dcnn.Yap3DCNN):

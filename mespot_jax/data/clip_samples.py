@@ -5,7 +5,8 @@ training subjects (`train_dataset`), and fixed sets of its validation
 subjects (`val_batch`) and, for the oracle only, of its test subjects
 (`oracle_batch`). Batches are fold-stacked: `x` (K, B, T, S, S, C) uint8,
 `y` (K, B) int32, `w` (K, B) float32 (1 for a real clip, 0 for padding:
-fixed sets of folds with fewer clips are padded so they stack).
+fixed sets of folds with fewer clips are padded so they stack). The folds'
+loop and its seeding are `data.sampler.FoldSampler`'s.
 
 Class imbalance (Shukla et al., section 3.3): with `balance` a training
 draw picks a class uniformly, then one of its clips, so minority classes
@@ -19,8 +20,9 @@ brightness change and salt-and-pepper noise, each with probability 1/2
 import dataclasses
 from typing import Sequence
 
-import grain
 import numpy as np
+
+from mespot_jax.data import sampler as sampler_lib
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,99 +69,92 @@ def augment_clip(rng: np.random.Generator, x_TSSC: np.ndarray,
   return x
 
 
-def fixed_batch(store, folds, subjects_of, n: int, seed: int, salt: int,
+def fixed_batch(sampler: sampler_lib.FoldSampler, purpose: str, n: int,
                 x_N: np.ndarray, dtype=None) -> dict:
-  """Up to `n` clips per fold of `subjects_of(fold)` (a seeded subset when
-  there are more), padded with weight 0 to the largest fold's count.
+  """Up to `n` clips per fold of `purpose` (`FoldSampler.fixed_subsets`: a
+  seeded subset when there are more), padded with weight 0 to the largest
+  fold's count so that the folds stack.
 
   Args:
-    store: the clips (`video_indices`, `labels`).
-    folds: the folds, stacked in this order.
-    subjects_of: fold -> its subjects to draw from.
+    sampler: the folds, their subjects and the seed; its `store` has the
+      clips' `labels`.
+    purpose: `data.sampler.VAL` or `ORACLE`.
     n: most clips per fold.
-    seed, salt: seed the subset (`[seed, salt, fold.index]`).
     x_N: the per-clip inputs, indexed by clip.
     dtype: of the stacked inputs (default: `x_N`'s).
 
   Returns:
     {"x": (folds, B, ...), "y": (folds, B) int32, "w": (folds, B) float32}.
   """
-  sets = []
-  for f in folds:
-    ids = np.asarray(store.video_indices(subjects_of(f)), np.int64)
-    if len(ids) > n:
-      rng = np.random.default_rng([seed, salt, f.index])
-      ids = np.sort(rng.choice(ids, n, replace=False))
-    sets.append(ids)
+  sets = sampler.fixed_subsets(purpose, n)
   b = max(1, max(len(s) for s in sets))
   x = np.zeros((len(sets), b) + x_N.shape[1:], dtype or x_N.dtype)
   y = np.zeros((len(sets), b), np.int32)
   w = np.zeros((len(sets), b), np.float32)
   for k, ids in enumerate(sets):
     x[k, :len(ids)] = x_N[ids]
-    y[k, :len(ids)] = store.labels[ids]
+    y[k, :len(ids)] = sampler.store.labels[ids]
     w[k, :len(ids)] = 1.0
   return {"x": x, "y": y, "w": w}
 
 
-class ClipSampler:
+@dataclasses.dataclass(frozen=True)
+class ClassPool:
+  """A fold's training clips by class.
+
+  Attributes:
+    ids: (N,) the clips.
+    by_class: per class present, its clips.
+    p_aug: class -> the probability that a drawn clip of it is augmented,
+      1 - n_c / n_max (module docstring).
+  """
+  ids: np.ndarray
+  by_class: tuple[np.ndarray, ...]
+  p_aug: dict
+
+  @classmethod
+  def of(cls, ids: np.ndarray, labels_N: np.ndarray) -> "ClassPool":
+    """The pool of clips `ids` whose labels are `labels_N`."""
+    classes, counts = np.unique(labels_N, return_counts=True)
+    return cls(ids, tuple(ids[labels_N == c] for c in classes),
+               dict(zip(classes.tolist(), 1.0 - counts / counts.max())))
+
+  def pick(self, rng: np.random.Generator, balance: bool) -> int:
+    """One clip: with `balance` a class uniformly, then one of its clips;
+    else a clip uniformly."""
+    if balance:
+      members = self.by_class[rng.integers(len(self.by_class))]
+      return int(members[rng.integers(len(members))])
+    return int(self.ids[rng.integers(len(self.ids))])
+
+
+class ClipSampler(sampler_lib.FoldSampler):
   """Fold-stacked clip batches (module docstring)."""
 
   def __init__(self, store, folds: Sequence, *, balance: bool = True,
                augment: ClipAugment = ClipAugment(), seed: int = 0):
-    self.store = store
-    self.folds = list(folds)
     self.balance = balance
     self.augment = augment
-    self.seed = seed
-    self._train = [np.asarray(store.video_indices(f.train_subjects), np.int64)
-                   for f in self.folds]
-    for f, ids in zip(self.folds, self._train):
-      if not ids.size:
-        raise ValueError(f"fold {f.index} (test {f.test_subject}): its "
-                         "training subjects have no labelled clip")
+    super().__init__(store, folds, seed)
 
-  def _draw(self, rng, ids: np.ndarray, n: int):
-    labels = self.store.labels[ids]
-    classes, counts = np.unique(labels, return_counts=True)
-    if self.balance:
-      cls = classes[rng.integers(len(classes), size=n)]
-      pick = np.array([rng.choice(ids[labels == c]) for c in cls])
-    else:
-      pick = rng.choice(ids, n)
-    p_aug = dict(zip(classes, 1.0 - counts / counts.max()))
-    xs = []
-    for i in pick:
-      x = self.store.x[i]
-      if self.augment.enabled and rng.random() < p_aug[self.store.labels[i]]:
-        x = augment_clip(rng, x, self.augment)
-      xs.append(x)
-    return np.stack(xs), self.store.labels[pick].astype(np.int32)
+  def make_pool(self, fold, subjects) -> ClassPool:
+    """The fold's clips of `subjects` by class (training draws only)."""
+    ids = self.units(subjects)
+    if not ids.size:
+      raise ValueError(f"fold {fold.index} (test {fold.test_subject}): its "
+                       "training subjects have no labelled clip")
+    return ClassPool.of(ids, self.store.labels[ids])
 
-  def train_batch(self, step: int, batch_size: int) -> dict:
-    """The batch of a training step (deterministic in seed and step)."""
-    xs, ys = [], []
-    for f, ids in zip(self.folds, self._train):
-      rng = np.random.default_rng([self.seed, 31, f.index, step])
-      x, y = self._draw(rng, ids, batch_size)
-      xs.append(x)
-      ys.append(y)
-    return {"x": np.stack(xs), "y": np.stack(ys),
-            "w": np.ones((len(self.folds), batch_size), np.float32)}
+  def draw(self, rng, fold, pool: ClassPool, train: bool, slot) -> dict:
+    """{"x": (T, S, S, C) uint8, "y": () int32, "w": () float32} of one
+    training clip, augmented with its class's probability."""
+    del fold, train, slot  # only training clips are drawn
+    i = pool.pick(rng, self.balance)
+    x, y = self.store.x[i], int(self.store.labels[i])
+    if self.augment.enabled and rng.random() < pool.p_aug[y]:
+      x = augment_clip(rng, x, self.augment)
+    return {"x": x, "y": np.int32(y), "w": np.float32(1.0)}
 
-  def _fixed(self, subjects_of, n: int, salt: int) -> dict:
-    return fixed_batch(self.store, self.folds, subjects_of, n, self.seed,
-                       salt, self.store.x, np.uint8)
-
-  def val_batch(self, num_samples: int) -> dict:
-    """The fixed validation clips of every fold (validation subjects)."""
-    return self._fixed(lambda f: f.val_subjects, num_samples, 41)
-
-  def oracle_batch(self, num_samples: int) -> dict:
-    """The fold's test clips (the oracle only)."""
-    return self._fixed(lambda f: f.test_subjects, num_samples, 43)
-
-  def train_dataset(self, batch_size: int, num_steps: int) -> grain.MapDataset:
-    """`num_steps` training batches, random access by step."""
-    return grain.MapDataset.range(num_steps).map(
-        lambda i: self.train_batch(int(i), batch_size))
+  def fixed_batch(self, purpose: str, n: int) -> dict:
+    """Fixed sets of clips, padded (`fixed_batch`)."""
+    return fixed_batch(self, purpose, n, self.store.x, np.uint8)

@@ -17,19 +17,21 @@ the range reaches a partner with one; a draw whose partner has no face is
 drawn again (the reference frame and the skips; the class stays). Videos
 with a face in every frame are drawn exactly as before.
 
-Every sample is a pure function of (seed, fold, step), so the data stream can
-be resumed exactly from a step number and chunking folds changes nothing.
+The fold-stacked batches, their seeding and the validation and oracle
+samples are `data.sampler.FoldSampler`'s: every sample is a pure function of
+(seed, fold, example index), so the data stream can be resumed exactly from
+a step number and chunking folds changes nothing.
 """
 import dataclasses
 from typing import Sequence
 
 import cv2
-import grain
 import numpy as np
 
+from mespot_jax.data import sampler as sampler_lib
+from mespot_jax.data import timing
 from mespot_jax.data.folds import Fold
 from mespot_jax.data.frames import FrameStore
-from mespot_jax.data import timing
 
 NEUTRAL, MICRO, MACRO = 0, 1, 2
 # Draws of one sample before giving up on finding partners with a face.
@@ -38,9 +40,12 @@ _MAX_DRAWS = 1000
 
 def pair_frame_numbers(t, skips, num_frames):
   """Frame numbers (.., S, F) for references `t` and skips (s1, s2)."""
-  t = np.asarray(t)
-  cols = [np.stack([t, np.minimum(t + s, num_frames)], -1) for s in skips]
-  return np.stack(cols, -2)
+  # Frame t never passes the last one: min(t + (0, s), T) is (t, min(t + s,
+  # T)), one array operation (this runs for every training sample).
+  offsets = np.zeros((len(skips), 2), np.int64)
+  offsets[:, 1] = skips
+  return np.minimum(np.asarray(t, np.int64)[..., None, None] + offsets,
+                    num_frames)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,8 +56,12 @@ class AugmentConfig:
   max_rotation_deg: float = 10.0
 
 
-class PairSampler:
-  """Draws two-stream samples for a set of folds."""
+class PairSampler(sampler_lib.FoldSampler):
+  """Two-stream samples of a set of folds (module docstring).
+
+  Batches: {"x": (K, B, 2, 2, S, S, C) uint8, "y": (K, B, 2) float32,
+  "aug": (K, B, 3) float32 gain, gamma, contrast}.
+  """
 
   def __init__(self, store: FrameStore, folds: Sequence[Fold], *,
                random_skips, skip_fps: float, class_probs, augment,
@@ -66,13 +75,10 @@ class PairSampler:
       augment: an `AugmentConfig` (or anything with its fields).
       seed: base seed.
     """
-    self.store = store
-    self.folds = list(folds)
     self.random_skips = tuple(tuple(r) for r in random_skips)
     self.skip_fps = float(skip_fps)
     self.class_probs = np.asarray(class_probs, np.float64)
     self.augment = augment
-    self.seed = seed
     # Reference-frame candidates per video and class (0-based indices):
     # frames with a face whose partners can have one.
     self._faces = [np.asarray(store.face_found(v), bool)
@@ -83,10 +89,7 @@ class PairSampler:
       self._cands.append((np.flatnonzero((lab.sum(1) == 0) & ok),
                           np.flatnonzero(lab[:, 0] & ok),
                           np.flatnonzero(lab[:, 1] & ok)))
-    self._train_pools = [self._pool(store.video_indices(f.train_subjects))
-                         for f in self.folds]
-    self._val_pools = [self._pool(store.video_indices(f.val_subjects))
-                       for f in self.folds]
+    super().__init__(store, folds, seed)
 
   def _reaches_faces(self, face_T, fps) -> np.ndarray:
     """(T,) bool: frame t has a face and, per stream, a skip of the range
@@ -103,13 +106,16 @@ class PairSampler:
       ok &= reach
     return ok
 
-  def _pool(self, video_indices):
-    """Per class: videos, cumulative candidate counts, class probability."""
+  def make_pool(self, fold, subjects):
+    """Per class: videos, cumulative candidate counts; class probabilities
+    (classes without a candidate left out)."""
+    del fold
+    video_indices = self.units(subjects)
     pool = []
     for c in range(3):
       counts = np.array([len(self._cands[v][c]) for v in video_indices],
                         np.int64)
-      pool.append((np.asarray(video_indices, np.int64), np.cumsum(counts)))
+      pool.append((video_indices, np.cumsum(counts)))
     probs = np.array([self.class_probs[c] if p[1].size and p[1][-1] else 0.
                       for c, p in enumerate(pool)])
     if probs.sum() == 0:
@@ -137,20 +143,28 @@ class PairSampler:
         f"no {('neutral', 'micro', 'macro')[c]} sample with a face in every "
         f"frame in {_MAX_DRAWS} draws")
 
-  def _draw(self, rng, pool, augment: bool):
+  def draw(self, rng, fold, pool, train: bool, slot) -> dict:
+    """{"x": (2, 2, S, S, C) uint8, "y": (2,) float32 micro, macro
+    presence, "aug": (3,) float32 gain, gamma, contrast} of one sample;
+    geometric and intensity augmentation when training."""
+    del fold, slot
     (classes, probs) = pool
     c = rng.choice(3, p=probs)
     v, t, nums = self._draw_frames(rng, classes, c)
-    uniq, inv = np.unique(nums, return_inverse=True)
+    # The distinct frames (a partner may be the last frame twice), read
+    # and augmented once each.
+    flat = nums.ravel().tolist()
+    uniq = sorted(set(flat))
+    inv = np.array([uniq.index(n) for n in flat]).reshape(nums.shape)
     frames = self.store.get(v, uniq)
     aug = np.ones(3, np.float32)
-    if augment and self.augment.enabled:
+    if train and self.augment.enabled:
       frames = self._geometric(rng, frames)
       lo, hi = self.augment.intensity_range
       aug = rng.uniform(lo, hi, 3).astype(np.float32)
-    x = frames[inv.reshape(nums.shape)]
+    x = frames[inv]
     y = self.store.labels[v][t - 1].astype(np.float32)
-    return x, y, aug
+    return {"x": x, "y": y, "aug": aug}
 
   def _geometric(self, rng, frames):
     flip = rng.random() < self.augment.flip_prob
@@ -158,49 +172,11 @@ class PairSampler:
     size = frames.shape[1]
     m = cv2.getRotationMatrix2D(((size - 1) / 2, (size - 1) / 2), angle, 1.0)
     if flip:  # mirror after rotating: x -> size - 1 - x
-      m = np.array([[-1, 0, size - 1], [0, 1, 0]], np.float64) @ np.vstack(
-          [m, [0, 0, 1]])
+      m[0] = -m[0]
+      m[0, 2] += size - 1
     out = np.empty_like(frames)
     for i, f in enumerate(frames):
       out[i] = cv2.warpAffine(f, m, (size, size), flags=cv2.INTER_LINEAR,
                               borderMode=cv2.BORDER_REFLECT101
                               ).reshape(f.shape)
     return out
-
-  def _batch(self, pools, draws: int, rng_key, augment: bool):
-    xs, ys, augs = [], [], []
-    for f, pool in zip(self.folds, pools):
-      rng = np.random.default_rng([self.seed, *rng_key, f.index])
-      samples = [self._draw(rng, pool, augment) for _ in range(draws)]
-      xs.append(np.stack([s[0] for s in samples]))
-      ys.append(np.stack([s[1] for s in samples]))
-      augs.append(np.stack([s[2] for s in samples]))
-    return {"x": np.stack(xs), "y": np.stack(ys), "aug": np.stack(augs)}
-
-  def train_batch(self, step: int, batch_size: int) -> dict:
-    """The batch of global step `step` for every fold.
-
-    Returns:
-      {"x": (K, B, 2, 2, S, S, C) uint8, "y": (K, B, 2) float32,
-       "aug": (K, B, 3) float32 gain, gamma, contrast}.
-    """
-    return self._batch(self._train_pools, batch_size, (1, step), True)
-
-  def val_batch(self, num_samples: int) -> dict:
-    """Fixed validation samples of every fold (no augmentation)."""
-    return self._batch(self._val_pools, num_samples, (2, 0), False)
-
-  def oracle_batch(self, num_samples: int) -> dict:
-    """Fixed samples of every fold's TEST subject, drawn as `val_batch`.
-
-    Only the oracle reads them (the epoch leaky code would pick); nothing
-    honest does. Every fold must have a test subject.
-    """
-    pools = [self._pool(self.store.video_indices([f.test_subject]))
-             for f in self.folds]
-    return self._batch(pools, num_samples, (3, 0), False)
-
-  def train_dataset(self, batch_size: int, num_steps: int) -> grain.MapDataset:
-    """A grain dataset whose element i is `train_batch(i, batch_size)`."""
-    return grain.MapDataset.range(num_steps).map(
-        lambda i: self.train_batch(int(i), batch_size))

@@ -147,7 +147,8 @@ class Method(abc.ABC):
     """Batches of the folds: `train_dataset(batch_size, num_steps)` (a grain
     MapDataset of fold-stacked batches), `val_batch(n)` (validation
     subjects), `oracle_batch(n)` (test subjects, for the oracle only) and
-    `store`. Never asked of a method with nothing to train."""
+    `store`; `data.sampler.FoldSampler` gives all of it from a per-example
+    `draw`. Never asked of a method with nothing to train."""
     raise NotImplementedError(f"{self.name} has no training part")
 
   def example_input(self, store) -> Any:

@@ -34,7 +34,6 @@ each aligned crop with the aligner's ROI boxes, scaled to the crop size.
 import functools
 
 import cv2
-import grain
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -43,6 +42,7 @@ import optax
 from mespot_jax import models
 from mespot_jax.config.blocks import lbcnn as lbcnn_block
 from mespot_jax.config.blocks.lbcnn import default_config  # pylint: disable=unused-import
+from mespot_jax.data import sampler as sampler_lib
 from mespot_jax.data import samples as samples_lib
 from mespot_jax.face import align
 from mespot_jax.methods import spotting
@@ -104,31 +104,34 @@ def _loss(logits_B3, batch):
       logits_B3, batch["y"]).mean()
 
 
-class FrameSampler:
+class FrameSampler(sampler_lib.FoldSampler):
   """Single frames of the folds' subjects, drawn uniformly per class.
 
   A draw picks a class with `class_probs` (classes a pool lacks are left
   out), then a frame uniformly among that class's frames with a face in the
-  pool's videos. Every batch is a pure function of (seed, fold, step).
+  pool's videos. Batches: {"x": (K, B, S, S, C) uint8, "rois": (K, B, 4, 4)
+  float32, "y": (K, B) int32 class, "aug": (K, B, 3) float32}.
   """
 
   def __init__(self, store, folds, *, class_probs, augment, seed: int,
                roi_boxes: str = "frame"):
-    self.store, self.folds, self.seed = store, list(folds), seed
     self.roi_boxes = roi_boxes
     self.class_probs = np.asarray(class_probs, np.float64)
     self.augment = augment
+    self._boxes = {}  # video -> its (T, 4, 4) boxes under `roi_boxes`
     self._cands = []
     for v, lab in enumerate(store.labels):
       face = np.asarray(store.face_found(v), bool)
       cls = frame_classes(lab)
       self._cands.append([np.flatnonzero((cls == c) & face)
                           for c in range(3)])
-    self._train = [self._pool(f.train_subjects) for f in self.folds]
-    self._val = [self._pool(f.val_subjects) for f in self.folds]
+    super().__init__(store, folds, seed)
 
-  def _pool(self, subjects):
-    vids = np.asarray(self.store.video_indices(subjects), np.int64)
+  def make_pool(self, fold, subjects):
+    """(videos, per class the cumulative candidate counts, the class
+    probabilities)."""
+    del fold
+    vids = self.units(subjects)
     cums = [np.cumsum([len(self._cands[v][c]) for v in vids]).astype(
         np.int64) for c in range(3)]
     probs = np.array([p if cum.size and cum[-1] else 0.0
@@ -163,7 +166,10 @@ class FrameSampler:
       moved = moved[[1, 0, 2, 3]]
     return out, moved
 
-  def _draw(self, rng, pool, augment: bool):
+  def draw(self, rng, fold, pool, train: bool, slot) -> dict:
+    """One frame, its ROI boxes, class and intensity augmentation; the
+    geometric augmentation on the host when training."""
+    del fold, slot
     vids, cums, probs = pool
     c = int(rng.choice(3, p=probs))
     j = int(rng.integers(cums[c][-1]))
@@ -171,40 +177,15 @@ class FrameSampler:
     v = int(vids[k])
     t = int(self._cands[v][c][j - (cums[c][k - 1] if k else 0)])  # 0-based
     frame = self.store.get(v, [t + 1])[0]
-    boxes = np.array(video_boxes(self.store, v, self.roi_boxes)[t])
+    if v not in self._boxes:  # once per video, not per draw
+      self._boxes[v] = video_boxes(self.store, v, self.roi_boxes)
+    boxes = np.array(self._boxes[v][t], np.float32)
     aug = np.ones(3, np.float32)
-    if augment and self.augment.enabled:
+    if train and self.augment.enabled:
       frame, boxes = self._geometric(rng, frame, boxes)
       lo, hi = self.augment.intensity_range
       aug = rng.uniform(lo, hi, 3).astype(np.float32)
-    return frame, boxes, c, aug
-
-  def _batch(self, pools, n: int, key, augment: bool) -> dict:
-    out = {"x": [], "rois": [], "y": [], "aug": []}
-    for f, pool in zip(self.folds, pools):
-      rng = np.random.default_rng([self.seed, *key, f.index])
-      draws = [self._draw(rng, pool, augment) for _ in range(n)]
-      for name, i, dtype in (("x", 0, np.uint8), ("rois", 1, np.float32),
-                             ("y", 2, np.int32), ("aug", 3, np.float32)):
-        out[name].append(np.asarray([d[i] for d in draws], dtype))
-    return {k: np.stack(v) for k, v in out.items()}
-
-  def train_batch(self, step: int, batch_size: int) -> dict:
-    """{"x": (K, B, S, S, C) uint8, "rois": (K, B, 4, 4) float32, "y":
-    (K, B) int32 class, "aug": (K, B, 3)} of global step `step`."""
-    return self._batch(self._train, batch_size, (1, step), True)
-
-  def val_batch(self, n: int) -> dict:
-    return self._batch(self._val, n, (2, 0), False)
-
-  def oracle_batch(self, n: int) -> dict:
-    """The TEST subjects' frames (the oracle only)."""
-    return self._batch([self._pool(f.test_subjects) for f in self.folds], n,
-                       (3, 0), False)
-
-  def train_dataset(self, batch_size: int, num_steps: int):
-    return grain.MapDataset.range(num_steps).map(
-        lambda i: self.train_batch(int(i), batch_size))
+    return {"x": frame, "rois": boxes, "y": np.int32(c), "aug": aug}
 
 
 def iter_frame_probs(predict_fn, variables, items, batch_size: int):

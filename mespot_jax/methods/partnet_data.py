@@ -30,20 +30,21 @@ sequences (class-balanced, from all of them: the source has no test
 subject) and the rest target clips of the fold's training subjects
 (class-balanced); each example is flipped left-right with probability 1/2
 (`flip`; u changes sign). Validation and oracle batches hold target clips
-only (no `d`).
+only (no `d`). The folds' loop and its seeding are
+`data.sampler.FoldSampler`'s.
 """
 import hashlib
 import json
 import os
 
 import cv2
-import grain
 import numpy as np
 
 from mespot_jax import flow as flow_lib
 from mespot_jax.config import vocab
 from mespot_jax.config.blocks import partnet as partnet_block
 from mespot_jax.data import clip_samples
+from mespot_jax.data import sampler as sampler_lib
 from mespot_jax.data.clip_store import clip_frame_numbers
 from mespot_jax.errors import InputError
 from mespot_jax.face import align
@@ -213,67 +214,45 @@ def flip_flow(x_SSC: np.ndarray) -> np.ndarray:
   return out
 
 
-class PartSampler:
+class PartSampler(sampler_lib.FoldSampler):
   """Fold-stacked batches of flows of both domains (module docstring)."""
 
   def __init__(self, store, folds, x_N, xs_M, ys_M, *, fraction: float,
                balance: bool, flip: bool, seed: int):
-    self.store = store
-    self.folds = list(folds)
     self.x, self.xs, self.ys = x_N, xs_M, ys_M
     self.fraction = float(fraction) if len(ys_M) else 0.0
     self.balance, self.flip = bool(balance), bool(flip)
-    self.seed = seed
-    self._train = [np.asarray(store.video_indices(f.train_subjects), np.int64)
-                   for f in self.folds]
-    for f, ids in zip(self.folds, self._train):
-      if not ids.size:
-        raise ValueError(f"fold {f.index} (test {f.test_subject}): its "
-                         "training subjects have no labelled clip")
+    # The source has no subjects: every fold draws from all of it.
+    self._source = None
+    if len(ys_M):
+      self._source = clip_samples.ClassPool.of(np.arange(len(ys_M)),
+                                               np.asarray(ys_M))
+    super().__init__(store, folds, seed)
 
-  def _pick(self, rng, labels, n):
-    if not n:
-      return np.zeros(0, np.int64)
-    if not self.balance:
-      return rng.integers(len(labels), size=n)
-    classes = np.unique(labels)
-    cls = classes[rng.integers(len(classes), size=n)]
-    return np.array([rng.choice(np.flatnonzero(labels == c)) for c in cls])
+  def make_pool(self, fold, subjects) -> clip_samples.ClassPool:
+    """The fold's target clips of `subjects` by class (training only)."""
+    ids = self.units(subjects)
+    if not ids.size:
+      raise ValueError(f"fold {fold.index} (test {fold.test_subject}): its "
+                       "training subjects have no labelled clip")
+    return clip_samples.ClassPool.of(ids, self.store.labels[ids])
 
-  def train_batch(self, step: int, batch_size: int) -> dict:
-    """The batch of a training step (deterministic in seed and step)."""
-    n_s = int(round(batch_size * self.fraction))
-    n_t = batch_size - n_s
-    xs, ys, ds = [], [], []
-    for f, ids in zip(self.folds, self._train):
-      rng = np.random.default_rng([self.seed, 37, f.index, step])
-      t = ids[self._pick(rng, self.store.labels[ids], n_t)]
-      s = self._pick(rng, self.ys, n_s)
-      x = np.concatenate([self.x[t], self.xs[s]])
-      if self.flip:
-        x = np.stack([flip_flow(a) if rng.random() < 0.5 else a for a in x])
-      xs.append(x)
-      ys.append(np.concatenate([self.store.labels[t], self.ys[s]]))
-      ds.append(np.r_[np.zeros(n_t), np.ones(n_s)])
-    k = len(self.folds)
-    return {"x": np.stack(xs).astype(np.float32),
-            "y": np.stack(ys).astype(np.int32),
-            "w": np.ones((k, batch_size), np.float32),
-            "d": np.stack(ds).astype(np.float32)}
+  def draw(self, rng, fold, pool, train: bool, slot) -> dict:
+    """{"x": (S, S, C) float32, "y": () int32, "w": () float32, "d": ()
+    float32} of one training example: the last round(B * fraction) slots
+    of a batch are source sequences, the others target clips."""
+    del fold, train  # only training examples are drawn
+    if slot.index >= slot.size - int(round(slot.size * self.fraction)):
+      j = self._source.pick(rng, self.balance)
+      x, y, d = self.xs[j], self.ys[j], 1.0
+    else:
+      i = pool.pick(rng, self.balance)
+      x, y, d = self.x[i], self.store.labels[i], 0.0
+    if self.flip and rng.random() < 0.5:
+      x = flip_flow(x)
+    return {"x": np.asarray(x, np.float32), "y": np.int32(y),
+            "w": np.float32(1.0), "d": np.float32(d)}
 
-  def _fixed(self, subjects_of, n: int, salt: int) -> dict:
-    return clip_samples.fixed_batch(self.store, self.folds, subjects_of, n,
-                                    self.seed, salt, self.x, np.float32)
-
-  def val_batch(self, num_samples: int) -> dict:
-    """The fixed validation clips of every fold (validation subjects)."""
-    return self._fixed(lambda f: f.val_subjects, num_samples, 41)
-
-  def oracle_batch(self, num_samples: int) -> dict:
-    """The fold's test clips (the oracle only)."""
-    return self._fixed(lambda f: f.test_subjects, num_samples, 43)
-
-  def train_dataset(self, batch_size: int, num_steps: int) -> grain.MapDataset:
-    """`num_steps` training batches, random access by step."""
-    return grain.MapDataset.range(num_steps).map(
-        lambda i: self.train_batch(int(i), batch_size))
+  def fixed_batch(self, purpose: str, n: int) -> dict:
+    """Fixed sets of target clips, padded (`clip_samples.fixed_batch`)."""
+    return clip_samples.fixed_batch(self, purpose, n, self.x, np.float32)

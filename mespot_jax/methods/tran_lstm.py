@@ -30,7 +30,6 @@ its L = 9 at 25 fps (SMIC-E) 9/25.
 import functools
 import os
 
-import grain
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -39,6 +38,7 @@ import optax
 from mespot_jax.config.blocks import tran_lstm as tran_lstm_block
 from mespot_jax.config.blocks.tran_lstm import default_config  # pylint: disable=unused-import
 from mespot_jax.data import datasets
+from mespot_jax.data import sampler as sampler_lib
 from mespot_jax.errors import InputError
 from mespot_jax.features import video as features_lib
 from mespot_jax.methods import spotting
@@ -95,8 +95,14 @@ def _valid_positions(face_T, span) -> np.ndarray:
   return (bad[span:span + n_pos] - bad[:n_pos]) == 0
 
 
-class WindowSampler:
+class WindowSampler(sampler_lib.FoldSampler):
   """Windows of M positions (features, targets, mask) of the folds.
+
+  A draw takes, with probability `expression_prob` (when the pool has an
+  apex of a trained type), a window holding a random apex of a random
+  video with one; else a window uniformly over every window position of
+  the pool's videos. Batches: {"x": (K, B, M, D), "y": (K, B, M, 2),
+  "mask": (K, B, M, 2)} float32.
 
   Attributes:
     store: the data.
@@ -104,9 +110,8 @@ class WindowSampler:
 
   def __init__(self, store, folds, feats, targets, masks, window, types,
                expression_prob, seed):
-    self.store, self.folds = store, list(folds)
     self.feats, self.targets, self.masks = feats, targets, masks
-    self.window, self.seed = window, seed
+    self.window = window
     self.type_mask = np.array([t in types for t in TYPES], np.float32)
     self.expression_prob = expression_prob
     self.dim = next(iter(feats.values())).shape[1]
@@ -117,8 +122,24 @@ class WindowSampler:
       self.apexes[v] = [
           (iv.apex if iv.apex > 0 else (iv.onset + iv.offset) // 2) - 1 -
           post.apex_offset(span) for iv in meta.intervals if iv.type in types]
+    super().__init__(store, folds, seed)
 
-  def _window(self, rng, v, start):
+  def make_pool(self, fold, subjects):
+    """(videos with a position, those with an apex, each video's
+    probability: its share of the window positions)."""
+    ids = [int(v) for v in self.units(subjects) if len(self.feats[v])]
+    if not ids:
+      raise InputError(
+          f"tran_lstm: fold {fold.index}: no video of subject(s) "
+          f"{', '.join(subjects)} is as long as one feature span "
+          "(tran_lstm.span_s); use a shorter span_s or leave these "
+          "subjects out")
+    with_apex = [v for v in ids if self.apexes[v]]
+    sizes = np.array([max(1, len(self.feats[u]) - self.window + 1)
+                      for u in ids], np.float64)
+    return ids, with_apex, sizes / sizes.sum()
+
+  def _window(self, v, start) -> dict:
     m, f = self.window, self.feats[v]
     x = np.zeros((m, self.dim), np.float32)
     y = np.zeros((m, 2), np.float32)
@@ -126,10 +147,12 @@ class WindowSampler:
     n = max(0, min(m, len(f) - start))
     x[:n], y[:n] = f[start:start + n], self.targets[v][start:start + n]
     mask[:n] = self.masks[v][start:start + n, None] * self.type_mask
-    return x, y, mask
+    return {"x": x, "y": y, "mask": mask}
 
-  def _draw(self, rng, ids):
-    with_apex = [v for v in ids if self.apexes[v]]
+  def draw(self, rng, fold, pool, train: bool, slot) -> dict:
+    """One window (class docstring); the same draw for every purpose."""
+    del fold, train, slot
+    ids, with_apex, probs = pool
     if with_apex and rng.random() < self.expression_prob:
       v = with_apex[rng.integers(len(with_apex))]
       a = self.apexes[v][rng.integers(len(self.apexes[v]))]
@@ -137,42 +160,10 @@ class WindowSampler:
                                                 self.window)
       start = int(rng.integers(lo, hi + 1)) if hi >= lo else max(0, hi)
     else:
-      sizes = np.array([max(1, len(self.feats[u]) - self.window + 1)
-                        for u in ids], np.float64)
-      v = ids[rng.choice(len(ids), p=sizes / sizes.sum())]
+      v = ids[rng.choice(len(ids), p=probs)]
       start = int(rng.integers(0, max(1, len(self.feats[v]) -
                                       self.window + 1)))
-    return self._window(rng, v, start)
-
-  def _batch(self, subjects_of, n, key):
-    xs, ys, ms = [], [], []
-    for f in self.folds:
-      rng = np.random.default_rng([self.seed, *key, f.index])
-      subjects = subjects_of(f)
-      ids = [v for v in self.store.video_indices(subjects)
-             if len(self.feats[v])]
-      if not ids:
-        raise InputError(
-            f"tran_lstm: fold {f.index}: no video of subject(s) "
-            f"{', '.join(subjects)} is as long as one feature span "
-            "(tran_lstm.span_s); use a shorter span_s or leave these "
-            "subjects out")
-      drawn = [self._draw(rng, ids) for _ in range(n)]
-      xs.append(np.stack([d[0] for d in drawn]))
-      ys.append(np.stack([d[1] for d in drawn]))
-      ms.append(np.stack([d[2] for d in drawn]))
-    return {"x": np.stack(xs), "y": np.stack(ys), "mask": np.stack(ms)}
-
-  def train_dataset(self, batch_size, num_steps):
-    return grain.MapDataset.range(num_steps).map(
-        lambda i: self._batch(lambda f: f.train_subjects, batch_size,
-                              (1, int(i))))
-
-  def val_batch(self, n):
-    return self._batch(lambda f: f.val_subjects, n, (2, 0))
-
-  def oracle_batch(self, n):
-    return self._batch(lambda f: [f.test_subject], n, (3, 0))
+    return self._window(v, start)
 
 
 class TranLSTMMethod(spotting.SpottingMethod):
