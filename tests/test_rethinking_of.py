@@ -198,3 +198,42 @@ def test_audit_passes_and_a_leaky_variant_fails(tmp_path):
                        ("shift", "drop"), store=mdmd_deploy.audit_store())
   assert not record["passed"]
   assert "values[model]" in {r["choice"] for r in record["moved"]}
+
+
+@pytest.mark.slow
+def test_deploy_and_score_a_video_file(tmp_path):
+  """Deploy record (the decoder's tau per type) and `score.run` on an mp4;
+  offline scores equal the method's curves of the aligner's crops."""
+  import json  # pylint: disable=g-import-not-at-top
+  import os  # pylint: disable=g-import-not-at-top
+  from mespot_jax import deploy, score  # pylint: disable=g-import-not-at-top
+  from mespot_jax.data import video_io  # pylint: disable=g-import-not-at-top
+  from mespot_jax.face import track  # pylint: disable=g-import-not-at-top
+  from tests.test_score import FPS, _face_video  # pylint: disable=g-import-not-at-top
+  from tests.test_score_lbcnn import _store as face_store  # pylint: disable=g-import-not-at-top
+  store = face_store(3, 150, track.VideoAligner(32, grey=True))
+  config = mdmd_deploy.smoke_config("rethinking_of", tmp_path)
+  config.train.deploy = True
+  config.train.test_folds = ("s00",)
+  workdir = str(tmp_path / "run")
+  experiment.run(config, workdir, store=store)
+  info = json.load(open(os.path.join(workdir, "deploy", "deploy.json")))
+  assert info["method"] == "rethinking_of"
+  assert info["decoder"]["name"] == "rethinking"
+  assert len(info["decoder"]["record"]["values"]) == 2
+  frames, _ = _face_video(7, 180, (("macro", 90, 30, 70.0),))
+  video = str(tmp_path / "held_out.mp4")
+  video_io.write_video(video, frames, FPS)
+  summary = score.run(workdir, video, out=str(tmp_path / "iv.csv"),
+                      json_path=str(tmp_path / "s.json"), progress=False)
+  assert json.load(open(tmp_path / "s.json"))["num_frames"] == 180
+  assert summary is not None
+  dep = deploy.load_deployment(workdir)
+  scored = score.score_frames(dep, video_io.iter_frames(video), FPS, 32,
+                              progress=False)
+  aligned = list(track.VideoAligner(32, grey=True).align_stream(
+      video_io.iter_frames(video)))
+  ref = dep.method.curves_of_frames(
+      np.stack([a.crop for a in aligned]),
+      np.stack([a.rois for a in aligned]).astype(np.float32), FPS)
+  np.testing.assert_allclose(scored.scores_T2, ref, rtol=1e-5, atol=1e-6)
