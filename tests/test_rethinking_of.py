@@ -153,15 +153,17 @@ def test_planted_motion_passes_the_authors_tests():
   np.testing.assert_array_equal(local[:, 0], local[:, 1])
 
 
-def test_released_fits_nothing():
+def test_released_fits_nothing_and_types_by_length():
   m = _method(params="released")
-  rec = m.decoder.fit([])
+  rec = m.decoder.fit([])  # no fitting unit needed: nothing is fitted
   assert rec.values == [1.0, 1.0] and rec.params == "released"
-  curve = np.zeros((100, 2))
-  curve[40:50] = 2.0  # 10 frames above 1, a plateau: no valley to walk to
+  curve = np.zeros((150, 2))
+  curve[20:34] = 2.0  # 14 frames above 1: 0-based [19, 33] after expand
+  curve[60:90] = 2.0  # 30 frames: [59, 89]
+  curve[120:125] = 2.0  # 5 frames: [119, 124], shorter than 12: dropped
   rows = m.decoder.decode(curve, 30.0, rec, "v")
   assert [(r.type, r.onset, r.offset) for r in rows] == [
-      ("micro", 41, 50)] or all(r.offset - r.onset >= 12 for r in rows)
+      ("micro", 20, 34), ("macro", 60, 90)]
 
 
 def test_runs_through_the_runner_with_nothing_trained(tmp_path):
