@@ -104,7 +104,7 @@ def _decoder(c: ml_collections.ConfigDict, block) -> None:
   `eval.<postprocess>`; `label` reads `eval.calibration`)."""
   d = c.decoder = ml_collections.ConfigDict()
   if block.TASK == "spotting":
-    d.name = getattr(block, "DECODER", "runs")  # runs | apex | peaks
+    d.name = getattr(block, "DECODER", "runs")  # runs|apex|peaks|rethinking
     # apex: apexes by non-maximum suppression (Tran et al.).
     d.apex = ml_collections.ConfigDict()
     d.apex.threshold = "paper"  # paper (per video) | fitted
@@ -118,6 +118,23 @@ def _decoder(c: ml_collections.ConfigDict, block) -> None:
     d.peaks.merge_gap_s = 0.0  # runs closer than this are one; 0 = none
     d.peaks.micro_max_s = 0.5  # micro at most this long, macro longer
     d.peaks.micro_wins = False  # drop macro intervals overlapping a micro
+    # rethinking: Zhao et al.'s peak and interval rules (MEGC2022); the
+    # authors' values at 30 fps, in seconds (docs/RETHINKING_OF.md).
+    d.rethinking = ml_collections.ConfigDict()
+    d.rethinking.params = "fitted"  # released (the authors') | fitted
+    d.rethinking.join_s = 0.1  # points closer than this: one window
+    d.rethinking.expand_s = 1.0  # valley search (l_expand)
+    d.rethinking.small_expand_s = 1 / 3  # l_small_expend
+    d.rethinking.split_s = 2 / 3  # windows this long may split (l_split)
+    d.rethinking.bound_ignore_s = 4 / 15  # valley search margin
+    d.rethinking.valley_ratio = 0.33  # r1
+    d.rethinking.valley_gap = 0.3 / 1.8  # vg, in units of the flow gap
+    d.rethinking.peak_ratio = 0.33  # r2
+    d.rethinking.peak_inf = 0.7 / 1.8  # pi, in units of the flow gap
+    d.rethinking.nms_overlap = 0.34
+    d.rethinking.min_len_s = 0.4  # 12 frames at 30 fps
+    d.rethinking.max_len_s = 20 / 3  # 200 frames at 30 fps
+    d.rethinking.micro_max_s = 0.5  # fps // 2 frames
   else:
     d.name = "label"
   if hasattr(block, "paper_decoder"):

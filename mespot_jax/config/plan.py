@@ -125,8 +125,12 @@ def _decoder_line(config, trains: bool) -> str:
                        f"{d.apex.threshold}, interval widths"),
       "peaks": lambda: (f"runs above a {d.peaks.threshold_rule} threshold "
                         "per video, its parameter"),
+      "rethinking": lambda: ("Zhao et al.'s peak tests and interval rules,"
+                             " their threshold scale tau"),
       "label": lambda: f"argmax, calibration {config.eval.calibration}",
   }.get(str(d.name), lambda: "")()
+  if d.name == "rethinking" and d.rethinking.params == "released":
+    return f"{d.name}: {what} = 1 (the authors' values), nothing fitted"
   return f"{d.name}: {what}, fitted on {on}"
 
 

@@ -7,8 +7,9 @@
 `base` says what a decoder is. Spotting: `runs` (thresholded smoothed
 runs, Yap et al.), `apex` (apexes by non-maximum suppression, Tran et
 al.), `peaks` (runs above a per-video threshold, the MEGC2020 flow
-baseline). Recognition: `label` (argmax with a fitted bias). Each is one
-module and one line here.
+baseline), `rethinking` (Zhao et al.'s peak and interval rules, the
+MEGC2022 flow spotter). Recognition: `label` (argmax with a fitted
+bias). Each is one module and one line here.
 """
 import importlib
 
@@ -19,6 +20,7 @@ DECODERS = {
     "runs": "mespot_jax.decoders.runs:Runs",
     "apex": "mespot_jax.decoders.apex:Apex",
     "peaks": "mespot_jax.decoders.peaks:Peaks",
+    "rethinking": "mespot_jax.decoders.rethinking:Rethinking",
     "label": "mespot_jax.decoders.label:Label",
 }
 

@@ -20,6 +20,7 @@ METHODS: dict[str, str | type[Method]] = {
     "lbcnn": "mespot_jax.methods.lbcnn:LBCNN",
     "mdmd": "mespot_jax.methods.mdmd:MDMD",
     "flow_roi": "mespot_jax.methods.flow_roi:FlowROI",
+    "rethinking_of": "mespot_jax.methods.rethinking_of:RethinkingOF",
     "partnet": "mespot_jax.methods.partnet:PartNetMethod",
 }
 
