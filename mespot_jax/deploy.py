@@ -47,6 +47,7 @@ from mespot_jax.data.clip_store import ClipPreprocess
 from mespot_jax.errors import InputError
 from mespot_jax.face.preprocess import FacePreprocess
 from mespot_jax.io_utils import atomic_write
+from mespot_jax.io_utils import json_safe
 from mespot_jax.train import loop as loop_lib
 
 DEPLOY_DIR = "deploy"
@@ -90,17 +91,6 @@ class Deployment:
 
 def deploy_dir(workdir: str) -> str:
   return os.path.join(workdir, DEPLOY_DIR)
-
-
-def _json_safe(x):
-  """Tuples to lists, numpy scalars to Python (config.to_dict() output)."""
-  if isinstance(x, dict):
-    return {str(k): _json_safe(v) for k, v in x.items()}
-  if isinstance(x, (list, tuple)):
-    return [_json_safe(v) for v in x]
-  if isinstance(x, np.generic):
-    return x.item()
-  return x
 
 
 def _as_tuples(x):
@@ -200,8 +190,8 @@ def _spotting_record(config, method, store, fold, variables) -> dict:
   # fitting videos' raw score range, its thresholds fitted that way.
   absolute = method.fit(store, fold, fit_ids, scores,
                         absolute=True)["model"]
-  return {"config": _json_safe(config.to_dict()),
-          "choices": _json_safe(choices),
+  return {"config": json_safe(config.to_dict()),
+          "choices": json_safe(choices),
           "decoder": {"name": method.decoder.name,
                       "record": record.to_dict(),
                       "record_absolute": absolute.to_dict()},
@@ -215,12 +205,12 @@ def _recognition_record(config, method, store, fold, variables) -> dict:
   scores = method.score(variables, store, fit_ids, choices)
   fitted = method.fit(store, fold, fit_ids, scores)
   return {"task": "recognition",
-          "model_config": _json_safe(method.deploy_config()),
+          "model_config": json_safe(method.deploy_config()),
           "decoder": {"name": method.decoder.name,
                       "classes": list(store.classes),
                       "records": {k: r.to_dict() for k, r in fitted.items()},
                       "val_clips": len(fit_ids)},
-          **_json_safe(method.deploy_record(store))}
+          **json_safe(method.deploy_record(store))}
 
 
 # task -> (check before training, the task's part of deploy.json).

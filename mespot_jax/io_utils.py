@@ -18,6 +18,7 @@ import threading
 from typing import IO, Callable, Iterator
 
 from absl import logging
+import numpy as np
 
 # Signals whose default action ends the process without clean-up.
 _EXIT_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
@@ -179,3 +180,17 @@ def shared_lock(folder: str, when_alone: Callable[[], None] | None = None
     yield
   finally:
     os.close(fd)  # releases the lock
+
+
+def json_safe(x):
+  """Plain JSON values of `x`: tuples to lists, numpy arrays and scalars
+  to Python, mapping keys to strings (config dicts, decoder records)."""
+  if isinstance(x, dict):
+    return {str(k): json_safe(v) for k, v in x.items()}
+  if isinstance(x, (list, tuple)):
+    return [json_safe(v) for v in x]
+  if isinstance(x, np.ndarray):
+    return json_safe(x.tolist())
+  if isinstance(x, np.generic):
+    return x.item()
+  return x

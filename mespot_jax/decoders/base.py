@@ -19,7 +19,7 @@ import abc
 import dataclasses
 from typing import Any, ClassVar, Sequence
 
-import numpy as np
+from mespot_jax import io_utils
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,25 +61,12 @@ class ScorerInfo:
       default_factory=lambda: {"micro": 0.0, "macro": 0.0})
 
 
-def _plain(x):
-  """Tuples to lists, numpy scalars and arrays to Python (JSON)."""
-  if isinstance(x, dict):
-    return {str(k): _plain(v) for k, v in x.items()}
-  if isinstance(x, (list, tuple)):
-    return [_plain(v) for v in x]
-  if isinstance(x, np.ndarray):
-    return _plain(x.tolist())
-  if isinstance(x, np.generic):
-    return x.item()
-  return x
-
-
 @dataclasses.dataclass(frozen=True)
 class Record:
   """Base of the fitted records: frozen, plain values, JSON both ways."""
 
   def to_dict(self) -> dict:
-    return {f.name: _plain(getattr(self, f.name))
+    return {f.name: io_utils.json_safe(getattr(self, f.name))
             for f in dataclasses.fields(self)}
 
   @classmethod

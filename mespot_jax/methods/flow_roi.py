@@ -109,10 +109,8 @@ class FlowROI(ff.TrainingFreeSpotter):
   def curves_of_frames(self, frames, rois, fps) -> np.ndarray:
     """(T, 2) scores of a video's crops and their ROI boxes (T, 4, 4)."""
     b = self.block
-    grey = ff.grey_frames(frames, int(b.flow_size))
+    grey, boxes = self.grey_and_boxes(frames, rois)
     t, size = len(grey), grey.shape[1]
-    boxes = np.median(np.asarray(rois, np.float64), axis=0) * (
-        size / np.asarray(frames).shape[1])
     regions = roi_regions(boxes, size, float(b.brow_keep),
                           float(b.corner_fraction))
     out = np.full((t, 2), np.nan, np.float32)

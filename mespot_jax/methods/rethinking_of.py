@@ -150,10 +150,8 @@ class RethinkingOF(ff.TrainingFreeSpotter):
   def curves_of_frames(self, frames, rois, fps) -> np.ndarray:
     """(T, 2) evidence curves of a video's crops and ROI boxes (T, 4, 4)."""
     b = self.block
-    grey = ff.grey_frames(frames, int(b.flow_size))
+    grey, boxes = self.grey_and_boxes(frames, rois)
     t, size = len(grey), grey.shape[1]
-    boxes = np.median(np.asarray(rois, np.float64), axis=0) * (
-        size / np.asarray(frames).shape[1])
     lmk = rf.landmarks_in_crop(boxes, size)
     scale = rf.face_scale(lmk)
     mask = rf.eye_mask(lmk, size, float(b.eye_margin) / scale)

@@ -112,6 +112,15 @@ class TrainingFreeSpotter(spotting.SpottingMethod):
     """The type's offset in frames (`block.k_s`, seconds)."""
     return frames_of(self.block.k_s[typ], fps)
 
+  def grey_and_boxes(self, frames, rois) -> tuple[np.ndarray, np.ndarray]:
+    """A video's crops in grey at `block.flow_size` and its median ROI
+    boxes (4, 4) scaled to that size (the per-frame boxes wobble with the
+    landmarks; a region fixed for the video does not)."""
+    grey = grey_frames(frames, int(self.block.flow_size))
+    boxes = np.median(np.asarray(rois, np.float64), axis=0) * (
+        grey.shape[1] / np.asarray(frames).shape[1])
+    return grey, boxes
+
   def reach_s(self) -> dict:
     """A score compares frames k apart: its reach is k (`block.k_s`)."""
     return {t: float(self.block.k_s[t]) for t in TYPES}
