@@ -10,9 +10,15 @@ persistent compilation cache, set through the environment so that the
 workers and the subprocesses share it, compiles each program once per
 run. It lives in the pytest temporary root of this run
 (`MESPOT_TEST_JAX_CACHE` names another folder, `none` turns it off).
+
+The tiny synthetic datasets are deterministic renderings: the tests that
+only read them share one TFDS data folder per worker (`tfds_dir`), so each
+is built once per worker rather than once per test module.
 """
 import os
 import tempfile
+
+import pytest
 
 _FLAG = "--xla_force_host_platform_device_count=4"
 if _FLAG not in os.environ.get("XLA_FLAGS", ""):
@@ -35,3 +41,11 @@ if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
     os.environ["JAX_COMPILATION_CACHE_DIR"] = _dir
     os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
     os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "0"
+
+
+@pytest.fixture(scope="session")
+def tfds_dir(tmp_path_factory) -> str:
+  """This worker's TFDS data folder for the tiny synthetic datasets (built
+  on first use, then read by every test that asks for it; a test that
+  checks a build itself uses a folder of its own)."""
+  return str(tmp_path_factory.mktemp("tfds_shared"))

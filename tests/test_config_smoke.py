@@ -24,8 +24,8 @@ ROOT = smoke_runs.ROOT
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-  return str(tmp_path_factory.mktemp("tfds"))
+def data_dir(tfds_dir):
+  return tfds_dir  # the worker's shared folder (tests/conftest.py)
 
 
 def test_every_config_is_listed():

@@ -9,8 +9,8 @@ pytestmark = pytest.mark.slow  # a tiny run per config
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-  return str(tmp_path_factory.mktemp("tfds"))
+def data_dir(tfds_dir):
+  return tfds_dir  # the worker's shared folder (tests/conftest.py)
 
 
 @pytest.mark.parametrize("name", smoke_runs.configs_of("recognition"))

@@ -21,8 +21,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-  return str(tmp_path_factory.mktemp("tfds"))
+def data_dir(tfds_dir):
+  return tfds_dir  # the worker's shared folder (tests/conftest.py)
 
 
 def test_loso_run_reports_uf1_uar(data_dir, tmp_path):

@@ -14,8 +14,8 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-  d = str(tmp_path_factory.mktemp("tfds"))
+def data_dir(tfds_dir):
+  d = tfds_dir  # the worker's shared folder (tests/conftest.py)
   source.SpottingSource.prepare("synthetic_lv", d, "tiny", workers=1)
   return d
 

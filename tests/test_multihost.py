@@ -27,10 +27,13 @@ pytestmark = pytest.mark.slow
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMEOUT_S = 240
 # The tiny config, two folds per step (one per device), threefry dropout
-# keys (their bits do not depend on how the program is partitioned).
+# keys (their bits do not depend on how the program is partitioned). Two
+# of the three subjects held out: one chunk of two folds, so each process
+# trains one sharded chunk (two epochs of one step: a checkpoint each).
 OVERRIDES = ["--config=configs/tiny.py", "--config.train.folds_per_step=2",
+             "--config.train.test_folds=('s01','s02')",
              "--config.train.dropout_rng_impl=threefry2x32",
-             "--config.train.num_epochs=2", "--config.train.steps_per_epoch=2",
+             "--config.train.num_epochs=2", "--config.train.steps_per_epoch=1",
              "--compilation_cache=none"]
 
 
@@ -110,7 +113,8 @@ def test_two_processes_give_the_metrics_of_one(tmp_path):
   with open(tmp_path / "process0.log", encoding="utf-8") as f:
     assert "in 2 process(es), fold axis sharded" in f.read()
   a, b = _metrics(one), _metrics(two)
-  assert a["folds"] and len(a["folds"]) == len(b["folds"])
+  assert [f["test_subject"] for f in a["folds"]] == ["s01", "s02"]
+  assert len(a["folds"]) == len(b["folds"])
   assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
   # The checkpoints of every epoch, written by both processes together.
   steps = sorted(os.listdir(two / "checkpoints"))

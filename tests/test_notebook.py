@@ -15,10 +15,11 @@ pytestmark = pytest.mark.slow
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def test_colab_notebook_executes(tmp_path, monkeypatch):
+def test_colab_notebook_executes(tmp_path, monkeypatch, tfds_dir):
   monkeypatch.setenv("MESPOT_NOTEBOOK_SMOKE", "1")
   monkeypatch.setenv("MESPOT_NOTEBOOK_WORKDIR", str(tmp_path / "run"))
-  monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
+  # The worker's shared data folder (tests/conftest.py): built there once.
+  monkeypatch.setenv("TFDS_DATA_DIR", tfds_dir)
   nb = nbformat.read(os.path.join(ROOT, "notebooks", "colab_tpu.ipynb"),
                      as_version=4)
   client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",

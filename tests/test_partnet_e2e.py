@@ -25,8 +25,8 @@ DUMMY = os.path.join(ROOT, "data_builders", "{}", "dummy_data")
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-  return str(tmp_path_factory.mktemp("tfds"))
+def data_dir(tfds_dir):
+  return tfds_dir  # the worker's shared folder (tests/conftest.py)
 
 
 def test_smoke_trains_with_adversary_and_emr():

@@ -51,10 +51,10 @@ def _export(params, folder, first=1):
 
 
 @pytest.fixture(scope="module")
-def deployed(tmp_path_factory):
+def deployed(tmp_path_factory, tfds_dir):
   root = tmp_path_factory.mktemp("recognition_deploy")
   config = synthetic_convlstm.get_config("smoke")
-  config.dataset.data_dir = str(root / "tfds")
+  config.dataset.data_dir = tfds_dir  # shared (tests/conftest.py)
   config.train.deploy = True
   config.train.test_folds = ("s01",)
   config.eval.calibration = "prior"

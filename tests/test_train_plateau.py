@@ -56,14 +56,41 @@ def test_plateau_optimizer_takes_a_per_fold_rate():
   np.testing.assert_allclose(-np.asarray(upd), [0.1, 0.05, 0.025], rtol=1e-6)
 
 
+setup = test_train_loop.setup
+
+
+@pytest.mark.parametrize("schedule", ["constant", "plateau"])
+def test_no_recompilation_across_chunks_epochs_and_rate_changes(setup,
+                                                                tmp_path,
+                                                                schedule):
+  # Four folds in two chunks of two, three epochs, and (plateau) a rate
+  # changed after every epoch: one compiled train step for all of it.
+  from mespot_jax import methods  # pylint: disable=g-import-not-at-top
+  from mespot_jax.train import steps as steps_lib  # pylint: disable=g-import-not-at-top
+  kw = dict(lr_schedule=schedule, lr_plateau_patience=1, patience=10,
+            folds_per_step=2, **test_train_loop.LAST_CHECKPOINT_ONLY)
+  config = setup[0].copy_and_resolve_references()
+  for k, v in kw.items():
+    config.train[k] = v
+  fns = methods.get(config).step_fns
+  impl = state_lib.rng_impl(config.train.dropout_rng_impl)
+  step = steps_lib.make_train_step(fns, impl)
+  before = step._cache_size()  # pylint: disable=protected-access
+  test_train_loop._train(setup, tmp_path / schedule, **kw)
+  assert step._cache_size() - before == 1  # pylint: disable=protected-access
+
+
 def test_loop_halves_a_stalled_folds_rate_and_resumes_with_it(setup,
                                                               tmp_path):
   # Patience 1 on the validation loss over 3 epochs: a fold whose loss did
   # not fall in an epoch trains the next epoch at half the rate. The
   # history's rates must follow the rule applied to the history's losses.
+  # The four folds in one sharded chunk: the compiled step of
+  # test_no_recompilation_across_chunks_epochs_and_rate_changes[plateau]
+  # (which runs first: it counts its own compilation).
   kw = dict(lr_schedule="plateau", lr_plateau_patience=1,
             lr_plateau_factor=0.5, lr_plateau_min_scale=0.01,
-            patience=10)
+            patience=10, folds_per_step=4)
   full = test_train_loop._train(setup, tmp_path / "a", **kw)
   base = setup[0].train.learning_rate
   s = plateau.init(len(full.history[0]["learning_rate"]))
@@ -78,27 +105,3 @@ def test_loop_halves_a_stalled_folds_rate_and_resumes_with_it(setup,
                                 test_train_loop._flat(resumed))
   assert [h["learning_rate"] for h in resumed.history] == [
       h["learning_rate"] for h in full.history]
-
-
-setup = test_train_loop.setup
-
-
-@pytest.mark.parametrize("schedule", ["constant", "plateau"])
-def test_no_recompilation_across_chunks_epochs_and_rate_changes(setup,
-                                                                tmp_path,
-                                                                schedule):
-  # Four folds in two chunks of two, three epochs, and (plateau) a rate
-  # changed after every epoch: one compiled train step for all of it.
-  from mespot_jax import methods  # pylint: disable=g-import-not-at-top
-  from mespot_jax.train import steps as steps_lib  # pylint: disable=g-import-not-at-top
-  kw = dict(lr_schedule=schedule, lr_plateau_patience=1, patience=10,
-            folds_per_step=2)
-  config = setup[0].copy_and_resolve_references()
-  for k, v in kw.items():
-    config.train[k] = v
-  fns = methods.get(config).step_fns
-  impl = state_lib.rng_impl(config.train.dropout_rng_impl)
-  step = steps_lib.make_train_step(fns, impl)
-  before = step._cache_size()  # pylint: disable=protected-access
-  test_train_loop._train(setup, tmp_path / schedule, **kw)
-  assert step._cache_size() - before == 1  # pylint: disable=protected-access
