@@ -46,7 +46,16 @@ def _start_build(tmp_path, name: str, workers: int) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, str(script), str(tmp_path / "data"), str(workers)],
         cwd=_REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True)  # its own process group, killed in finally
+        start_new_session=True,  # its own process group, killed in finally
+        preexec_fn=_as_from_a_terminal)
+
+
+def _as_from_a_terminal() -> None:
+  """Ctrl-C as a terminal delivers it: a suite started in the background
+  (a non-interactive shell's `cmd &`) passes SIGINT on ignored, and a
+  Python started so never raises KeyboardInterrupt."""
+  signal.signal(signal.SIGINT, signal.SIG_DFL)
+  signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _stat(pid: int) -> list[str] | None:
