@@ -27,10 +27,16 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # spawn workers re-import the main module: the build must sit under a guard.
+# Ctrl-C as a terminal delivers it: a suite started from a non-interactive
+# shell's background job (`cmd &`) passes SIGINT on ignored, and a Python
+# started so never raises KeyboardInterrupt.
 _BUILD = """
+import signal
 import sys
 from mespot_jax.data import source
 if __name__ == "__main__":
+  signal.signal(signal.SIGINT, signal.default_int_handler)
+  signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
   source.SpottingSource.prepare("synthetic_lv", sys.argv[1], "tiny",
                                 workers=int(sys.argv[2]))
 """
@@ -46,16 +52,7 @@ def _start_build(tmp_path, name: str, workers: int) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, str(script), str(tmp_path / "data"), str(workers)],
         cwd=_REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group, killed in finally
-        preexec_fn=_as_from_a_terminal)
-
-
-def _as_from_a_terminal() -> None:
-  """Ctrl-C as a terminal delivers it: a suite started in the background
-  (a non-interactive shell's `cmd &`) passes SIGINT on ignored, and a
-  Python started so never raises KeyboardInterrupt."""
-  signal.signal(signal.SIGINT, signal.SIG_DFL)
-  signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        start_new_session=True)  # its own process group, killed in finally
 
 
 def _stat(pid: int) -> list[str] | None:
