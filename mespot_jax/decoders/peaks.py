@@ -29,7 +29,6 @@ import numpy as np
 from mespot_jax.data import timing
 from mespot_jax.decoders import base
 from mespot_jax.decoders import spotting
-from mespot_jax.metrics import intervals as interval_metrics
 from mespot_jax.metrics.io import IntervalRow
 from mespot_jax.spotting import postprocess
 
@@ -74,31 +73,6 @@ def candidate_values(rule: str, curves, num: int = 41) -> np.ndarray:
   if not pooled.size:
     return np.array([0.0])
   return np.unique(np.quantile(pooled, np.linspace(0.5, 1.0, num)))
-
-
-def fit_value(videos, typ: str, rule: str, intervals_of,
-              iou: float = 0.5) -> float | None:
-  """The threshold parameter of type `typ` with the best interval F1
-  (MEGC2020 protocol, that type) on `videos`; ties: the smallest.
-
-  Args:
-    videos: [(curve_T, unit)] of fitting units (`fps`, `video`,
-      `intervals`).
-    typ: "micro" or "macro".
-    rule: "relative" or "absolute".
-    intervals_of: (curve_T, value, fps) -> [(onset, offset)] 1-based.
-    iou: the IoU a true positive needs.
-  """
-  gt = [IntervalRow(u.video, iv.type, iv.onset, iv.offset)
-        for _, u in videos for iv in u.intervals if iv.type == typ]
-  best, best_f1 = None, -1.0
-  for value in candidate_values(rule, [c for c, _ in videos]):
-    rows = [IntervalRow(u.video, typ, on, off)
-            for c, u in videos for on, off in intervals_of(c, value, u.fps)]
-    f1 = interval_metrics.evaluate(gt, rows, "megc2020", iou)[typ]["f1"]
-    if f1 > best_f1 + 1e-12:
-      best, best_f1 = float(value), f1
-  return best
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,7 +124,7 @@ class PeaksRecord(base.Record):
         on <= r.offset and r.onset <= off for on, off in micro)]
 
 
-class Peaks(spotting.SpottingDecoder):
+class Peaks(spotting.ValueRuleDecoder):
   """Runs above a per-video threshold (module docstring)."""
   name = "peaks"
   record_type = PeaksRecord
@@ -173,26 +147,17 @@ class Peaks(spotting.SpottingDecoder):
       if typ not in self.scorer.types:
         values.append(None)
         continue
-      vids = [(np.asarray(u.scores)[:, k], u) for u in units]
-      value = fit_value(
-          vids, typ, rec.rule,
+      grid = candidate_values(rec.rule, [np.asarray(u.scores)[:, k]
+                                         for u in units])
+      value = spotting.fit_value(
+          units, k, typ, grid,
           lambda c, val, fps, t=typ: rec.intervals(c, t, val, fps),
           self.config.eval.iou_threshold)
       values.append(1.0 if value is None else value)
     return dataclasses.replace(
         rec, values=[None if v is None else float(v) for v in values])
 
-  def decode(self, scores, fps, record, video="", subject=""):
-    rows = []
-    for k, typ in enumerate(TYPES):
-      c = np.asarray(scores)[:, k]
-      if record.values[k] is None:
-        continue
-      for on, off in record.intervals(c, typ, record.values[k], fps):
-        seg = c[on - 1:off]
-        peak = np.nanmax(seg) if np.isfinite(seg).any() else 0.0
-        rows.append(IntervalRow(video, typ, int(on), int(off),
-                                subject=subject, score=float(peak)))
+  def resolve(self, rows, record):
     return record.resolve_types(rows)
 
   def signal(self, scores_T2, fps, record):
@@ -201,6 +166,3 @@ class Peaks(spotting.SpottingDecoder):
     return s, [threshold_of(s[:, k], record.rule, record.values[k])
                if record.values[k] is not None else postprocess.NO_DETECTION
                for k in range(2)]
-
-  def never(self, record):
-    return [t for t, v in zip(TYPES, record.values) if v is None]

@@ -34,7 +34,6 @@ import numpy as np
 from mespot_jax.data import timing
 from mespot_jax.decoders import base
 from mespot_jax.decoders import spotting
-from mespot_jax.metrics import intervals as interval_metrics
 from mespot_jax.metrics.io import IntervalRow
 from mespot_jax.spotting import postprocess
 
@@ -171,7 +170,7 @@ class RethinkingRecord(base.Record):
             if lo <= z - a <= hi and (z - a <= micro) == (typ == "micro")]
 
 
-class Rethinking(spotting.SpottingDecoder):
+class Rethinking(spotting.ValueRuleDecoder):
   """Zhao et al.'s interval rules (module docstring)."""
   name = "rethinking"
   record_type = RethinkingRecord
@@ -196,43 +195,16 @@ class Rethinking(spotting.SpottingDecoder):
     rec = self.record_with([1.0 if s else None for s in scored])
     if rec.params == "released":
       return rec
-    iou = float(self.config.eval.iou_threshold)
-    values = []
-    for k, typ in enumerate(TYPES):
-      if not scored[k]:
-        values.append(None)
-        continue
-      gt = [IntervalRow(u.video, iv.type, iv.onset, iv.offset)
-            for u in units for iv in u.intervals if iv.type == typ]
-      best, best_f1 = 1.0, -1.0
-      for tau in TAU_GRID:
-        rows = [IntervalRow(u.video, typ, on, off) for u in units
-                for on, off in rec.intervals(
-                    np.asarray(u.scores)[:, k], typ, tau, u.fps)]
-        f1 = interval_metrics.evaluate(gt, rows, "megc2020", iou)[typ]["f1"]
-        if f1 > best_f1 + 1e-12:
-          best, best_f1 = float(tau), f1
-      values.append(best)
+    values = [
+        spotting.fit_value(
+            units, k, typ, TAU_GRID,
+            lambda c, tau, fps, t=typ: rec.intervals(c, t, tau, fps),
+            float(self.config.eval.iou_threshold)) if scored[k] else None
+        for k, typ in enumerate(TYPES)]
     return dataclasses.replace(rec, values=values)
-
-  def decode(self, scores, fps, record, video="", subject=""):
-    rows = []
-    for k, typ in enumerate(TYPES):
-      if record.values[k] is None:
-        continue
-      c = np.asarray(scores)[:, k]
-      for on, off in record.intervals(c, typ, record.values[k], fps):
-        seg = c[on - 1:off]
-        peak = np.nanmax(seg) if np.isfinite(seg).any() else 0.0
-        rows.append(IntervalRow(video, typ, int(on), int(off),
-                                subject=subject, score=float(peak)))
-    return rows
 
   def signal(self, scores_T2, fps, record):
     del fps
     return np.asarray(scores_T2, np.float64), [
         float(v) if v is not None else postprocess.NO_DETECTION
         for v in record.values]
-
-  def never(self, record):
-    return [t for t, v in zip(TYPES, record.values) if v is None]
