@@ -16,10 +16,13 @@ import os
 from absl import app
 from absl import flags
 
-_RUNS = flags.DEFINE_list("runs", [], "Run folders.")
-_JSON = flags.DEFINE_string("json", None, "Also write the rows here.")
-_MINUTES = flags.DEFINE_list("minutes", [], "Run time of each run (min), "
-                             "as measured by whoever ran it; optional.")
+# Flags are defined only when run as a script, so that
+# scripts/build_docs.py can import summary() beside other scripts.
+if __name__ == "__main__":
+  _RUNS = flags.DEFINE_list("runs", [], "Run folders.")
+  _JSON = flags.DEFINE_string("json", None, "Also write the rows here.")
+  _MINUTES = flags.DEFINE_list("minutes", [], "Run time of each run (min), "
+                               "as measured by whoever ran it; optional.")
 
 
 def rows_of(workdir: str, minutes=None) -> list[dict]:

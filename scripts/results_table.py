@@ -24,14 +24,17 @@ import time
 from absl import app
 from absl import flags
 
-_CONFIG = flags.DEFINE_string("config", "configs/synthetic_3dcnn.py",
-                              "Config file.")
-_SEEDS = flags.DEFINE_list("seeds", ["0", "1", "2"], "Run seeds.")
-_DATA_SEEDS = flags.DEFINE_list("dataset_seeds", ["-1"], "Dataset seeds "
-                                "(-1: the builder config's own).")
-_ROOT = flags.DEFINE_string("root", "runs/results", "Folder of the runs.")
-_JSON = flags.DEFINE_string("json", None, "Also write the rows here.")
-_EXTRA = flags.DEFINE_list("overrides", [], "More --config.x=y overrides.")
+# Flags are defined only when run as a script, so that
+# scripts/build_docs.py can import the table functions beside other scripts.
+if __name__ == "__main__":
+  _CONFIG = flags.DEFINE_string("config", "configs/synthetic_3dcnn.py",
+                                "Config file.")
+  _SEEDS = flags.DEFINE_list("seeds", ["0", "1", "2"], "Run seeds.")
+  _DATA_SEEDS = flags.DEFINE_list("dataset_seeds", ["-1"], "Dataset seeds "
+                                  "(-1: the builder config's own).")
+  _ROOT = flags.DEFINE_string("root", "runs/results", "Folder of the runs.")
+  _JSON = flags.DEFINE_string("json", None, "Also write the rows here.")
+  _EXTRA = flags.DEFINE_list("overrides", [], "More --config.x=y overrides.")
 
 
 def _run(workdir: str, seed: str, data_seed: str) -> float:
@@ -77,17 +80,41 @@ def recognition_row(metrics: dict, seed: str, data_seed: str,
           else None, "run_seconds": seconds}
 
 
-def _print_recognition(rows: list[dict]) -> None:
-  print("| dataset seed | seed | UF1 | UAR | accuracy | clips | "
-        "oracle UF1 (not a result) | run time |")
-  print("|" + "---|" * 8)
+def recognition_markdown(rows: list[dict]) -> str:
+  """The markdown table of recognition rows."""
+  lines = ["| dataset seed | seed | UF1 | UAR | accuracy | clips | "
+           "oracle UF1 (not a result) | run time |", "|" + "---|" * 8]
   for r in rows:
     oracle = "-" if r["oracle_uf1"] is None else f"{r['oracle_uf1']:.3f}"
     secs = ("-" if r["run_seconds"] is None
             else f"{r['run_seconds'] / 60:.1f} min")
-    print(f"| {r['dataset_seed']} | {r['seed']} | **{r['uf1']:.3f}** | "
-          f"{r['uar']:.3f} | {r['accuracy']:.3f} | {r['clips']} | {oracle} "
-          f"| {secs} |")
+    lines.append(
+        f"| {r['dataset_seed']} | {r['seed']} | **{r['uf1']:.3f}** | "
+        f"{r['uar']:.3f} | {r['accuracy']:.3f} | {r['clips']} | {oracle} "
+        f"| {secs} |")
+  return "\n".join(lines)
+
+
+def markdown(rows: list[dict]) -> str:
+  """The markdown table of spotting rows (one per run)."""
+  refs = sorted({k for r in rows for k in r["references"]})
+  lines = ["| dataset seed | seed | micro F1 | macro F1 | overall F1 "
+           "(one_to_one) | TP/FP/FN | overall F1 (megc2020) | " +
+           "".join(f"{k} overall F1 | " for k in refs) +
+           "oracle overall F1 (not a result) | run time |",
+           "|" + "---|" * (9 + len(refs))]
+  for r in rows:
+    oracle = ("-" if r["oracle_overall_f1"] is None
+              else f"{r['oracle_overall_f1']:.3f}")
+    secs = ("-" if r.get("run_seconds") is None
+            else f"{r['run_seconds'] / 60:.1f} min")
+    lines.append(
+        f"| {r['dataset_seed']} | {r['seed']} | {r['micro_f1']:.3f} | "
+        f"{r['macro_f1']:.3f} | **{r['overall_f1']:.3f}** | {r['counts']} "
+        f"| {r['megc2020_overall_f1']:.3f} | " +
+        "".join(f"{r['references'].get(k, float('nan')):.3f} | "
+                for k in refs) + f"{oracle} | {secs} |")
+  return "\n".join(lines)
 
 
 def main(argv):
@@ -105,23 +132,9 @@ def main(argv):
       make = recognition_row if metrics.get("task") == "recognition" else row
       rows.append(make(metrics, seed, data_seed, seconds))
   if rows and "uf1" in rows[0]:
-    _print_recognition(rows)
-    _write(rows)
-    return
-  refs = sorted({k for r in rows for k in r["references"]})
-  print("| dataset seed | seed | micro F1 | macro F1 | overall F1 "
-        "(one_to_one) | TP/FP/FN | overall F1 (megc2020) | " +
-        " | ".join(f"{k} overall F1" for k in refs) +
-        " | oracle overall F1 (not a result) |")
-  print("|" + "---|" * (8 + len(refs)))
-  for r in rows:
-    oracle = ("-" if r["oracle_overall_f1"] is None
-              else f"{r['oracle_overall_f1']:.3f}")
-    print(f"| {r['dataset_seed']} | {r['seed']} | {r['micro_f1']:.3f} | "
-          f"{r['macro_f1']:.3f} | **{r['overall_f1']:.3f}** | {r['counts']} "
-          f"| {r['megc2020_overall_f1']:.3f} | " +
-          " | ".join(f"{r['references'].get(k, float('nan')):.3f}"
-                     for k in refs) + f" | {oracle} |")
+    print(recognition_markdown(rows))
+  else:
+    print(markdown(rows))
   _write(rows)
 
 

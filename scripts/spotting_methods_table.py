@@ -21,10 +21,14 @@ import statistics
 from absl import app
 from absl import flags
 
-_METHODS = flags.DEFINE_multi_string("method", [], "label=pattern:kind")
-_TIMES = flags.DEFINE_multi_string("times", [], "label=results rows JSON")
-_SEEDS = flags.DEFINE_list("seeds", ["0", "1", "2"], "Run seeds.")
-_JSON = flags.DEFINE_string("json", None, "Also write the rows here.")
+# Flags are defined only when run as a script, so that
+# scripts/build_docs.py can import the table functions beside other scripts.
+if __name__ == "__main__":
+  _METHODS = flags.DEFINE_multi_string("method", [], "label=pattern:kind")
+  _TIMES = flags.DEFINE_multi_string("times", [], "label=results rows JSON")
+  _SEEDS = flags.DEFINE_list("seeds", ["0", "1", "2"], "Run seeds.")
+  _JSON = flags.DEFINE_string("json", None, "Also write the rows here.")
+
 
 PROTOCOLS = ("one_to_one", "megc2020")
 TYPES = ("micro", "macro", "overall")
@@ -47,6 +51,29 @@ def method_rows(label, pattern, kind, seeds, times) -> list[dict]:
   return rows
 
 
+def markdown(rows: list[dict], seed_label: str = "seed") -> str:
+  """The markdown table of the rows: one per method and seed, and a mean
+  row per method."""
+  cols = [f"{p}_{t}_f1" for p in PROTOCOLS for t in TYPES]
+  lines = [f"| method | {seed_label} | " + " | ".join(
+      f"{t} F1 ({p})" for p in PROTOCOLS for t in TYPES) +
+           " | TP/FP/FN (one_to_one) | run time |",
+           "|" + "---|" * (len(cols) + 4)]
+  fmt_t = lambda s: "-" if s is None else f"{s / 60:.1f} min"
+  for label in dict.fromkeys(r["method"] for r in rows):
+    mine = [r for r in rows if r["method"] == label]
+    for r in mine:
+      lines.append(f"| {label} | {r['seed']} | " + " | ".join(
+          f"{r[c]:.3f}" for c in cols) +
+                   f" | {r['one_to_one_counts']} | "
+                   f"{fmt_t(r['run_seconds'])} |")
+    secs = [r["run_seconds"] for r in mine if r["run_seconds"] is not None]
+    lines.append(f"| {label} | mean | " + " | ".join(
+        f"{statistics.mean(r[c] for r in mine):.3f}" for c in cols) +
+                 f" | | {fmt_t(statistics.mean(secs)) if secs else '-'} |")
+  return "\n".join(lines)
+
+
 def _times(label) -> dict:
   for item in _TIMES.value:
     name, path = item.split("=", 1)
@@ -64,22 +91,7 @@ def main(argv):
     label, rest = item.split("=", 1)
     pattern, kind = rest.rsplit(":", 1)
     rows += method_rows(label, pattern, kind, _SEEDS.value, _times(label))
-  cols = [f"{p}_{t}_f1" for p in PROTOCOLS for t in TYPES]
-  print("| method | seed | " + " | ".join(
-      f"{t} F1 ({p})" for p in PROTOCOLS for t in TYPES) +
-        " | TP/FP/FN (one_to_one) | run time |")
-  print("|" + "---|" * (len(cols) + 4))
-  fmt_t = lambda s: "-" if s is None else f"{s / 60:.1f} min"
-  for label in dict.fromkeys(r["method"] for r in rows):
-    mine = [r for r in rows if r["method"] == label]
-    for r in mine:
-      print(f"| {label} | {r['seed']} | " + " | ".join(
-          f"{r[c]:.3f}" for c in cols) +
-            f" | {r['one_to_one_counts']} | {fmt_t(r['run_seconds'])} |")
-    secs = [r["run_seconds"] for r in mine if r["run_seconds"] is not None]
-    print(f"| {label} | mean | " + " | ".join(
-        f"{statistics.mean(r[c] for r in mine):.3f}" for c in cols) +
-          f" | | {fmt_t(statistics.mean(secs)) if secs else '-'} |")
+  print(markdown(rows))
   if _JSON.value:
     with open(_JSON.value, "w", encoding="utf-8") as f:
       json.dump(rows, f, indent=2)
