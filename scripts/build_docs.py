@@ -319,17 +319,24 @@ def bench_model_throughput() -> str:
 def bench_flow_throughput() -> str:
   name = "flow_throughput.json"
   d = _bench(name)
-  lines = ["| size | batch | TV-L1 (JAX, map) | TV-L1 (skimage) | Farneback "
-           "(OpenCV) | mean abs diff JAX vs skimage (px) |",
-           "|---|---|---|---|---|---|"]
+  lines = ["| size | batch | TV-L1 JAX vmap | TV-L1 JAX map | JAX 1 pair | "
+           "Farneback | skimage TV-L1 | EPE JAX map / skimage / Farneback "
+           "(px) | JAX vs skimage, mean abs. diff. (px) |",
+           "|" + "---|" * 9]
   for r in d["rows"]:
-    lines.append(f"| {r['size']} | {r['batch']} | "
-                 f"{r['tvl1_jax_map']['pairs_per_s']:.1f} | "
-                 f"{r['tvl1_skimage']['pairs_per_s']:.1f} | "
-                 f"{r['farneback']['pairs_per_s']:.0f} | "
-                 f"{r['mean_abs_diff_jax_vs_skimage_px']:.4f} |")
+    lines.append(
+        f"| {r['size']} | {r['batch']} | "
+        f"{r['tvl1_jax_vmap']['pairs_per_s']:.1f} | "
+        f"{r['tvl1_jax_map']['pairs_per_s']:.1f} | "
+        f"{r['tvl1_jax_pair']['pairs_per_s']:.1f} | "
+        f"{r['farneback']['pairs_per_s']:.0f} | "
+        f"{r['tvl1_skimage']['pairs_per_s']:.2f} | "
+        f"{r['tvl1_jax_map']['epe_px']:.3f} / "
+        f"{r['tvl1_skimage']['epe_px']:.3f} / "
+        f"{r['farneback']['epe_px']:.3f} | "
+        f"{r['mean_abs_diff_jax_vs_skimage_px']:.3f} |")
   return "\n".join(lines) + "\n\n" + _bench_caption(
-      name, d, f"synthetic frame pairs; {d['units']}")
+      name, d, f"smooth random warps of skimage's camera; {d['units']}")
 
 
 def bench_score_resolutions() -> str:
@@ -379,12 +386,17 @@ def bench_feature_throughput() -> str:
 def bench_train_throughput() -> str:
   name = "train_throughput.json"
   d = _bench(name)
-  keys = [k for k in d["results"][0] if k not in ("samples_per_s", "step_s")]
-  lines = ["| " + " | ".join(keys) + " | samples/s |",
-           "|" + "---|" * (len(keys) + 1)]
+  keys = list(dict.fromkeys(
+      k for r in d["results"] for k in r
+      if k not in ("samples_per_s", "step_s", "data_wait_s", "total_s",
+                   "data_wait_fraction")))
+  lines = ["| " + " | ".join(keys) + " | samples/s | time waiting for "
+           "data |", "|" + "---|" * (len(keys) + 2)]
   for r in d["results"]:
+    wait = r.get("data_wait_fraction")
     lines.append("| " + " | ".join(str(r.get(k, "")) for k in keys) +
-                 f" | {r['samples_per_s']:.1f} |")
+                 f" | {r['samples_per_s']:.1f} | " +
+                 ("" if wait is None else f"{100 * wait:.1f}%") + " |")
   return "\n".join(lines) + "\n\n" + _bench_caption(
       name, d, f"random {d['image_size']}x{d['image_size']} samples, batch "
       f"{d['batch_size']}")
