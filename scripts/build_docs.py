@@ -89,9 +89,11 @@ def caption(files, items, seeds: str | None = None, dataset=None) -> str:
   if seeds is None:
     run = [r["seed"] for r in items if "seed" in r]
     data = [r["dataset_seed"] for r in items if "dataset_seed" in r]
-    seeds = f"run seeds {_seed_list(run)}"
+    run, data = list(dict.fromkeys(run)), list(dict.fromkeys(data))
+    seeds = f"run seed{'s' if len(run) > 1 else ''} {_seed_list(run)}"
     if data:
-      seeds += f"; dataset seeds {_seed_list(data)}"
+      seeds += (f"; dataset seed{'s' if len(data) > 1 else ''} "
+                f"{_seed_list(data)}")
   ds = dataset or _field(items, "dataset", prov.get("dataset"))
   date = _field(items, "date", prov.get("date"))
   machine = _field(items, "machine", prov.get("machine"))
@@ -113,7 +115,7 @@ def main_job() -> str:
   """The README's sentence on what the main command printed."""
   name = "synthetic_3dcnn_casme2_2.0.0_rows.json"
   r = rows(name)[0]
-  return (f"Its last run printed overall F1 **{r['overall_f1']:.3f}** "
+  return (f"The recorded run printed overall F1 **{r['overall_f1']:.3f}** "
           f"(one_to_one; TP/FP/FN {r['counts']}), the frame-difference "
           f"baseline {r['baseline_overall_f1']:.3f}, and took "
           f"{r['run_seconds'] / 60:.1f} min (dataset build not included).\n\n"
