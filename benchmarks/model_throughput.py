@@ -10,7 +10,7 @@ CPU model as it was before 2026-12-01, `BEFORE`):
   * inference samples/s at each batch of `--infer_batches` (scoring);
   * XLA's cost-analysis flops per step and the implied fraction of a stated
     roofline (`--peak_gflops`, default 200: this 2-core CPU's float32
-    matrix-product peak, see shared/PERFORMANCE_NOTES.md).
+    matrix-product peak, see docs/PERFORMANCE.md).
 Then, when `torch` is importable (the optional `bench` extra), the same
 for the PyTorch peer (benchmarks/torch_peer.py, in a process of its own
 right after ours, given our initial weights and checked to give our

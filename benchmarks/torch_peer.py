@@ -1,7 +1,7 @@
 """The PyTorch peer of the Yap et al. 3D-CNN, for `model_throughput.py`.
 
 A plain PyTorch transcription of `mespot_jax.models.yap3dcnn.Yap3DCNN` (the
-model of shared/PERFORMANCE_NOTES.md): LCN on every frame (Gaussian,
+model of docs/YAP3DCNN.md): LCN on every frame (Gaussian,
 symmetric borders, per-image floor), per stream three blocks of depthwise
 3x3x3 conv (`groups=C`; the first expands the grey channel to 16 maps) +
 pointwise 1x1x1 conv + batch norm + ReLU + dropout + 2x2 spatial max-pool,

@@ -10,7 +10,7 @@ rows and made-up pixels: every frame is rendered from scikit-image's public
 `astronaut()` photograph, cropped so that dlib still finds the face, shifted
 by a fraction of a pixel per frame and, inside each planted interval, with a
 small smooth warp around the mouth that peaks at the apex. The quirks listed
-in DATA_FORMATS.md are planted on purpose; the expected parse is written by
+in each builder's README are planted on purpose; the expected parse is written by
 hand in `tests/test_data_annotations.py` (spotting) and in each recognition
 builder's test.
 

@@ -1,4 +1,4 @@
-"""One experiment, for any registered method: the runner of DESIGN.md.
+"""One experiment, for any registered method: the runner (docs/INTERFACES.md).
 
 `run(config, workdir)` is what `python -m mespot_jax.main` calls. It knows
 no method by name; `config.method` picks a plug-in (`mespot_jax.methods`)

@@ -5,7 +5,7 @@
 
 The rendering's full frames (not the aligned crops) and its labels go into
 the real release's folder layout and workbook format
-(`../shared/DATA_FORMATS.md`), so the `cas_me2` / `samm_lv` builders read
+(each builder's README in `data_builders/`), so the `cas_me2` / `samm_lv` builders read
 it as they read the real data (`--manual_dir=DIR`), and another project's
 spotting code runs on videos whose truth is known. Beside the workbook,
 `truth.csv` lists every interval: `video` (as the release's builder names

@@ -3,7 +3,7 @@
 The label statistics of the `casme2` and `samm` renderings (their plans:
 the truth the builder stores, checked against a small built rendering
 below) must be within 20% of the published figures of CAS(ME)^2 and
-SAMM-LV (`stats.REAL`, from DATA_FORMATS.md), for every seed tried.
+SAMM-LV (`stats.REAL`; sources in data_builders/synthetic_lv/README.md), for every seed tried.
 """
 import hashlib
 

@@ -84,8 +84,8 @@ _CASME2_V1 = dict(fps=30.0, subjects=8, videos_per_subject=2, seconds=20.0,
 _SAMM_V1 = dict(fps=200.0, subjects=8, videos_per_subject=2, seconds=20.0,
                 frame_hw=(272, 510), face_size=120, grey_source=True,
                 macro_s=(0.55, 2.17, 4.0), micro_s=(0.15, 0.37, 0.5))
-# Recipe 2: the real annotations' figures (`stats.REAL`, from
-# DATA_FORMATS.md): intervals per minute, micro share, durations in frames
+# Recipe 2: the real annotations' figures (`stats.REAL`; sources in
+# this builder's README): intervals per minute, micro share, durations in frames
 # (min, p10, median, p90, max); blinks at the resting rate of Bentivoglio
 # et al. 1997 (17 per minute). One video in each rendering has no
 # expression. Frames keep the releases' aspect and face-to-frame ratio at

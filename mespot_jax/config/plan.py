@@ -53,7 +53,7 @@ def _dataset_lines(config) -> list[str]:
   else:
     lines.append("          not built yet, and no release given: set "
                  "--config.dataset.manual_dir=<the licensed release folder>"
-                 " (DATA_FORMATS.md)")
+                 " (the builder's README in data_builders/)")
   if d.image_size:
     lines.append(f"          crops resized to {d.image_size}x{d.image_size}")
   return lines

@@ -22,7 +22,7 @@ clip is one random-access read away:
 `image_size`, `channels`, `mask_face` and `aligner`.
 
 Label sets (`LABEL_SETS`) map an emotion as released to a class, per source
-dataset, as DATA_FORMATS.md lists them.
+dataset, as each builder's README in `data_builders/` lists them.
 """
 import numpy as np
 import tensorflow_datasets as tfds

@@ -25,7 +25,7 @@ prediction that finds two ground truths alone: precision 2 / 1).
 A prediction for a video (or a type) that has no ground truth is a false
 positive under every protocol: it can match nothing.
 
-Protocols (see also /work/shared/DATA_FORMATS.md):
+Protocols (see also docs/PROTOCOLS.md):
 
 - `megc2020`: the official MEGC2020 baseline helper, checked against its
   released code (github.com/HeyingGithub/Baseline-project-for-MEGC2020_spotting,

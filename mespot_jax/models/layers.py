@@ -3,7 +3,7 @@
 XLA lowers grouped (depthwise) convolutions poorly on CPU: the plain
 `feature_group_count` form is several times slower than the same arithmetic
 written as 27 shifted multiply-adds over a padded input (see
-shared/PERFORMANCE_NOTES.md). On GPU/TPU the grouped form is the natural,
+docs/PERFORMANCE.md). On GPU/TPU the grouped form is the natural,
 fast one. `DepthwiseConv3D` keeps both behind one switch and one parameter
 layout, so a checkpoint trained with one formulation loads into the other:
 

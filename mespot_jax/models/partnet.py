@@ -1,6 +1,7 @@
 """Liu et al.'s part-based recogniser: ResNet18 on the onset->apex flow.
 
-Reading of the paper (shared/papers/003, sections II-B to II-E, Fig. 1, 3):
+Reading of the paper (Liu et al., "A Neural Micro-Expression Recognizer",
+FG 2019; sections II-B to II-E, Fig. 1, 3):
 
 * Input `x_BHWC`: the optical flow from a clip's onset to its apex frame,
   (u, v) in pixels (C = 2), optionally with the optical strain as a third

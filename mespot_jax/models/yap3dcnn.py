@@ -1,7 +1,7 @@
 """Two-stream 3D-CNN of Yap et al. (2021) for micro/macro-expression spotting.
 
 Reading of the paper (Figure 1, section 2.2) and of the common PyTorch
-reading in shared/PERFORMANCE_NOTES.md:
+reading (benchmarks/torch_peer.py transcribes it):
 
 * Input `x_BSTHWC` = (batch, 2 streams, 2 frames, H, W, 1), raw pixels in
   [0, 1]. Stream 0 pairs the frame with a short-skip reference (micro),
@@ -31,7 +31,7 @@ reading in shared/PERFORMANCE_NOTES.md:
 * Dropout draws from the 'dropout' rng the caller supplies. On CPU the
   trainer should make it with a cheap generator,
   `jax.random.key(seed, impl='rbg')`: dropout's random bits are a large
-  share of a CPU step (PERFORMANCE_NOTES).
+  share of a CPU step (docs/PERFORMANCE.md).
 * Max-pooling floors odd sizes (VALID, as Keras/PyTorch) and is written as a
   reshape + max, which XLA:CPU runs (and differentiates) faster than
   `reduce_window`; with exact ties the gradient is shared among the tied

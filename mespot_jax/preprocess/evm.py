@@ -3,7 +3,7 @@ r"""Eulerian video magnification (EVM) of subtle motion, in JAX.
 Wu, Rubinstein, Shih, Guttag, Durand and Freeman, "Eulerian Video
 Magnification for Revealing Subtle Changes in the World" (SIGGRAPH 2012),
 as MIT's released MATLAB code does it for motion (the implementation Liu et
-al., shared/papers/003 section II-D, use to magnify micro-expressions):
+al., "A Neural Micro-Expression Recognizer" section II-D, use to magnify micro-expressions):
 
 1. Spatial decomposition: a Laplacian pyramid of every frame (Gaussian
    blur, sigma 1 px, then halving; band l = G_l - up(G_{l+1}); the last

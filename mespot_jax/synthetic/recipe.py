@@ -3,7 +3,7 @@
 Recipe 1 (`render.plan_video` for `VideoParams.recipe == 1`, the
 `synthetic_lv` configs before 2.0.0 and `tiny`) plants 3-5 macros and 2-4
 micros per 20 s. Recipe 2 plants what the real annotations hold
-(`stats.REAL`, from `../shared/DATA_FORMATS.md`):
+(`stats.REAL`; sources in `data_builders/synthetic_lv/README.md`):
 
 - **how many** (`plan_rendering`): a whole rendering holds exactly
   `events_per_min` intervals per minute and a `micro_share` of micros,

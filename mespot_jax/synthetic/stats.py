@@ -1,8 +1,8 @@
 """The real datasets' label statistics, and the same statistics of any
 spotting dataset, side by side.
 
-`REAL` holds the figures of `../shared/DATA_FORMATS.md` ("Statistics of
-the real datasets", computed from the ground truth that public MEGC
+`REAL` holds the statistics of the real datasets (listed with their
+sources in `data_builders/synthetic_lv/README.md`, computed from the ground truth that public MEGC
 evaluation code ships). `label_statistics` computes them for a list of
 videos (a synthetic rendering's plans, or a built dataset's labels) and
 `compare` / `format_comparison` put the two side by side; recipe 2 of

@@ -115,7 +115,7 @@ def untrained_result(config, folds) -> TrainResult:
 def folds_per_step(requested: int, num_folds: int) -> int:
   """Folds per compiled step: `requested`, or 1 on CPU / all elsewhere.
 
-  On CPU vmapping folds is no faster than looping (PERFORMANCE_NOTES.md);
+  On CPU vmapping folds is no faster than looping (docs/PERFORMANCE.md);
   on accelerators it fills the chip. With several processes the CPU default
   is one fold per device (the folds are spread over the hosts). With
   several devices the chunk is rounded up to a multiple of the device

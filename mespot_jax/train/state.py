@@ -64,7 +64,7 @@ def make_optimizer(name: str, learning_rate: float, schedule: str = "constant",
 def rng_impl(name: str) -> str | None:
   """The PRNG implementation for dropout: `rbg` on CPU when `auto`.
 
-  `rbg` is much cheaper on CPU (PERFORMANCE_NOTES.md) but its bits are not
+  `rbg` is much cheaper on CPU (docs/PERFORMANCE.md) but its bits are not
   invariant under `vmap`, so with it the dropout masks, and so the results,
   depend on `train.folds_per_step`. The default implementation (threefry)
   gives the same results however folds are chunked or sharded.
