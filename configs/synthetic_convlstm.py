@@ -10,7 +10,7 @@ Sized for this 2-core CPU (a run takes about 10 minutes): 32x32 crops and
 8 ConvLSTM filters instead of the paper's 90x90 and 32 (one training step
 of the paper's 32 filters at 32x32 took about 1.4 s per fold here, so the
 paper-sized run would take hours). Chosen on the development rendering
-`--config.dataset.seed=1` (docs/RESULTS.md): the paper's Adam at 1e-4 did
+`--config.dataset.seed=1` (docs/DIARY.md): the paper's Adam at 1e-4 did
 not move the training loss within the budget, so 1e-3; early stopping on
 the validation loss (Keras' default monitor) because the UF1 of two
 validation subjects' 30 clips is too coarse to stop on (most folds kept

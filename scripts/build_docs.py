@@ -412,14 +412,14 @@ def bench_build_throughput() -> str:
   for r in d["results"]:
     lines.append(f"| {r['resolution']} ({r['width']}x{r['height']}) | "
                  f"{r['build_fps']:.0f} | {r['tracker_speedup']:.1f}x |")
-  lines += ["", "| resolution | frames | peak resident memory (MB) |",
-            "|---|---|---|"]
+  what = f"synthetic videos, {d['crop']}x{d['crop']} crops"
+  cap = _bench_caption(name, d, what)
+  lines += ["", cap, "", "| resolution | frames | peak resident memory "
+            "(MB) |", "|---|---|---|"]
   for r in d["memory"]:
     lines.append(f"| {r['resolution']} | {r['frames']} | "
                  f"{r['peak_rss_mb']:.0f} |")
-  return "\n".join(lines) + "\n\n" + _bench_caption(
-      name, d, f"synthetic videos, {d['seconds']} s each, "
-      f"{d['crop']}x{d['crop']} crops")
+  return "\n".join(lines) + "\n\n" + cap
 
 
 # --------------------------------------------------------- configuration
