@@ -446,10 +446,16 @@ def configs() -> str:
   method's defaults."""
   from mespot_jax import config as config_lib  # pylint: disable=g-import-not-at-top
   from mespot_jax.config import common  # pylint: disable=g-import-not-at-top
-  out = []
+  out, summary = [], ["| config | method | dataset | what it runs |",
+                      "|---|---|---|---|"]
   for path in sorted(glob.glob(os.path.join(ROOT, "configs", "*.py"))):
     name = os.path.splitext(os.path.basename(path))[0]
     module = config_lib.load_module(path)
+    c = module.get_config("")
+    first = (module.__doc__ or "").strip().split("\n\n")[0]
+    summary.append(f"| `configs/{name}.py` | `{c.method}` | "
+                   f"`{c.dataset.name}`" + (f" `{c.dataset.config}`" if c.dataset.config else "") + " | "
+                   f"{' '.join(first.split())} |")
     doc = (module.__doc__ or "").strip()
     c = module.get_config("")
     base = _flat(common.get_config(c.method))
@@ -462,7 +468,7 @@ def configs() -> str:
     out.append(f"Fields that differ from the `{c.method}` defaults:\n\n"
                "| field | value |\n|---|---|\n" + "\n".join(
                    f"| `{k}` | {_value(v)} |" for k, v in diff))
-  return "\n\n".join(out)
+  return "\n".join(summary) + "\n\n" + "\n\n".join(out)
 
 
 def shared_fields() -> str:
