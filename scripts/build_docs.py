@@ -241,7 +241,7 @@ GLANCE = [
     ("LBCNN (`lbcnn`)", "docs/LBCNN.md", "synthetic_lbcnn"),
     ("Tran LSTM, HOG-TOP (`tran_lstm`)", "docs/TRAN_LSTM.md",
      "synthetic_lstm"),
-    ("MDMD (`mdmd`)", "docs/FLOW_SPOTTERS.md", "synthetic_mdmd"),
+    ("MDMD (`mdmd`)", "docs/MDMD.md", "synthetic_mdmd"),
     ("ROI flow (`flow_roi`)", "docs/FLOW_SPOTTERS.md", "synthetic_flow_roi"),
     ("ConvLSTM (`convlstm`)", "docs/CONVLSTM.md", "synthetic_convlstm"),
     ("part-based recogniser (`partnet`)", "docs/PARTNET.md",
@@ -267,6 +267,17 @@ def at_a_glance() -> str:
                  f"{len(items)} (run seeds "
                  f"{', '.join(str(r['seed']) for r in items)}) | "
                  f"[results](docs/RESULTS.md) |")
+    if config in config_headlines.CURRENT:
+      cpath, ckey, cmetric = config_headlines.CURRENT[config]
+      current = rows(cpath)
+      files.append(cpath)
+      lines.append(
+          f"| [{label}]({page}), the main command | "
+          f"{_field(current, 'dataset', None)} | {cmetric} | "
+          f"**{_mean(r[ckey] for r in current):.3f}** | {len(current)} "
+          f"(run seed{'s' if len(current) > 1 else ''} "
+          f"{', '.join(str(r['seed']) for r in current)}) | "
+          f"[results](docs/RESULTS.md) |")
   base = [r for r in rows("synthetic_3dcnn_rows.json")
           if r["dataset_seed"] == -1]
   lines.append(f"| frame-difference baseline (in the 3D-CNN's runs) | "
@@ -454,7 +465,9 @@ def configs() -> str:
     c = module.get_config("")
     first = (module.__doc__ or "").strip().split("\n\n")[0]
     summary.append(f"| `configs/{name}.py` | `{c.method}` | "
-                   f"`{c.dataset.name}`" + (f" `{c.dataset.config}`" if c.dataset.config else "") + " | "
+                   f"`{c.dataset.name}`" +
+                   (f" `{c.dataset.config}`" if c.dataset.config else "") +
+                   " | "
                    f"{' '.join(first.split())} |")
     doc = (module.__doc__ or "").strip()
     c = module.get_config("")
