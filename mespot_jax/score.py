@@ -87,7 +87,7 @@ video_name = stream_scoring.video_name
 
 PROTOCOLS = ("one_to_one", "megc2020")
 NORMALISE_MODES = ("per_video", "absolute")
-# Chosen by measurement on the synthetic held-out folds (README, Scoring).
+# Chosen by measurement on the synthetic held-out folds (docs/SCORING.md).
 DEFAULT_NORMALISE = "per_video"
 TYPES = vocab.TYPES
 # Warn when at least this fraction of the frames has no face.

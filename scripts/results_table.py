@@ -1,4 +1,4 @@
-r"""Runs a config over seeds and prints the README's results table.
+r"""Runs a config over seeds and prints its results table (docs/RESULTS.md).
 
   python scripts/results_table.py --config=configs/synthetic_3dcnn.py \
       [--seeds=0,1,2] [--dataset_seeds=-1,3] [--root=runs/results] [--json=F]
