@@ -1,4 +1,4 @@
-"""Regenerates every generated table of the README and docs/ from committed rows.
+"""Regenerates the generated tables of the README and docs/ from committed rows.
 
     python scripts/build_docs.py          # rewrites the generated sections
     python scripts/build_docs.py --check  # exit 1 naming each stale page
@@ -201,7 +201,8 @@ def convlstm_seeds() -> str:
                  f"{p['accuracy']:.3f} | {p['num_samples']} |")
   return (results_table.recognition_markdown(items) + "\n\n" +
           caption(name, items) + "\n\n"
-          "| reference | UF1 | UAR | accuracy | clips |\n|---|---|---|---|---|\n"
+          "| reference | UF1 | UAR | accuracy | clips |\n"
+          "|---|---|---|---|---|\n"
           + "\n".join(probe) + "\n\n" +
           caption(["synthetic_me_probe_d0.json", "synthetic_me_probe_d3.json"],
                   [rows("synthetic_me_probe_d0.json"),
@@ -455,7 +456,7 @@ def _value(v) -> str:
 def configs() -> str:
   """Every config file: its docstring and its fields that differ from its
   method's defaults."""
-  from mespot_jax import config as config_lib  # pylint: disable=g-import-not-at-top
+  from mespot_jax import config as config_lib  # pylint: disable=g-import-not-at-top,line-too-long
   from mespot_jax.config import common  # pylint: disable=g-import-not-at-top
   out, summary = [], ["| config | method | dataset | what it runs |",
                       "|---|---|---|---|"]

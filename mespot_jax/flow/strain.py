@@ -17,8 +17,9 @@ spotting in long videos using spatio-temporal strain", FG 2011) and of Liong
 et al. ("Optical strain based recognition of subtle emotions", ISPACS 2014;
 "Less is more: micro-expression recognition from video using apex frame",
 Signal Processing: Image Communication 2018, the Bi-WOOF weighting that the
-paper of Liu et al., "A Neural Micro-Expression Recognizer", cites as [6]). Rigid motion (a
-translation or a small rotation) has zero strain; only deformation counts.
+paper of Liu et al., "A Neural Micro-Expression Recognizer", cites as
+[6]). Rigid motion (a translation or a small rotation) has zero strain; only
+deformation counts.
 
 The derivatives are central differences (one-sided on the border), the
 `numpy.gradient` rule; they are exact for an affine flow, everywhere.

@@ -2,8 +2,8 @@
 spotting dataset, side by side.
 
 `REAL` holds the statistics of the real datasets (listed with their
-sources in `data_builders/synthetic_lv/README.md`, computed from the ground truth that public MEGC
-evaluation code ships). `label_statistics` computes them for a list of
+sources in `data_builders/synthetic_lv/README.md`), computed from the
+ground truth that public MEGC evaluation code ships. `label_statistics` computes them for a list of
 videos (a synthetic rendering's plans, or a built dataset's labels) and
 `compare` / `format_comparison` put the two side by side; recipe 2 of
 `synthetic_lv` is calibrated on these figures and nothing else.
