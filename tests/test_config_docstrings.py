@@ -21,7 +21,7 @@ def test_every_docstring_holds_its_block():
 
 def test_headline_is_the_rows_mean():
   # Known answer: synthetic_3dcnn's rows on its own dataset seed give
-  # overall F1 0.444, 0.402, 0.423 (README Results) -> mean 0.423.
+  # overall F1 0.444, 0.402, 0.423 (docs/RESULTS.md) -> mean 0.423.
   text = config_headlines.block("synthetic_3dcnn")
   assert "overall F1 (one_to_one) 0.423" in text
   assert "run seeds 0, 1, 2" in text

@@ -3,7 +3,7 @@
 Built from the three licensed releases side by side in `--manual_dir`
 (each found by its workbook), with the composite label file
 (`dataset, subject, filename, label`, no header; 0 negative, 1 positive,
-2 surprise) when present, else each emotion mapped as the README beside this file
+2 surprise) when present, else each emotion mapped as the README beside it
 lists. Subjects are prefixed by their source (`casme_ii/sub01`, `samm/006`,
 `smic_hs/s1`) so leave-one-subject-out folds never mix two people. At the
 end of listing, the per-dataset class and subject counts are checked
