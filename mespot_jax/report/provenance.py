@@ -1,16 +1,21 @@
 """What a rerun needs to reproduce a run's metrics: `metrics["provenance"]`.
 
 A run's metrics are a function of its config, its dataset (name, config,
-version), the package versions and the code, and, on CPU, of the XLA CPU
-runtime's thread pool: XLA splits large reductions and contractions (batch
-norm statistics, weight gradients) over its intra-op threads, so the
-rounding, carried by a few hundred training steps, depends on how many
-threads there are. That count is the number of cores the process may use,
-raised by `--xla_force_host_platform_device_count` (the tests force four
-devices). Two processes that agree on everything recorded here give
-identical metrics (`tests/test_reproducible.py`; docs/reproducibility.md):
-the Python hash seed, the date, the persistent compilation cache, the
-TFDS data folder and the number of dataset build workers change nothing.
+version), the package versions and the code, and, on CPU, of the size of
+the XLA CPU runtime's thread pool: XLA splits large reductions and
+contractions (batch-norm statistics, weight gradients) over its intra-op
+threads, so their rounding, carried by a few hundred training steps to
+another end point, depends on how many threads there are. Measured with
+jaxlib 0.10.2: the pool has max(usable cores, host device count) threads
+(`--xla_force_host_platform_device_count`, which the tests set to four),
+and the persistent compilation cache does not change it. JAX options set
+through the environment (`JAX_THREEFRY_PARTITIONABLE`,
+`JAX_DEFAULT_PRNG_IMPL`, ...) change the initial weights and random draws.
+Two processes that agree on everything recorded here gave identical
+metrics (`tests/test_reproducible.py`, docs/reproducibility.md): the
+Python hash seed, the working directory, the time zone and date, the
+compilation cache, the loader threads and the dataset build's worker
+processes change nothing.
 
 `collect(config, store_opened)` is called once per run by
 `experiment.run`; comparisons of metrics leave the block out
@@ -34,6 +39,21 @@ PACKAGES = ("jax", "jaxlib", "flax", "optax", "numpy", "scipy",
             "orbax-checkpoint", "ml-collections", "mespot-jax")
 # Accelerator plug-ins, when installed (their kernels set the numbers).
 PLUGIN_PREFIXES = ("jax-cuda", "jax_cuda", "jax-rocm", "jax_rocm", "libtpu")
+
+
+# JAX options (set by JAX_* environment variables or jax.config) that
+# change initial weights, random draws or float results.
+JAX_OPTIONS = ("jax_enable_x64", "jax_default_matmul_precision",
+               "jax_default_prng_impl", "jax_threefry_partitionable",
+               "jax_numpy_dtype_promotion")
+
+
+def _plain(value):
+  """A JSON value: None, bools, numbers and strings as they are, enums by
+  their value, anything else as text."""
+  value = getattr(value, "value", value)
+  return value if value is None or isinstance(value, (bool, int, float, str)) \
+      else str(value)
 
 
 def _version(dist: str):
@@ -85,33 +105,45 @@ def _cpu_info() -> tuple[str, list[str]]:
   return model, [f for f in ISA_FLAGS if f in flags]
 
 
-def host() -> dict:
-  """The machine: CPU model and the cores this process may use (XLA CPU's
-  thread pool is sized from them, and its float rounding with it)."""
+def _usable_cpus() -> int:
+  """The cores this process may run on (its affinity mask on Linux)."""
   try:
-    usable = len(os.sched_getaffinity(0))
+    return len(os.sched_getaffinity(0))
   except AttributeError:  # not on Linux
-    usable = os.cpu_count()
+    return os.cpu_count() or 1
+
+
+def host() -> dict:
+  """The machine: CPU model, vector extensions and the cores this process
+  may use (XLA CPU's thread pool is sized from them)."""
   model, isa = _cpu_info()
-  return {"cpu": model, "isa": isa, "cpus_usable": usable,
+  return {"cpu": model, "isa": isa, "cpus_usable": _usable_cpus(),
           "cpu_count": os.cpu_count(), "machine": platform.machine(),
           "system": platform.system()}
 
 
 def devices() -> dict:
-  """Backend, its version, and the devices of the run."""
+  """Backend, its version, the devices of the run, and what sets XLA's
+  float results besides the package versions."""
   devs = jax.devices()
   try:
     platform_version = devs[0].client.platform_version
   except Exception:  # pylint: disable=broad-except
     platform_version = None
+  cpu = jax.default_backend() == "cpu"
   return {"backend": jax.default_backend(),
           "platform_version": platform_version,
           "device_count": jax.device_count(),
           "local_device_count": jax.local_device_count(),
           "process_count": jax.process_count(),
           "device_kinds": sorted({d.device_kind for d in devs}),
-          "xla_flags": os.environ.get("XLA_FLAGS", "")}
+          "xla_flags": os.environ.get("XLA_FLAGS", ""),
+          # XLA CPU's intra-op threads (measured: the usable cores, or the
+          # host device count when larger); they set its float rounding.
+          "xla_cpu_threads": (max(_usable_cpus(), jax.local_device_count())
+                              if cpu else None),
+          "jax_config": {name: _plain(jax.config.values.get(name))
+                         for name in JAX_OPTIONS}}
 
 
 def code() -> dict:
