@@ -25,6 +25,7 @@ import jax
 import numpy as np
 import pytest
 
+from mespot_jax import config as config_lib
 from mespot_jax.data import datasets
 from mespot_jax.data.source import SpottingSource
 from mespot_jax.report import provenance
@@ -56,8 +57,7 @@ def _main(workdir, data_dir, cache, cwd, env, *flags) -> dict:
 @pytest.fixture(scope="module")
 def data_dir(tfds_dir):
   # The shared tiny dataset (tests/conftest.py), built here if missing.
-  config = smoke_runs.config_lib.load_module("synthetic_3dcnn").get_config(
-      "smoke")
+  config = config_lib.load_module("synthetic_3dcnn").get_config("smoke")
   config.dataset.data_dir = tfds_dir
   datasets.open_spotting(config)
   return tfds_dir
