@@ -97,6 +97,7 @@ def run(config: ml_collections.ConfigDict, workdir: str,
   Returns:
     The metrics dict also written to `workdir/metrics.json`.
   """
+  from mespot_jax.report import provenance  # pylint: disable=g-import-not-at-top
   from mespot_jax.report import report as report_lib  # pylint: disable=g-import-not-at-top
   check.validate(config)
   method = methods.get(config)
@@ -108,6 +109,7 @@ def run(config: ml_collections.ConfigDict, workdir: str,
   out_dir = distributed.report_dir(workdir)
   with atomic_write(os.path.join(out_dir, "config.json")) as f:
     f.write(config.to_json_best_effort(indent=2))
+  store_opened = store is None
   if store is None:
     # Process 0 builds a missing dataset before the others open it.
     if not distributed.is_primary():
@@ -148,6 +150,8 @@ def run(config: ml_collections.ConfigDict, workdir: str,
   if result.oracle_variables is not None:
     metrics["oracle"] = oracle_block(method, store, folds, result, outputs)
   metrics["history"] = result.history
+  # What a rerun needs to match these numbers (versions, devices, cores).
+  metrics[provenance.KEY] = provenance.collect(config, store_opened)
   method.write_metrics(out_dir, metrics, writer)
   method.write_report(out_dir, metrics, store, outputs, writer)
   if out_dir != workdir:

@@ -7,7 +7,10 @@ Files in the workdir:
   (Table 4 of Yap et al.); `folds`: one row per fold (test and validation
   subjects, best epoch, the method's choices, F1); `oracle`: what choices
   picked on the test subject would report (labelled, never the headline);
-  `history`: train and validation metrics per epoch and fold.
+  `history`: train and validation metrics per epoch and fold;
+  `provenance`: what a rerun needs to match the numbers (package versions,
+  backend, devices, usable cores, dataset version, seeds, commit;
+  `provenance.py`), the one block two reruns may differ in.
 - `predictions.csv`, `baseline_predictions.csv`: spotted intervals in the
   evaluate CLI's format; `ground_truth.csv`: the held-out truth, so
   `python -m mespot_jax.evaluate --gt=ground_truth.csv --pred=predictions.csv`
