@@ -1,0 +1,517 @@
+r"""Runs Zhao et al.'s code and our `rethinking_of` on one release; compares.
+
+  python scripts/compare_rethinking_of.py --authors_code=CHECKOUT \
+      --authors_python=VENV/bin/python --release=DIR --out=result.json \
+      [--videos=15_0101,16_0101,...] [--work=SCRATCH]
+
+CHECKOUT is a checkout of github:shengjianda/micro-expression-spot (branch
+`megc2022`: `main_casme2.main()` holds their challenge values, the ones our
+`casme2` release copies); it is read, never changed. VENV is a Python
+environment for their code (not a dependency of ours): numpy, scipy,
+opencv, dlib, EMD-signal (PyEMD), xlrd, scikit-learn, matplotlib (their
+modules import all of these). DIR is a rendering exported in the CAS(ME)^2
+layout (`python -m mespot_jax.export_release --layout=cas_me2`), with its
+`truth.csv`. `--videos` picks some of its videos (default: all); the
+others are left out of both runs (a release folder of symlinks to the
+picked video folders and the workbook, under the scratch folder).
+
+Their code, run as a user runs it (`python main_casme2.py`), on a copy in
+the scratch folder. What differs from the checkout, and why:
+
+* Paths: `main_casme2.main_casme2` reads the hard-coded
+  `C:\sheng\casme2\rawpic` and `CAS(ME)^2code_final.xls`; the copy's two
+  string literals are replaced by the release's `rawpic` and workbook (a
+  text replacement, each literal found exactly once or the script stops).
+  Its `shutil.rmtree('casme2_pkl')` needs the folder to exist: it is made.
+  dlib's `shape_predictor_68_face_landmarks.dat`, which their module
+  opens from the working directory at import, is copied in (`--landmarks`;
+  by default the one of the `face_recognition_models` package).
+* File reading: their `read_casme2_label` reads a legacy `.xls` with xlrd,
+  which cannot read our `.xlsx`; it is replaced (at run time, in the
+  driver) by a reader of `truth.csv` giving the same `{'s15/<folder>':
+  [[onset, offset], ...]}`. The labels only feed their own counts, which
+  are not used here.
+* Recording: `spot_util_casme.draw_roiline19` (their whole spotter: one
+  video's file list -> its intervals) is wrapped so that each video's
+  result is also written to a JSON file; their `metrics` then adds 1 to
+  it (their labels are 1-based, their frames 0-based), as we do below.
+  Nothing else is touched: `main()`'s values, their multiprocessing pool
+  (one worker per subject), their face crop (dlib), Farneback, PyEMD.
+  A worker's exception, which their pool would swallow, is written to
+  `<work>/authors/errors.txt` and stops the script.
+
+Type of their intervals: micro when offset - onset <= fps // 2 = 15
+frames (`metrics`' `mic_frame`, the MEGC rule), else macro.
+
+Ours, run as a user runs it on the release:
+
+  python -m mespot_jax.main --config=configs/casme2_rethinking_of.py \
+      --config.decoder.rethinking.params=released \
+      --config.dataset.manual_dir=DIR --workdir=RUN
+
+(the `cas_me2` builder aligns every frame, the method scores, the
+`released` decoder fits nothing, so every fold predicts its test subject
+with the authors' values), plus `--config.dataset.data_dir` in the scratch
+folder (a fresh build of this release), `--config.train.oracle=False`
+(the oracle refits tau on the test subject: not ours to compare) and
+`--config.train.num_val_subjects=1` (so that three subjects are enough;
+`released` uses no validation subject). RUN/predictions.csv holds the
+intervals.
+
+The comparison (`compare`), all with `mespot_jax.metrics.intervals`:
+per video the intervals of each and of the truth; agreement at IoU >= 0.5
+both ways under one_to_one (their intervals as the truth and ours as the
+predictions: how many of theirs we reproduce; and the reverse), with the
+types as each spotter gave them and type-blind (every interval relabelled
+`macro`), with the matched pairs (type-blind); and each spotter's
+micro / macro / overall counts and F1 against truth.csv (one_to_one,
+IoU >= 0.5).
+"""
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from absl import app
+from absl import flags
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+  sys.path.insert(0, ROOT)
+
+# pylint: disable=g-import-not-at-top,wrong-import-position
+from mespot_jax.metrics import intervals
+from mespot_jax.metrics import io as metrics_io
+
+FPS = 30
+MICRO_FRAMES = FPS // 2  # their `metrics`: offset - onset <= fps // 2
+IOU = 0.5
+PROTOCOL = "one_to_one"
+# Their hard-coded paths in `main_casme2.main_casme2` (branch megc2022 and
+# main), replaced in the copy.
+AUTHORS_ROOT_LITERAL = "'C:\\\\sheng\\\\casme2\\\\rawpic'"
+AUTHORS_LABEL_LITERAL = "'CAS(ME)^2code_final.xls'"
+
+DRIVER = r'''
+"""Runs `main_casme2.main()` (their entry point) with the patches that
+scripts/compare_rethinking_of.py describes; records every video's result."""
+import json
+import os
+import sys
+import traceback
+
+import numpy as np
+
+import main_casme2 as mc
+import spot_util_casme as fl
+
+OUT, TRUTH = sys.argv[1], sys.argv[2]
+os.makedirs(OUT, exist_ok=True)
+
+
+def read_label(label_path, fps):  # file reading: truth.csv, not the .xls
+  del label_path, fps
+  with open(TRUTH) as f:
+    labels = json.load(f)
+  return {k: np.array(v) for k, v in labels.items()}
+
+
+_draw = fl.draw_roiline19
+_proce2 = fl.proce2
+SIGNALS = []
+
+
+def proce2_recorded(flow_uv, position, xuhao, tail_idx, bound_clip, **kw):
+  SIGNALS.append((int(tail_idx), np.asarray(flow_uv, np.float64)))
+  return _proce2(flow_uv, position, xuhao, tail_idx, bound_clip, **kw)
+
+
+def draw_recorded(files, *args, **kwargs):
+  del SIGNALS[:]
+  pred = _draw(files, *args, **kwargs)
+  folder = os.path.dirname(files[0])
+  name = os.path.basename(folder)
+  # Their 16 ROI signals (x, y flow less the tip's, per frame of a 200-
+  # frame chunk, in their `proce2` call order) of every chunk.
+  np.savez(os.path.join(OUT, name + "_signals.npz"),
+           tails=np.array([t for t, _ in SIGNALS[::16]]),
+           **{f"uv{k}": np.stack([u for _, u in SIGNALS[16 * k:16 * k + 16]])
+              for k in range(len(SIGNALS) // 16)})
+  with open(os.path.join(OUT, name + ".json"), "w") as f:
+    json.dump({"folder": folder, "frames": len(files),
+               "windows": np.asarray(pred).reshape(-1, 2).tolist()}, f)
+  return pred
+
+
+_worker = mc.casme2_worker
+
+
+def worker_logged(*args, **kwargs):
+  try:
+    return _worker(*args, **kwargs)
+  except BaseException:
+    with open("errors.txt", "a") as f:
+      f.write(traceback.format_exc())
+    raise
+
+
+worker_logged.__module__, worker_logged.__qualname__ = (
+    "main_casme2", "casme2_worker")
+worker_logged.__name__ = "casme2_worker"
+mc.read_casme2_label = read_label
+fl.draw_roiline19 = draw_recorded
+fl.proce2 = proce2_recorded
+mc.casme2_worker = worker_logged
+mc.main()
+'''
+
+
+def read_truth(release: str) -> list[dict]:
+  """truth.csv rows as dicts (`video`, `folder`, `subject`, `type`,
+  `onset`, `apex`, `offset`, `emotion`); frames as ints."""
+  with open(os.path.join(release, "truth.csv"), newline="") as f:
+    rows = list(csv.DictReader(f))
+  for r in rows:
+    for k in ("onset", "apex", "offset"):
+      r[k] = int(r[k])
+  return rows
+
+
+def release_videos(release: str) -> dict[str, str]:
+  """`{video id: folder relative to the release}` of every video folder
+  on disk (`rawpic/s<N>/<N>_<code><name>`), the id as our builder names
+  it (`<N>_<code>`)."""
+  out = {}
+  rawpic = os.path.join(release, "rawpic")
+  for sub in sorted(os.listdir(rawpic)):
+    for name in sorted(os.listdir(os.path.join(rawpic, sub))):
+      out[name.split("_")[0] + "_" + name.split("_")[1][:4]] = (
+          f"rawpic/{sub}/{name}")
+  return out
+
+
+def subset_release(release: str, videos: dict[str, str], dst: str) -> str:
+  """A release folder at `dst` with only `videos` (symlinks) and the
+  workbook(s)."""
+  os.makedirs(dst)
+  for name in os.listdir(release):
+    if name.lower().endswith((".xlsx", ".xls", ".csv")):
+      shutil.copy(os.path.join(release, name), dst)
+  for folder in videos.values():
+    os.makedirs(os.path.dirname(os.path.join(dst, folder)), exist_ok=True)
+    os.symlink(os.path.abspath(os.path.join(release, folder)),
+               os.path.join(dst, folder))
+  return dst
+
+
+def authors_rows(video: str, windows) -> list[metrics_io.IntervalRow]:
+  """Their `draw_roiline19` windows (0-based [start, end]) as 1-based
+  interval rows, typed as their `metrics` types them."""
+  rows = []
+  for start, end in windows:
+    kind = "micro" if end - start <= MICRO_FRAMES else "macro"
+    rows.append(metrics_io.IntervalRow(video=video, type=kind,
+                                       onset=int(start) + 1,
+                                       offset=int(end) + 1))
+  return rows
+
+
+def type_blind(rows):
+  """The rows with every type `macro` (agreement regardless of type)."""
+  return [metrics_io.IntervalRow(video=r.video, type="macro", onset=r.onset,
+                                 offset=r.offset, score=r.score)
+          for r in rows]
+
+
+def _span(r) -> list[int]:
+  return [r.onset, r.offset]
+
+
+def _counts(result: dict, keys=("micro", "macro", "overall")) -> dict:
+  return {k: {m: result[k][m] for m in ("tp", "fp", "fn", "precision",
+                                        "recall", "f1")} for k in keys}
+
+
+def compare(videos: list[str], truth, theirs, ours) -> dict:
+  """The comparison report.
+
+  Args:
+    videos: the video ids compared.
+    truth, theirs, ours: interval rows (`video`, `type`, 1-based `onset`,
+      `offset`) of the truth and of each spotter, on those videos.
+
+  Returns:
+    {"agreement": ..., "f1_vs_truth": ..., "per_video": ...}.
+  """
+  def of(rows, v):
+    return [r for r in rows if r.video == v]
+
+  agreement = {}
+  for name, blind in (("typed", False), ("type_blind", True)):
+    a = type_blind(theirs) if blind else theirs
+    b = type_blind(ours) if blind else ours
+    ours_on_theirs = intervals.evaluate(a, b, PROTOCOL, IOU)
+    theirs_on_ours = intervals.evaluate(b, a, PROTOCOL, IOU)
+    agreement[name] = {
+        "theirs": len(a), "ours": len(b),
+        "theirs_reproduced_by_ours": ours_on_theirs["overall"]["tp"],
+        "ours_reproduced_by_theirs": theirs_on_ours["overall"]["tp"],
+        "share_of_theirs_reproduced": ours_on_theirs["overall"]["recall"],
+        "share_of_ours_reproduced": theirs_on_ours["overall"]["recall"],
+    }
+  f1 = {name: _counts(intervals.evaluate(truth, rows, PROTOCOL, IOU))
+        for name, rows in (("authors", theirs), ("ours", ours))}
+  per_video = {}
+  for v in videos:
+    t, a, b = of(truth, v), of(theirs, v), of(ours, v)
+    # The matched pairs (type-blind): the one_to_one matcher of
+    # mespot_jax.metrics, their intervals as the truth.
+    _, _, _, pairs = intervals._match_one_to_one(  # pylint: disable=protected-access
+        type_blind(a), type_blind(b), IOU)
+    per_video[v] = {
+        "truth": [[r.type, *_span(r)] for r in t],
+        "authors": [[r.type, *_span(r)] for r in a],
+        "ours": [[r.type, *_span(r)] for r in b],
+        "matched_iou_0.5": [[_span(x), _span(y)] for x, y in pairs],
+        "f1_overall": {
+            "authors": intervals.evaluate(t, a, PROTOCOL, IOU)["overall"]["f1"],
+            "ours": intervals.evaluate(t, b, PROTOCOL, IOU)["overall"]["f1"]},
+    }
+  return {"agreement": agreement, "f1_vs_truth": f1, "per_video": per_video}
+
+
+def run_authors(authors_code: str, python: str, release: str,
+                folders: dict[str, str], truth, work: str,
+                landmarks: str) -> tuple[dict, float]:
+  """Their code on `release` (all of its videos); `{video: rows}`, s."""
+  out = os.path.join(work, "authors_out")
+  names = [os.path.basename(f) for f in folders.values()]
+  if all(os.path.exists(os.path.join(out, n + "_signals.npz"))
+         for n in names):  # a finished run in --work: read it
+    return _read_authors(out, folders), None
+  dst = os.path.join(work, "authors")
+  shutil.rmtree(dst, ignore_errors=True)
+  shutil.rmtree(out, ignore_errors=True)
+  shutil.copytree(authors_code, dst, ignore=shutil.ignore_patterns(".git"))
+  path = os.path.join(dst, "main_casme2.py")
+  with open(path) as f:
+    text = f.read()
+  workbook = [n for n in os.listdir(release) if n.endswith(".xlsx")][0]
+  for literal, value in (
+      (AUTHORS_ROOT_LITERAL, os.path.join(os.path.abspath(release), "rawpic")),
+      (AUTHORS_LABEL_LITERAL, os.path.join(os.path.abspath(release),
+                                           workbook))):
+    if text.count(literal) != 1:
+      raise SystemExit(f"{path}: {literal} found {text.count(literal)} "
+                       "times, expected once (another version of their "
+                       "code?)")
+    text = text.replace(literal, repr(value))
+  with open(path, "w") as f:
+    f.write(text)
+  os.makedirs(os.path.join(dst, "casme2_pkl"))
+  shutil.copy(landmarks, os.path.join(dst,
+                                      "shape_predictor_68_face_landmarks.dat"))
+  with open(os.path.join(dst, "_compare_driver.py"), "w") as f:
+    f.write(DRIVER)
+  labels = {}
+  for r in truth:
+    key = r["folder"].split("/", 1)[1]  # 's15/15_0101synthetic1'
+    labels.setdefault(key, []).append([r["onset"], r["offset"]])
+  with open(os.path.join(work, "authors_labels.json"), "w") as f:
+    json.dump(labels, f)
+  t0 = time.time()
+  proc = subprocess.run([python, "_compare_driver.py", out,
+                         os.path.join(work, "authors_labels.json")],
+                        cwd=dst, capture_output=True, text=True, check=False)
+  seconds = time.time() - t0
+  errors = os.path.join(dst, "errors.txt")
+  if os.path.exists(errors):
+    raise SystemExit("their code failed:\n" + open(errors).read())
+  if proc.returncode:
+    raise SystemExit(f"their code failed ({proc.returncode}):\n"
+                     f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+  return _read_authors(out, folders), seconds
+
+
+def _read_authors(out: str, folders: dict[str, str]) -> dict:
+  result = {}
+  for video, folder in folders.items():
+    name = os.path.basename(folder)
+    with open(os.path.join(out, name + ".json")) as f:
+      d = json.load(f)
+    result[video] = dict(rows=authors_rows(video, d["windows"]),
+                         frames=d["frames"],
+                         signals=os.path.join(out, name + "_signals.npz"))
+  return result
+
+
+def load_config():
+  """configs/casme2_rethinking_of.py with `params=released`."""
+  import importlib.util  # pylint: disable=import-outside-toplevel
+  spec = importlib.util.spec_from_file_location(
+      "casme2_rethinking_of",
+      os.path.join(ROOT, "configs", "casme2_rethinking_of.py"))
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  c = module.get_config()
+  c.decoder.rethinking.params = "released"
+  return c
+
+
+def ours_on_their_signals(video: str, signals: str, frames: int,
+                          config) -> list:
+  """Our scorer's evidence (`rethinking_of.evidence`) and our `released`
+  decoder on THEIR 16 ROI signals (chunk by chunk, the frame's score the
+  max over chunks, as our scorer does): what is left between these
+  intervals and theirs is the rules' porting (one curve instead of per-
+  ROI windows, our EMD), not the face crop, landmarks or flow."""
+  import numpy as np  # pylint: disable=import-outside-toplevel
+  from mespot_jax.decoders import rethinking as dec  # pylint: disable=import-outside-toplevel
+  from mespot_jax.methods import rethinking_of as rof  # pylint: disable=import-outside-toplevel
+  d = np.load(signals)
+  curve = np.full(frames, np.nan)
+  for k, tail in enumerate(d["tails"]):
+    uv = d[f"uv{k}"]  # (16, L, 2)
+    mag = np.hypot(uv[..., 0], uv[..., 1]).T
+    head = int(tail) - len(mag)
+    curve[head:tail] = np.fmax(curve[head:tail],
+                               rof.evidence(mag, FPS, config.rethinking_of))
+  decoder = dec.Rethinking(config)
+  record = decoder.fit([])
+  return decoder.decode(np.repeat(curve[:, None], 2, 1), FPS, record,
+                        video=video)
+
+
+def run_ours(release: str, work: str) -> tuple[list, float, str]:
+  """`python -m mespot_jax.main` with `params=released`; rows, s, cmd."""
+  run_dir = os.path.join(work, "ours_run")
+  if os.path.exists(os.path.join(run_dir, "predictions.csv")):
+    return (metrics_io.read_intervals_csv(
+        os.path.join(run_dir, "predictions.csv")), None, _shown(cmd_of(
+            release, work, run_dir)))
+  cmd = cmd_of(release, work, run_dir)
+  t0 = time.time()
+  env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep
+             + os.environ.get("PYTHONPATH", ""))
+  proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True,
+                        text=True, check=False)
+  seconds = time.time() - t0
+  if proc.returncode:
+    raise SystemExit(f"our run failed ({proc.returncode}):\n"
+                     f"{proc.stderr[-5000:]}")
+  rows = metrics_io.read_intervals_csv(os.path.join(run_dir,
+                                                    "predictions.csv"))
+  return rows, seconds, _shown(cmd)
+
+
+def _shown(cmd) -> str:
+  return "python " + " ".join(
+      c.split("=")[0] + "=..." if c.startswith(("--config.dataset.",
+                                                "--workdir")) else c
+      for c in cmd[1:])
+
+
+def cmd_of(release: str, work: str, run_dir: str) -> list:
+  return [sys.executable, "-m", "mespot_jax.main",
+          "--config=configs/casme2_rethinking_of.py",
+          "--config.decoder.rethinking.params=released",
+          f"--config.dataset.manual_dir={os.path.abspath(release)}",
+          f"--config.dataset.data_dir={os.path.join(work, 'tfds')}",
+          "--config.train.oracle=False",
+          "--config.train.num_val_subjects=1",
+          f"--workdir={run_dir}"]
+
+
+def default_landmarks() -> str:
+  try:
+    import face_recognition_models  # pylint: disable=import-outside-toplevel
+    return face_recognition_models.pose_predictor_model_location()
+  except ImportError:
+    return ""
+
+
+_AUTHORS = flags.DEFINE_string("authors_code", None, "Checkout of "
+                               "shengjianda/micro-expression-spot.")
+_PYTHON = flags.DEFINE_string("authors_python", sys.executable,
+                              "Python of the environment for their code.")
+_RELEASE = flags.DEFINE_string("release", None, "Exported CAS(ME)^2-layout "
+                               "rendering (with truth.csv).")
+_OUT = flags.DEFINE_string("out", None, "Comparison JSON to write.")
+_VIDEOS = flags.DEFINE_list("videos", [], "Video ids to compare (default: "
+                            "all of the release).")
+_WORK = flags.DEFINE_string("work", None, "Scratch folder, kept; a stage "
+                            "finished in it (their run, ours) is read, not "
+                            "rerun (default: a temporary one, removed).")
+_LANDMARKS = flags.DEFINE_string("landmarks", None, "dlib's 68-point model "
+                                 "(default: face_recognition_models').")
+
+
+def main(argv):
+  del argv
+  for flag in (_AUTHORS, _RELEASE, _OUT):
+    if not flag.value:
+      raise app.UsageError(f"--{flag.name} is required")
+  landmarks = _LANDMARKS.value or default_landmarks()
+  if not os.path.exists(landmarks):
+    raise app.UsageError("--landmarks: dlib's shape_predictor_68 model")
+  folders = release_videos(_RELEASE.value)
+  if _VIDEOS.value:
+    missing = sorted(set(_VIDEOS.value) - set(folders))
+    if missing:
+      raise app.UsageError(f"--videos: not in the release: {missing}")
+    folders = {v: folders[v] for v in _VIDEOS.value}
+  keep = _WORK.value is not None
+  work = _WORK.value or tempfile.mkdtemp(prefix="compare_rethinking_")
+  release = os.path.join(work, "release")
+  if not os.path.exists(release):
+    subset_release(_RELEASE.value, folders, release)
+  truth_dicts = [r for r in read_truth(_RELEASE.value) if r["video"] in folders]
+  truth = [metrics_io.IntervalRow(video=r["video"], type=r["type"],
+                                  onset=r["onset"], offset=r["offset"])
+           for r in truth_dicts]
+  theirs, t_theirs = run_authors(_AUTHORS.value, _PYTHON.value, release,
+                                 folders, truth_dicts, work, landmarks)
+  ours, t_ours, cmd = run_ours(release, work)
+  ours = [r for r in ours if r.video in folders]
+  their_rows = [r for v in folders for r in theirs[v]["rows"]]
+  report = compare(list(folders), truth, their_rows, ours)
+  config = load_config()
+  same = [r for v in folders for r in ours_on_their_signals(
+      v, theirs[v]["signals"], theirs[v]["frames"], config)]
+  same_report = compare(list(folders), truth, their_rows, same)
+  report["same_signals"] = {
+      "what": ("our evidence and released decoder on the authors' own 16 "
+               "ROI signals (their crop, landmarks, Farneback, tip "
+               "subtraction): the rules' porting alone"),
+      "agreement": same_report["agreement"],
+      "f1_vs_truth": {"ours": same_report["f1_vs_truth"]["ours"]},
+      "per_video": {v: {k: same_report["per_video"][v][k]
+                        for k in ("ours", "matched_iou_0.5")}
+                    for v in folders}}
+  commit = subprocess.run(["git", "-C", _AUTHORS.value, "rev-parse", "HEAD"],
+                          capture_output=True, text=True, check=False)
+  report = {
+      "release": os.path.basename(os.path.normpath(_RELEASE.value)),
+      "videos": list(folders),
+      "protocol": PROTOCOL, "iou": IOU,
+      "authors_code": {"commit": commit.stdout.strip() or None,
+                       "entry": "main_casme2.main() (their values)",
+                       "seconds": t_theirs and round(t_theirs, 1)},
+      "ours": {"command": cmd, "seconds": t_ours and round(t_ours, 1)},
+      **report}
+  with open(_OUT.value, "w") as f:
+    json.dump(report, f, indent=1)
+  print(json.dumps({k: report[k] for k in ("agreement", "f1_vs_truth")},
+                   indent=1))
+  print(json.dumps({k: report["same_signals"][k]
+                    for k in ("agreement", "f1_vs_truth")}, indent=1))
+  if not keep:
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+  app.run(main)
