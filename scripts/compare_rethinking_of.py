@@ -170,6 +170,111 @@ mc.main()
 '''
 
 
+RULES_DRIVER = r'''
+"""Their per-ROI steps (`proce2`'s body: `sim_filter.filt`, `try_emd.
+the_emd1`, `find_peak`, `expend`, `divide`) on recorded ROI signals, with
+`main()`'s values; written as JSON for scripts/compare_rethinking_of.py."""
+import json
+import sys
+
+import numpy as np
+
+import main_casme2 as mc
+import sim_filter
+import spot_util_casme as fl
+import try_emd
+
+values = {}
+mc.main_casme2 = lambda *a, **k: values.setdefault("args", a)
+mc.main()
+le, re, mth, ns = values["args"][:4]
+kwargs = [le] * 4 + [re] * 4 + [mth] * 6 + [ns] * 2  # proce2's call order
+out = []
+for path in sys.argv[2:]:
+  d = np.load(path)
+  for k in range(len(d["tails"])):
+    for r, uv in enumerate(d[f"uv{k}"]):
+      p = kwargs[r]
+      flow_r = fl.uv_2_amplitude(uv)
+      low = sim_filter.filt(flow_r[1:-1], p["frequency_inf"],
+                            p["frequency_sup"], p["fps"])
+      _, ext = try_emd.the_emd1(flow_r[1:-1], low, "", "0")
+      peaks = fl.find_peak(low, ext, p["t_peak_relative_inf"],
+                           p["t_flow_gap"], p["t_ext_gap"], p["l_expand"])
+      peaks = np.asarray(peaks).reshape(-1, 2)
+      grown = fl.expend(low, peaks.copy(), p["t_peak_valley_ratio"],
+                        p["t_valley_gap"], p["l_expand"], p["l_small_expend"])
+      split = fl.divide(low, grown, p["t_peak_ratio"], p["t_peak_inf"],
+                        p["l_split"], p["bound_ignore"])
+      out.append(dict(signals=path, chunk=k, roi=r, low=low.tolist(),
+                      ext=ext.tolist(), peaks=peaks.tolist(),
+                      expend=np.asarray(grown).tolist(),
+                      divide=np.asarray(split).reshape(-1, 2).tolist()))
+with open(sys.argv[1], "w") as f:
+  json.dump(out, f)
+'''
+
+
+def rules_check(python: str, work: str, signals: list[str], config) -> dict:
+  """Their per-ROI steps against ours, on the same recorded ROI signals
+  (so: no face crop, landmarks or flow between them). Per chunk x ROI
+  signal: the low-passed signal, the EMD signal, the windows of the peak
+  tests (`find_peak`; ours: evidence > 1 joined), `expend` (ours:
+  `decoders.rethinking.expand`) and `divide` on their windows, with
+  their pixel values (our decoder's valley_gap and peak_inf are in units
+  of the brows' flow gap: multiplied back)."""
+  import numpy as np  # pylint: disable=import-outside-toplevel
+  from mespot_jax.decoders import rethinking as dec  # pylint: disable=import-outside-toplevel
+  from mespot_jax.flow import roi_features as rf  # pylint: disable=import-outside-toplevel
+  from mespot_jax.methods import rethinking_of as rof  # pylint: disable=import-outside-toplevel
+  dst = os.path.join(work, "authors")
+  with open(os.path.join(dst, "_rules_driver.py"), "w") as f:
+    f.write(RULES_DRIVER)
+  out = os.path.join(work, "authors_rules.json")
+  proc = subprocess.run([python, "_rules_driver.py", out, *signals],
+                        cwd=dst, capture_output=True, text=True, check=False)
+  if proc.returncode:
+    raise SystemExit(f"their rules failed:\n{proc.stderr[-3000:]}")
+  with open(out) as f:
+    theirs = json.load(f)
+  b, p = config.rethinking_of, config.decoder.rethinking
+  unit = float(b.flow_gap["left_brow"])
+  groups = [g for _, g, *_ in rof.LAYOUT]
+  half = FPS  # l_expand
+  f = lambda sec: int(round(sec * FPS))
+  counts = dict(signals=0, lowpass_max_abs_diff=0.0, emd_max_abs_diff=0.0,
+                peak_windows_equal=0, expend_equal=0, divide_equal=0)
+  cache = {}
+  for e in theirs:
+    if e["signals"] not in cache:
+      cache[e["signals"]] = np.load(e["signals"])
+    uv = cache[e["signals"]][f"uv{e['chunk']}"][e["roi"]]
+    mag = np.hypot(uv[:, 0], uv[:, 1])
+    low = rf.ideal_lowpass(mag[1:-1], FPS, float(b.lowpass_hz))
+    ext = rf.emd_detrend(low)
+    t_low, t_ext = np.array(e["low"]), np.array(e["ext"])
+    counts["signals"] += 1
+    counts["lowpass_max_abs_diff"] = max(counts["lowpass_max_abs_diff"],
+                                         float(np.abs(low - t_low).max()))
+    counts["emd_max_abs_diff"] = max(counts["emd_max_abs_diff"],
+                                     float(np.abs(ext - t_ext).max()))
+    s = np.minimum.reduce([
+        rof.baseline_term(low) / float(b.peak_relative_inf),
+        rf.local_rise(low, half) / float(b.flow_gap[groups[e["roi"]]]),
+        rf.local_rise(ext, half) / float(b.ext_gap)])
+    peaks = dec.join_points(np.where(s > 1.0)[0], f(p.join_s))
+    counts["peak_windows_equal"] += peaks == e["peaks"]
+    grown = dec.expand(t_low, [list(w) for w in e["peaks"]],
+                       float(p.valley_ratio), float(p.valley_gap) * unit,
+                       half, f(p.small_expand_s))
+    counts["expend_equal"] += grown == e["expend"]
+    split = dec.divide(t_low, [list(w) for w in e["expend"]],
+                       float(p.peak_ratio), float(p.peak_inf) * unit,
+                       f(p.split_s), f(p.bound_ignore_s))
+    counts["divide_equal"] += split == e["divide"]
+  return counts
+
+
 def read_truth(release: str) -> list[dict]:
   """truth.csv rows as dicts (`video`, `folder`, `subject`, `type`,
   `onset`, `apex`, `offset`, `emotion`); frames as ints."""
@@ -383,7 +488,17 @@ def ours_on_their_signals(video: str, signals: str, frames: int,
   decoder = dec.Rethinking(config)
   record = decoder.fit([])
   return decoder.decode(np.repeat(curve[:, None], 2, 1), FPS, record,
-                        video=video)
+                        video=video), curve
+
+
+def coverage(rows, frames: dict[str, int]) -> float:
+  """The share of all frames inside some interval of `rows`."""
+  import numpy as np  # pylint: disable=import-outside-toplevel
+  inside = {v: np.zeros(n, bool) for v, n in frames.items()}
+  for r in rows:
+    inside[r.video][r.onset - 1:r.offset] = True
+  return float(sum(m.sum() for m in inside.values())
+               / max(sum(frames.values()), 1))
 
 
 def run_ours(release: str, work: str) -> tuple[list, float, str]:
@@ -446,6 +561,9 @@ _VIDEOS = flags.DEFINE_list("videos", [], "Video ids to compare (default: "
 _WORK = flags.DEFINE_string("work", None, "Scratch folder, kept; a stage "
                             "finished in it (their run, ours) is read, not "
                             "rerun (default: a temporary one, removed).")
+_RULES_VIDEOS = flags.DEFINE_integer("rules_videos", 1, "Check the per-"
+                                     "ROI steps on this many videos' "
+                                     "signals (PyEMD is slow).")
 _LANDMARKS = flags.DEFINE_string("landmarks", None, "dlib's 68-point model "
                                  "(default: face_recognition_models').")
 
@@ -480,9 +598,40 @@ def main(argv):
   their_rows = [r for v in folders for r in theirs[v]["rows"]]
   report = compare(list(folders), truth, their_rows, ours)
   config = load_config()
-  same = [r for v in folders for r in ours_on_their_signals(
-      v, theirs[v]["signals"], theirs[v]["frames"], config)]
+  import numpy as np  # pylint: disable=import-outside-toplevel
+  same, curves = [], {}
+  for v in folders:
+    rows, curves[v] = ours_on_their_signals(
+        v, theirs[v]["signals"], theirs[v]["frames"], config)
+    same += rows
   same_report = compare(list(folders), truth, their_rows, same)
+  ours_curves = {v: np.load(os.path.join(work, "ours_run", "scores",
+                                         f"{v}.npy"))[:, 0] for v in folders}
+  frames = {v: theirs[v]["frames"] for v in folders}
+
+  def above(c):
+    n = sum(len(x) for x in c.values())
+    return float(sum(np.sum(np.nan_to_num(x) > 1.0) for x in c.values()) / n)
+
+  report["per_roi_rules"] = {
+      "what": ("their per-ROI steps and ours on the same recorded ROI "
+               "signals (every chunk x ROI of the videos named)"),
+      "videos": list(folders)[:_RULES_VIDEOS.value],
+      **rules_check(_PYTHON.value, work,
+                    [theirs[v]["signals"]
+                     for v in list(folders)[:_RULES_VIDEOS.value]], config)}
+  report["front_end"] = {
+      "what": ("the share of frames where the evidence exceeds 1 (some ROI "
+               "passes the authors' peak tests), from our front end (our "
+               "scores) and from theirs (our rules on their signals); the "
+               "share of frames inside intervals"),
+      "evidence_above_1": {"ours": above(ours_curves),
+                           "their_signals": above(curves)},
+      "frames_in_intervals": {"truth": coverage(truth, frames),
+                              "authors": coverage(their_rows, frames),
+                              "ours": coverage(ours, frames),
+                              "ours_on_their_signals": coverage(same,
+                                                                frames)}}
   report["same_signals"] = {
       "what": ("our evidence and released decoder on the authors' own 16 "
                "ROI signals (their crop, landmarks, Farneback, tip "

@@ -58,3 +58,10 @@ def test_compare_counts_both_ways_typed_and_type_blind():
   assert f1["ours"]["overall"]["f1"] == 1.0
   assert va["f1_overall"]["ours"] == 1.0
   assert abs(va["f1_overall"]["authors"] - 2 / 4) < 1e-9
+
+
+def test_coverage_counts_frames_once():
+  rows = [IntervalRow(video="a", type="macro", onset=1, offset=10),
+          IntervalRow(video="a", type="micro", onset=6, offset=15),
+          IntervalRow(video="b", type="macro", onset=20, offset=20)]
+  assert cmp.coverage(rows, {"a": 20, "b": 20}) == 16 / 40
