@@ -58,6 +58,9 @@ folder (a fresh build of this release), `--config.train.oracle=False`
 `released` uses no validation subject). RUN/predictions.csv holds the
 intervals.
 
+`seconds` in the JSON: each run's wall time, null when the stage was
+read from `--work` (finished by an earlier call).
+
 The comparison (`compare`), all with `mespot_jax.metrics.intervals`:
 per video the intervals of each and of the truth; agreement at IoU >= 0.5
 both ways under one_to_one (their intervals as the truth and ours as the
@@ -65,7 +68,12 @@ predictions: how many of theirs we reproduce; and the reverse), with the
 types as each spotter gave them and type-blind (every interval relabelled
 `macro`), with the matched pairs (type-blind); and each spotter's
 micro / macro / overall counts and F1 against truth.csv (one_to_one,
-IoU >= 0.5).
+IoU >= 0.5). Then, to tell the rules from the front end: `same_signals`,
+our scorer's evidence and `released` decoder on their recorded 16 ROI
+signals; `per_roi_rules`, their per-ROI steps (low-pass, EMD,
+`find_peak`, `expend`, `divide`) against ours on those signals
+(`--rules_videos` videos); `front_end`, the share of frames with
+evidence > 1 from each front end and the share inside intervals.
 """
 import csv
 import json
