@@ -72,8 +72,10 @@ IoU >= 0.5). Then, to tell the rules from the front end: `same_signals`,
 our scorer's evidence and `released` decoder on their recorded 16 ROI
 signals; `per_roi_rules`, their per-ROI steps (low-pass, EMD,
 `find_peak`, `expend`, `divide`) against ours on those signals
-(`--rules_videos` videos); `front_end`, the share of frames with
-evidence > 1 from each front end and the share inside intervals.
+(`--rules_videos` videos); `roi_signals`, their ROI signals against ours
+on the chunks holding a truth interval (correlation, peak ratio);
+`front_end`, the share of frames with evidence > 1 from each front end
+and the share inside intervals.
 """
 import csv
 import json
@@ -281,6 +283,69 @@ def rules_check(python: str, work: str, signals: list[str], config) -> dict:
                        f(p.split_s), f(p.bound_ignore_s))
     counts["divide_equal"] += split == e["divide"]
   return counts
+
+
+def signal_check(work: str, theirs: dict, truth, config) -> dict:
+  """Their 16 ROI signals against ours on the chunks that hold a truth
+  interval: our ROI magnitudes (`rethinking_of.roi_motion`, as our scorer
+  computes them on the built dataset's crops) of that chunk's frames
+  against its first frame, their reference. Per ROI: the median over
+  those chunks of the correlation of the two (the reference frame left
+  out) and of the ratio of the two's maxima inside the interval."""
+  import copy  # pylint: disable=import-outside-toplevel
+  import numpy as np  # pylint: disable=import-outside-toplevel
+  from mespot_jax import methods  # pylint: disable=import-outside-toplevel
+  from mespot_jax.data import datasets  # pylint: disable=import-outside-toplevel
+  from mespot_jax.flow import roi_features as rf  # pylint: disable=import-outside-toplevel
+  from mespot_jax.methods import rethinking_of as rof  # pylint: disable=import-outside-toplevel
+  from mespot_jax.methods import training_free as ff  # pylint: disable=import-outside-toplevel
+  cfg = copy.deepcopy(config)
+  cfg.dataset.manual_dir = os.path.join(work, "release")
+  cfg.dataset.data_dir = os.path.join(work, "tfds")
+  cfg.dataset.prepare = False
+  m = methods.get(cfg)
+  store = datasets.open_store(cfg, m.task)
+  index = {meta.video: k for k, meta in enumerate(store.videos)}
+  b = m.block
+  corr = {name: [] for name, *_ in rof.LAYOUT}
+  ratio = {name: [] for name, *_ in rof.LAYOUT}
+  chunks = 0
+  for row in truth:
+    d = np.load(theirs[row.video]["signals"])
+    hit = [k for k, t in enumerate(d["tails"])
+           if t - d[f"uv{k}"].shape[1] <= row.onset - 1 and t >= row.offset]
+    if not hit:
+      continue
+    uv = d[f"uv{hit[0]}"]
+    tail = int(d["tails"][hit[0]])
+    n = uv.shape[1]
+    head = tail - n
+    v = index[row.video]
+    grey, boxes = m.grey_and_boxes(store.video(v)[head:tail],
+                                   store.rois(v)[head:tail])
+    size = grey.shape[1]
+    lmk = rf.landmarks_in_crop(boxes, size)
+    scale = rf.face_scale(lmk)
+    mask = rf.eye_mask(lmk, size, float(b.eye_margin) / scale)
+    ours = np.zeros((n, len(rof.LAYOUT)))
+    for s, flows in ff.video_flows(grey, np.zeros(n, int), np.arange(n),
+                                   b.flow, int(b.flow_batch),
+                                   b.flow_params.to_dict()):
+      ours[s:s + len(flows)] = rof.roi_motion(
+          flows, rof.regions(lmk, size), m.percents(),
+          float(b.tip_percent), mask, scale)
+    their_mag = np.hypot(uv[..., 0], uv[..., 1]).T
+    inside = slice(row.onset - 1 - head, row.offset - head)
+    chunks += 1
+    for r, (name, *_) in enumerate(rof.LAYOUT):
+      corr[name].append(float(np.corrcoef(ours[1:, r], their_mag[1:, r])[0, 1]))
+      ratio[name].append(float(ours[inside, r].max()
+                               / max(their_mag[inside, r].max(), 1e-9)))
+  med = lambda x: float(np.nanmedian(x)) if x else None
+  return {"chunks": chunks,
+          "median_correlation": {k: med(v) for k, v in corr.items()},
+          "median_peak_ratio_ours_over_theirs": {k: med(v)
+                                                 for k, v in ratio.items()}}
 
 
 def read_truth(release: str) -> list[dict]:
@@ -628,6 +693,12 @@ def main(argv):
       **rules_check(_PYTHON.value, work,
                     [theirs[v]["signals"]
                      for v in list(folders)[:_RULES_VIDEOS.value]], config)}
+  report["roi_signals"] = {
+      "what": ("their ROI signals and ours on the chunks holding a truth "
+               "interval (each chunk's first frame the reference, as "
+               "theirs): median correlation, median ratio of the maxima "
+               "inside the interval (ours / theirs)"),
+      **signal_check(work, theirs, truth, config)}
   report["front_end"] = {
       "what": ("the share of frames where the evidence exceeds 1 (some ROI "
                "passes the authors' peak tests), from our front end (our "
