@@ -622,49 +622,62 @@ def default_landmarks() -> str:
     return ""
 
 
-_AUTHORS = flags.DEFINE_string("authors_code", None, "Checkout of "
-                               "shengjianda/micro-expression-spot.")
-_PYTHON = flags.DEFINE_string("authors_python", sys.executable,
-                              "Python of the environment for their code.")
-_RELEASE = flags.DEFINE_string("release", None, "Exported CAS(ME)^2-layout "
-                               "rendering (with truth.csv).")
-_OUT = flags.DEFINE_string("out", None, "Comparison JSON to write.")
-_VIDEOS = flags.DEFINE_list("videos", [], "Video ids to compare (default: "
-                            "all of the release).")
-_WORK = flags.DEFINE_string("work", None, "Scratch folder, kept; a stage "
-                            "finished in it (their run, ours) is read, not "
-                            "rerun (default: a temporary one, removed).")
-_RULES_VIDEOS = flags.DEFINE_integer("rules_videos", 1, "Check the per-"
-                                     "ROI steps on this many videos' "
-                                     "signals (PyEMD is slow).")
-_LANDMARKS = flags.DEFINE_string("landmarks", None, "dlib's 68-point model "
-                                 "(default: face_recognition_models').")
+def _define_flags() -> dict:
+  """The flags, defined when run as a script (importing this module, as
+  its test does, defines none: no clash with other modules' `--out`)."""
+  return dict(
+      authors_code=flags.DEFINE_string(
+          "authors_code", None,
+          "Checkout of shengjianda/micro-expression-spot."),
+      authors_python=flags.DEFINE_string(
+          "authors_python", sys.executable,
+          "Python of the environment for their code."),
+      release=flags.DEFINE_string(
+          "release", None,
+          "Exported CAS(ME)^2-layout rendering (with truth.csv)."),
+      out=flags.DEFINE_string("out", None, "Comparison JSON to write."),
+      videos=flags.DEFINE_list(
+          "videos", [], "Video ids to compare (default: all of the "
+          "release)."),
+      work=flags.DEFINE_string(
+          "work", None, "Scratch folder, kept; a stage finished in it "
+          "(their run, ours) is read, not rerun (default: a temporary "
+          "one, removed)."),
+      rules_videos=flags.DEFINE_integer(
+          "rules_videos", 1, "Check the per-ROI steps on this many "
+          "videos' signals (PyEMD is slow)."),
+      landmarks=flags.DEFINE_string(
+          "landmarks", None,
+          "dlib's 68-point model (default: face_recognition_models')."))
 
 
-def main(argv):
+def main(argv, f: dict):
   del argv
-  for flag in (_AUTHORS, _RELEASE, _OUT):
+  for flag in (f["authors_code"], f["release"], f["out"]):
     if not flag.value:
       raise app.UsageError(f"--{flag.name} is required")
-  landmarks = _LANDMARKS.value or default_landmarks()
+  landmarks = f["landmarks"].value or default_landmarks()
   if not os.path.exists(landmarks):
     raise app.UsageError("--landmarks: dlib's shape_predictor_68 model")
-  folders = release_videos(_RELEASE.value)
-  if _VIDEOS.value:
-    missing = sorted(set(_VIDEOS.value) - set(folders))
+  folders = release_videos(f["release"].value)
+  if f["videos"].value:
+    missing = sorted(set(f["videos"].value) - set(folders))
     if missing:
       raise app.UsageError(f"--videos: not in the release: {missing}")
-    folders = {v: folders[v] for v in _VIDEOS.value}
-  keep = _WORK.value is not None
-  work = _WORK.value or tempfile.mkdtemp(prefix="compare_rethinking_")
+    folders = {v: folders[v] for v in f["videos"].value}
+  keep = f["work"].value is not None
+  work = f["work"].value or tempfile.mkdtemp(
+      prefix="compare_rethinking_")
   release = os.path.join(work, "release")
   if not os.path.exists(release):
-    subset_release(_RELEASE.value, folders, release)
-  truth_dicts = [r for r in read_truth(_RELEASE.value) if r["video"] in folders]
+    subset_release(f["release"].value, folders, release)
+  truth_dicts = [r for r in read_truth(f["release"].value)
+                 if r["video"] in folders]
   truth = [metrics_io.IntervalRow(video=r["video"], type=r["type"],
                                   onset=r["onset"], offset=r["offset"])
            for r in truth_dicts]
-  theirs, t_theirs = run_authors(_AUTHORS.value, _PYTHON.value, release,
+  theirs, t_theirs = run_authors(f["authors_code"].value,
+                                 f["authors_python"].value, release,
                                  folders, truth_dicts, work, landmarks)
   ours, t_ours, cmd = run_ours(release, work)
   ours = [r for r in ours if r.video in folders]
@@ -689,10 +702,10 @@ def main(argv):
   report["per_roi_rules"] = {
       "what": ("their per-ROI steps and ours on the same recorded ROI "
                "signals (every chunk x ROI of the videos named)"),
-      "videos": list(folders)[:_RULES_VIDEOS.value],
-      **rules_check(_PYTHON.value, work,
+      "videos": list(folders)[:f["rules_videos"].value],
+      **rules_check(f["authors_python"].value, work,
                     [theirs[v]["signals"]
-                     for v in list(folders)[:_RULES_VIDEOS.value]], config)}
+                     for v in list(folders)[:f["rules_videos"].value]], config)}
   report["roi_signals"] = {
       "what": ("their ROI signals and ours on the chunks holding a truth "
                "interval (each chunk's first frame the reference, as "
@@ -720,10 +733,11 @@ def main(argv):
       "per_video": {v: {k: same_report["per_video"][v][k]
                         for k in ("ours", "matched_iou_0.5")}
                     for v in folders}}
-  commit = subprocess.run(["git", "-C", _AUTHORS.value, "rev-parse", "HEAD"],
+  commit = subprocess.run(["git", "-C", f["authors_code"].value,
+                           "rev-parse", "HEAD"],
                           capture_output=True, text=True, check=False)
   report = {
-      "release": os.path.basename(os.path.normpath(_RELEASE.value)),
+      "release": os.path.basename(os.path.normpath(f["release"].value)),
       "videos": list(folders),
       "protocol": PROTOCOL, "iou": IOU,
       "authors_code": {"commit": commit.stdout.strip() or None,
@@ -731,8 +745,8 @@ def main(argv):
                        "seconds": t_theirs and round(t_theirs, 1)},
       "ours": {"command": cmd, "seconds": t_ours and round(t_ours, 1)},
       **report}
-  with open(_OUT.value, "w") as f:
-    json.dump(report, f, indent=1)
+  with open(f["out"].value, "w") as out:
+    json.dump(report, out, indent=1)
   print(json.dumps({k: report[k] for k in ("agreement", "f1_vs_truth")},
                    indent=1))
   print(json.dumps({k: report["same_signals"][k]
@@ -742,4 +756,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  _FLAGS = _define_flags()
+  app.run(lambda argv: main(argv, _FLAGS))
