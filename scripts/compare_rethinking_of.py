@@ -2,7 +2,7 @@ r"""Runs Zhao et al.'s code and our `rethinking_of` on one release; compares.
 
   python scripts/compare_rethinking_of.py --authors_code=CHECKOUT \
       --authors_python=VENV/bin/python --release=DIR --out=result.json \
-      [--videos=15_0101,16_0101,...] [--work=SCRATCH]
+      [--videos=15_0101,16_0101,...] [--work=SCRATCH] [--rules_videos=N]
 
 CHECKOUT is a checkout of github:shengjianda/micro-expression-spot (branch
 `megc2022`: `main_casme2.main()` holds their challenge values, the ones our
