@@ -17,9 +17,10 @@ MM'22) share these ingredients, each one function here:
 * `remove_head_motion`: ROI flows minus a rigid region's flow (nose tip).
 * `reference_pairs`: (reference, frame) pairs: a reference fixed at the
   start of each window (the authors' scheme) or sliding k frames back.
-* `ideal_lowpass`, `emd_detrend`, `local_rise`: the papers' denoising and
-  peak evidence (an FFT ideal filter, the signal minus its EMD residue, the
-  rise over the local minimum).
+* `ideal_lowpass`, `emd`, `emd_detrend`, `local_rise`: the papers'
+  denoising and peak evidence (an FFT ideal filter; empirical mode
+  decomposition as PyEMD does it, which the authors call, and their
+  signal minus its last row; the rise over the local minimum).
 
 NumPy/SciPy on purpose: the filters are sequential per curve and the
 frame pairs' flows come in batches from `mespot_jax.flow`.
@@ -152,52 +153,192 @@ def ideal_lowpass(x_T, fps: float, high: float) -> np.ndarray:
   return np.abs(np.fft.ifft(fft))
 
 
+EMD_MAX_SIFTS = 1000  # PyEMD's MAX_ITERATION
+# PyEMD's stopping thresholds (its defaults, which the authors keep).
+EMD_THRESHOLDS = dict(svar=0.001, std=0.2, energy_ratio=0.2, range=0.001,
+                      total_power=0.005)
+EMD_NBSYM = 2  # extrema mirrored at each end
+
+
 def _extrema(x):
+  """PyEMD's "simple" extrema of `x`: (maxima, minima, zero crossings).
+
+  An extremum is a sample where the first difference changes sign
+  strictly; a flat run of equal samples counts once, at its rounded
+  middle, when the curve rises before it and falls after it (a maximum)
+  or the reverse. PyEMD's quirks are kept: a run starting at the second
+  difference is never an extremum, one starting at the first reads the
+  last difference as the slope before it. Zero crossings: strict sign
+  changes between neighbours plus runs of exact zeros (each once)."""
   d = np.diff(x)
-  maxima = np.where((d[:-1] > 0) & (d[1:] <= 0))[0] + 1
-  minima = np.where((d[:-1] < 0) & (d[1:] >= 0))[0] + 1
-  return maxima, minima
+  turn = d[:-1] * d[1:] < 0
+  maxima = list(np.nonzero(turn & (d[:-1] > 0))[0] + 1)
+  minima = list(np.nonzero(turn & (d[:-1] < 0))[0] + 1)
+  flat = np.diff(np.concatenate(([0], (d == 0).astype(int), [0])))
+  starts, stops = np.nonzero(flat == 1)[0], np.nonzero(flat == -1)[0]
+  if len(starts) and starts[0] == 1:
+    starts, stops = starts[1:], stops[1:]
+  if len(starts) and stops[-1] == len(x) - 1:
+    starts, stops = starts[:-1], stops[:-1]
+  for a, b in zip(starts, stops):
+    mid = int(np.round((a + b) / 2.0))
+    if d[a - 1] > 0 > d[b]:
+      maxima.append(mid)
+    elif d[a - 1] < 0 < d[b]:
+      minima.append(mid)
+  zero = (x == 0).astype(int)
+  runs = int(np.sum(np.diff(np.concatenate(([0], zero))) == 1))
+  crossings = int(np.sum(x[:-1] * x[1:] < 0)) + runs
+  return (np.array(sorted(maxima), int), np.array(sorted(minima), int),
+          crossings)
 
 
-def _envelope(x, idx):
-  """Cubic spline through `idx` and both ends (the ends mirror nothing)."""
-  t = np.concatenate([[0], idx, [len(x) - 1]])
-  t = np.unique(t)
-  kind = "cubic" if len(t) >= 4 else "linear"
-  return interpolate.interp1d(t, x[t], kind=kind)(np.arange(len(x)))
+def _mirror(x, imax, imin, nb: int = EMD_NBSYM):
+  """The extrema of both envelopes with `nb` of each kind mirrored beyond
+  each end (Rilling's boundary conditions, as PyEMD's `prepare_points`):
+  the mirror is the outermost extremum, or the end sample when it lies
+  beyond that extremum's neighbour of the other kind. Returns (positions,
+  values) of the maxima's and of the minima's points."""
+  n = len(x)
+
+  def first(a, k, j=0):  # a[j : j + k] reversed (a[j: min(len, k + j)])
+    return a[j:min(len(a), k + j)][::-1]
+
+  def last(a, k, drop=0):  # the last k of a (less `drop` at its end)
+    return a[max(len(a) - k - drop, 0):len(a) - drop][::-1]
+
+  if imax[0] < imin[0]:
+    if x[0] > x[imin[0]]:
+      lmax, lmin, lsym = first(imax, nb, 1), first(imin, nb), imax[0]
+    else:
+      lmax, lmin, lsym = first(imax, nb), np.append(first(imin, nb - 1), 0), 0
+  else:
+    if x[0] < x[imax[0]]:
+      lmax, lmin, lsym = first(imax, nb), first(imin, nb, 1), imin[0]
+    else:
+      lmax, lmin, lsym = np.append(first(imax, nb - 1), 0), first(imin, nb), 0
+  if imax[-1] < imin[-1]:
+    if x[-1] < x[imax[-1]]:
+      rmax, rmin, rsym = last(imax, nb), last(imin, nb, 1), imin[-1]
+    else:
+      rmax = np.append(imax[max(len(imax) - nb + 1, 0):], n - 1)[::-1]
+      rmin, rsym = last(imin, nb), n - 1
+  else:
+    if x[-1] > x[imin[-1]]:
+      rmax, rmin, rsym = last(imax, nb, 1), last(imin, nb), imax[-1]
+    else:
+      rmax = last(imax, nb)
+      rmin, rsym = np.append(imin[max(len(imin) - nb + 1, 0):], n - 1)[::-1], n - 1
+  lmin, rmin = (v if len(v) else imin for v in (lmin, rmin))
+  lmax, rmax = (v if len(v) else imax for v in (lmax, rmax))
+  if 2 * lsym - lmin[0] > 0 or 2 * lsym - lmax[0] > 0:
+    # not beyond the start: mirror about the first sample instead
+    if lsym == imax[0]:
+      lmax = first(imax, nb)
+    else:
+      lmin = first(imin, nb)
+    lsym = 0
+  if 2 * rsym - rmin[-1] < n - 1 or 2 * rsym - rmax[-1] < n - 1:
+    if rsym == imax[-1]:
+      rmax = last(imax, nb)
+    else:
+      rmin = last(imin, nb)
+    rsym = n - 1
+
+  def points(left, sym_l, middle, right, sym_r):
+    t = np.concatenate((2 * sym_l - left, middle, 2 * sym_r - right))
+    v = np.concatenate((x[left], x[middle], x[right]))
+    keep = np.concatenate((t[1:] != t[:-1], [True]))  # PyEMD keeps the
+    # later of two points at one position
+    return t[keep].astype(np.float64), v[keep]
+
+  return (points(lmax, lsym, imax, rmax, rsym),
+          points(lmin, lsym, imin, rmin, rsym))
 
 
-def emd_residue(x_T, max_imfs: int = 10, max_sifts: int = 10,
-                sd_stop: float = 0.2) -> np.ndarray:
-  """The residue (trend) of a plain empirical mode decomposition: IMFs
-  are sifted out (cubic-spline envelopes, at most `max_sifts` sifts, the
-  Huang SD criterion `sd_stop`) until the rest has fewer than 2 maxima or
-  minima. Stands in for PyEMD's `EMD().emd`, whose last row the authors
-  drop (docs/RETHINKING_OF.md)."""
-  rest = np.asarray(x_T, np.float64).copy()
-  for _ in range(max_imfs):
-    mx, mn = _extrema(rest)
-    if len(mx) < 2 or len(mn) < 2:
-      break
-    h = rest.copy()
-    for _ in range(max_sifts):
-      mx, mn = _extrema(h)
-      if len(mx) < 2 or len(mn) < 2:
+def _spline(t, v, n: int) -> np.ndarray:
+  """A cubic spline through (t, v) at 0..n-1 (not-a-knot; three points:
+  natural ends, as PyEMD's `cubic_spline_3pts`)."""
+  bc = "natural" if len(t) <= 3 else "not-a-knot"
+  return interpolate.CubicSpline(t, v, bc_type=bc)(np.arange(n))
+
+
+def _is_imf(new, old, max_values, min_values, thr) -> bool:
+  """PyEMD's `check_imf`: every maximum positive and every minimum
+  negative (mirrored ones included), the IMF not ~0, and one of the
+  scaled-variance, standard-deviation or energy-ratio tests passed."""
+  if np.any(max_values < 0) or np.any(min_values > 0):
+    return False
+  if np.sum(new ** 2) < 1e-10:
+    return False
+  diff2 = np.sum((new - old) ** 2)
+  if diff2 / (old.max() - old.min()) < thr["svar"]:
+    return True
+  with np.errstate(divide="ignore", invalid="ignore"):
+    if np.sum(((new - old) / new) ** 2) < thr["std"]:
+      return True
+  return diff2 / np.sum(old ** 2) < thr["energy_ratio"]
+
+
+def emd(x_T, thresholds=None) -> tuple[np.ndarray, np.ndarray]:
+  """Empirical mode decomposition as PyEMD's `EMD().emd` (version 1.x,
+  default settings: "simple" extrema, 2 extrema mirrored at each end,
+  cubic-spline envelopes, Huang-type stopping `EMD_THRESHOLDS`, at most
+  `EMD_MAX_SIFTS` sifts per IMF), the decomposition the authors call.
+
+  Returns:
+    (imfs (K, T), residue (T,)): the rest `x - sum(imfs)`.
+  """
+  x = np.asarray(x_T, np.float64)
+  thr = dict(EMD_THRESHOLDS, **(thresholds or {}))
+  n = len(x)
+  imfs = []
+  n_ext = -1
+  finished = n < 3
+  while not finished:
+    h = x - np.sum(imfs, axis=0) if imfs else x.copy()
+    sifts = 0
+    while True:
+      sifts += 1
+      if sifts >= EMD_MAX_SIFTS:
         break
-      new = h - (_envelope(h, mx) + _envelope(h, mn)) / 2
-      sd = np.sum((h - new) ** 2) / max(np.sum(h ** 2), 1e-12)
-      h = new
-      if sd < sd_stop:
+      imax, imin, _ = _extrema(h)
+      n_ext = len(imax) + len(imin)
+      if n_ext <= 2:  # a trend: no further IMF
+        finished = True
         break
-    rest = rest - h
-  return rest
+      if not len(imax) or not len(imin):
+        finished = True  # PyEMD's envelopes need both kinds
+        break
+      (tmax, vmax), (tmin, vmin) = _mirror(h, imax, imin)
+      old = h
+      h = h - 0.5 * (_spline(tmax, vmax, n) + _spline(tmin, vmin, n))
+      imax, imin, crossings = _extrema(h)
+      n_ext = len(imax) + len(imin)
+      if (_is_imf(h, old, vmax, vmin, thr)
+          and abs(n_ext - crossings) < 2):
+        break
+    imfs.append(h)
+    rest = x - np.sum(imfs, axis=0)
+    if (rest.max() - rest.min() < thr["range"]
+        or np.sum(np.abs(rest)) < thr["total_power"]):
+      finished = True
+  if n_ext <= 2 and imfs:  # the last "IMF" was the trend's copy
+    imfs = imfs[:-1]
+  imfs = np.array(imfs).reshape(-1, n)
+  return imfs, x - imfs.sum(0)
 
 
 def emd_detrend(x_T) -> np.ndarray:
-  """The signal minus its EMD residue: the sum of its IMFs (the authors'
-  `imf_sum1`, their second peak signal)."""
+  """The authors' second peak signal (`try_emd.the_emd1`'s `imf_sum1`):
+  the sum of every row of PyEMD's output but the last, where the output
+  is the IMFs with the residue appended unless it is ~0 (`np.allclose`).
+  So: the signal minus its residue, or, when the residue is ~0, the IMFs
+  but the last."""
   x = np.asarray(x_T, np.float64)
-  return x - emd_residue(x)
+  imfs, residue = emd(x)
+  rows = list(imfs) + ([] if np.allclose(residue, 0) else [residue])
+  return np.sum(rows[:-1], axis=0) if len(rows) > 1 else np.zeros_like(x)
 
 
 def local_rise(x_T, half: int) -> np.ndarray:

@@ -21,10 +21,12 @@ gives every step, value and deviation. Per video:
 4. Per window and ROI, the ends dropped, the ideal low-pass filter
    (`lowpass_hz`) and the signal minus its EMD residue.
 5. Peak evidence (the authors' `find_peak` tests as ratios): min of
-   (x - min x) / `peak_relative_inf`, the rise over the +-1 s minimum /
-   the ROI's `flow_gap`, and the EMD signal's rise / `ext_gap`; the
-   frame's score the largest over ROIs and windows. A frame passes the
-   authors' tests exactly where its score exceeds 1.
+   `baseline_term(x)` / `peak_relative_inf` (x - min x, with their window
+   quirks: a window's last frame never kept, a one-frame gap checked),
+   the rise over the +-1 s minimum / the ROI's `flow_gap`, and the EMD
+   signal's rise / `ext_gap`; the frame's score the largest over ROIs and
+   windows. A frame passes the authors' tests exactly where its score
+   exceeds 1 (theirs: >= for the first test).
 
 Both score columns hold that curve (the authors type intervals by
 length only). Decoding: `mespot_jax.decoders.rethinking` (the authors'
@@ -84,6 +86,26 @@ def roi_motion(flows_NHW2, boxes, percents, tip_percent, mask_HW, scale):
                   ) * scale
 
 
+def baseline_term(low) -> np.ndarray:
+  """The first of the authors' `find_peak` tests as a level: the largest
+  k for which frame j is checked when the threshold is k.
+
+  They check the frames `range(head, tail)` of every window of frames
+  with `low - min(low) >= pri` (joined when fewer than 3 frames apart): a
+  frame is checked when it, or both its neighbours (a one-frame gap), reach
+  the threshold, and it is not a window's last frame (a point with no
+  other within the next 2 frames). With a = low - min(low):
+  min(max(a[j], min(a[j-1], a[j+1])), max(a[j+1], a[j+2])), frames
+  beyond the ends counting 0; j is checked at threshold k exactly when
+  this is >= k."""
+  a = np.asarray(low, np.float64) - np.min(low)
+  z = np.concatenate((a, [0.0, 0.0]))
+  prev = np.concatenate(([0.0], a[:-1]))
+  inside = np.maximum(a, np.minimum(prev, z[1:-1]))
+  not_tail = np.maximum(z[1:-1], z[2:])
+  return np.minimum(inside, not_tail)
+
+
 def evidence(mag_TR, fps, b) -> np.ndarray:
   """(T,) peak evidence of one window's ROI magnitudes (steps 4-5)."""
   t = len(mag_TR)
@@ -96,7 +118,7 @@ def evidence(mag_TR, fps, b) -> np.ndarray:
     low = rf.ideal_lowpass(mag_TR[1:-1, r], fps, float(b.lowpass_hz))
     ext = rf.emd_detrend(low)
     e = np.minimum.reduce([
-        (low - low.min()) / float(b.peak_relative_inf),
+        baseline_term(low) / float(b.peak_relative_inf),
         rf.local_rise(low, half) / float(b.flow_gap[group]),
         rf.local_rise(ext, half) / float(b.ext_gap)])
     best = np.maximum(best, e)
@@ -145,7 +167,8 @@ class RethinkingOF(ff.TrainingFreeSpotter):
                 tip_percent=float(b.tip_percent),
                 flow_gap=b.flow_gap.to_dict(),
                 peak_relative_inf=float(b.peak_relative_inf),
-                ext_gap=float(b.ext_gap), layout=repr(LAYOUT))
+                ext_gap=float(b.ext_gap), layout=repr(LAYOUT),
+                emd="pyemd1", baseline="find_peak_windows")
 
   def curves_of_frames(self, frames, rois, fps) -> np.ndarray:
     """(T, 2) evidence curves of a video's crops and ROI boxes (T, 4, 4)."""
