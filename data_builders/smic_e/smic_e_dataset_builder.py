@@ -47,8 +47,9 @@ def _configs() -> list[SmicConfig]:
 class Builder(recognition_builder.RecognitionBuilder):
   """SMIC-E clips: recognition (per clip) or spotting (per long clip)."""
 
-  VERSION = "1.0.0"
-  RELEASE_NOTES = {"1.0.0": "First release."}
+  VERSION = "2.0.0"
+  RELEASE_NOTES = {"1.0.0": "First release.",
+                   "2.0.0": recognition_builder.ONE_SCHEMA_NOTE}
   HOMEPAGE = "https://www.oulu.fi/en/university/faculties-and-units/" \
       "faculty-information-technology-and-electrical-engineering/" \
       "center-machine-vision-and-signal-analysis"
