@@ -15,6 +15,7 @@ from mespot_jax.data.annotations import ckplus
 class Builder(recognition_builder.RecognitionBuilder):
   """CK+ sequences with their emotion codes mapped to 3 classes."""
 
+  EXPRESSION_TYPE = "macro"  # posed expressions
   VERSION = "2.0.0"
   RELEASE_NOTES = {"1.0.0": "First release.",
                    "2.0.0": recognition_builder.ONE_SCHEMA_NOTE}

@@ -72,7 +72,9 @@ def clip_meta(video, label_set: str, labels: dict | None = None,
     interval: the interval (default: the video's only one).
 
   Returns:
-    The `ClipMeta`, in release frame numbers.
+    The `ClipMeta`, in release frame numbers; an unknown apex (-1) becomes
+    the middle frame `(onset + offset) // 2`, `apex_annotated` False (the
+    recognition parsers' policy).
 
   Raises:
     InputError: no interval given and the video has not exactly one.
@@ -90,15 +92,18 @@ def clip_meta(video, label_set: str, labels: dict | None = None,
   else:
     label = (labels_lib.map_emotion(label_set, video.source,
                                     interval.emotion) if label_set else -1)
+  annotated = interval.apex_annotated and interval.apex > 0
+  apex = (interval.apex if interval.apex > 0  # unknown: the middle frame
+          else (interval.onset + interval.offset) // 2)
   to_release = lambda n: int(n) + video.first_frame - 1
   return ClipMeta(
       index=video.index if index is None else index, clip=video.video,
       subject=video.subject, source_subject=video.source_subject,
       source=video.source, fps=video.fps, first_frame=video.first_frame,
       num_frames=video.num_frames, frame_offset=video.frame_offset,
-      onset=to_release(interval.onset), apex=to_release(interval.apex),
+      onset=to_release(interval.onset), apex=to_release(apex),
       offset=to_release(interval.offset),
-      apex_annotated=interval.apex_annotated, emotion=interval.emotion,
+      apex_annotated=annotated, emotion=interval.emotion,
       au=interval.au, label=label,
       label_name=names[label] if label >= 0 else "")
 

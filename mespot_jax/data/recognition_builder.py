@@ -16,12 +16,13 @@ folder's path, so every builder and config that reads the same release
 folder at the same crop size (e.g. `casme_ii` and `megc2019_composite`, or
 `samm_me/3class` and `samm_me/5class`) aligns each clip once.
 
-A config with `task="spotting"` builds the spotting schema instead, from
+A config with `task="spotting"` lists long videos instead, from
 `_list_videos` (SMIC-E's long clips).
 
 `align_clip` runs a new clip through the same two steps as a build
-(`spotting_builder.align_to_cache`, then `stored_frames`: the crops as the
-`frames` split holds them), so offline scoring prepares it as training did.
+(`spotting_builder.align_to_cache`, then `spotting_builder.stored_frames`:
+the crops as the `frames` split holds them), so offline scoring prepares it
+as training did.
 """
 import collections
 import functools
@@ -54,9 +55,6 @@ BUILDER_POLICIES = ("emotion_unmapped_kept", "emotion_unmapped_dropped",
                     "no_face_frames")
 
 
-stored_frames = spotting_builder.stored_frames
-
-
 def align_clip(frames_fn, image_size: int, grey: bool, smooth_window: int,
                mask_face: bool, keep, name: str = "clip"
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -64,7 +62,7 @@ def align_clip(frames_fn, image_size: int, grey: bool, smooth_window: int,
 
   The frames go through `spotting_builder.align_to_cache` (the builders'
   face tracker and models) into a temporary cache, and come out as
-  `stored_frames` (masked when the build was).
+  `spotting_builder.stored_frames` (masked when the build was).
 
   Args:
     frames_fn: zero-argument callable streaming the frames, read as the
@@ -92,7 +90,8 @@ def align_clip(frames_fn, image_size: int, grey: bool, smooth_window: int,
                                     smooth_window)
     wanted = set(keep)
     crops, found = {}, []
-    for n, (crop, face, _, _) in enumerate(stored_frames(path, mask_face)):
+    for n, (crop, face, _, _) in enumerate(
+        spotting_builder.stored_frames(path, mask_face)):
       found.append(face)
       if n in wanted:
         crops[n] = crop
