@@ -95,4 +95,5 @@ class Builder(recognition_builder.RecognitionBuilder):
                             emotion=c.emotion)],
         frames_fn=functools.partial(video_io.iter_frames, c.frames_dir,
                                     grey=self.grey),
-        num_frames_hint=c.num_frames) for c in clips]
+        num_frames_hint=c.num_frames, source=c.source,
+        first_frame=c.first_frame) for c in clips]
