@@ -88,10 +88,11 @@ def test_video_records(built):
     r = videos[i]
     first = int(r["first_frame"])
     assert len(r["onset"]) == 1 and int(r["type"][0]) == 0  # micro
-    release = lambda k: int(r[k][0]) + first - 1  # pylint: disable=cell-var-from-loop
+    onset, apex, offset = (int(r[k][0]) + first - 1  # release numbers
+                           for k in ("onset", "apex", "offset"))
     got.append((r["subject"].decode(), r["video"].decode(), first,
-                int(r["num_frames"]), release("onset"), release("apex"),
-                release("offset"), bool(r["apex_annotated"][0]),
+                int(r["num_frames"]), onset, apex, offset,
+                bool(r["apex_annotated"][0]),
                 r["emotion"].decode(), r["au"].decode()))
     assert r["source"].decode() == "casme_ii"
     assert r["source_subject"] == r["subject"]
@@ -135,7 +136,8 @@ def test_reloads_through_clip_source(built, data_root):
     source.frames(1, [13])
 
 
-def test_rgb_config_and_shared_cache(data_root, tmp_path):
+def test_rgb_config_and_shared_cache(built, data_root, tmp_path):
+  del built  # the grey build, whose cache this checks (same worker)
   builder = _build(str(tmp_path), config="112_rgb")
   frame = builder.as_data_source()["frames"][0]["frame"]
   assert frame.shape == (112, 112, 3)
