@@ -147,9 +147,11 @@ class ClipSource:
     self.videos = source_lib.SpottingSource(builder)
     meta = dict(builder.info.metadata or {})
     self.metadata = meta
-    for k in ("image_size", "channels", "mask_face", "smooth_window",
-              "policies"):
-      setattr(self, k, getattr(self.videos, k))
+    self.image_size = self.videos.image_size
+    self.channels = self.videos.channels
+    self.mask_face = self.videos.mask_face
+    self.smooth_window = self.videos.smooth_window
+    self.policies = self.videos.policies
     self.label_set = label_set or str(meta.get("label_set", ""))
     if self.label_set and self.label_set not in labels_lib.LABEL_SETS:
       raise errors.InputError(
