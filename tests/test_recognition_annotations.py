@@ -14,7 +14,7 @@ import numpy as np
 import openpyxl
 import pytest
 
-from mespot_jax.data import recognition_schema as rschema
+from mespot_jax.data import labels as labels_lib
 from mespot_jax.data.annotations import casme2, ckplus, clip_common, smic
 from mespot_jax.errors import InputError
 
@@ -181,10 +181,10 @@ def test_subject_numbers():
     ("samm_5class", "samm", "Disgust", -1),
     ("samm_5class", "casme_ii", "happiness", -1)])
 def test_label_sets(label_set, source, emotion, want):
-  assert rschema.map_emotion(label_set, source, emotion) == want
+  assert labels_lib.map_emotion(label_set, source, emotion) == want
 
 
 def test_label_set_class_orders():
-  assert rschema.classes("3class") == ("negative", "positive", "surprise")
-  assert rschema.classes("samm_5class") == (
+  assert labels_lib.classes("3class") == ("negative", "positive", "surprise")
+  assert labels_lib.classes("samm_5class") == (
       "happiness", "other", "anger", "contempt", "surprise")

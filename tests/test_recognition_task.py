@@ -11,8 +11,12 @@ import pytest
 from mespot_jax import audit
 from mespot_jax.data import clip_samples
 from mespot_jax.data import folds as folds_lib
+from mespot_jax.data import clips as clips_lib
 from mespot_jax.data.clip_store import ClipStore, clip_frame_numbers
 from mespot_jax.data.clips import ClipMeta
+from mespot_jax.data.frames import FrameStore
+from mespot_jax.data.schema import Interval
+from mespot_jax.data.source import VideoMeta
 from mespot_jax.errors import InputError
 from mespot_jax.metrics import recognition_io
 
@@ -39,6 +43,32 @@ def test_clip_frame_numbers_keep_onset_apex_offset():
   assert short[0] == 5 and short[-1] == 7 and 6 in short and len(short) == 9
   with pytest.raises(ValueError):
     clip_frame_numbers(1, 2, 3, 2)
+
+
+def test_clips_are_a_view_of_the_frame_store_by_intervals():
+  # Spotted intervals on a long video (release frames 101..140) as clips:
+  # the frames of each are those of the video at its sampled numbers.
+  ivs = (Interval("micro", 3, 9, 5, emotion="happiness"),
+         Interval("macro", 20, 38, -1, emotion="fear"))
+  video = VideoMeta(0, "v", "s1", 30.0, 40, 0, ivs, source="samm",
+                    first_frame=101)
+  rng = np.random.default_rng(2)
+  pixels = rng.integers(0, 256, (40, 8, 8, 1)).astype(np.uint8)
+  frames = FrameStore.from_arrays([video], [pixels])
+  clips = [clips_lib.clip_meta(video, "3class", index=k, interval=iv)
+           for k, iv in enumerate(ivs)]
+  assert [(c.onset, c.apex, c.offset, c.apex_annotated) for c in clips] == [
+      (103, 105, 109, True), (120, 129, 138, False)]  # unknown: the middle
+  assert [c.label_name for c in clips] == ["positive", "negative"]
+  store = ClipStore.from_frames(frames, clips, 5, ("negative", "positive",
+                                                   "surprise"),
+                                video_indices=[0, 0])
+  for i, (onset, apex, offset) in enumerate([(3, 5, 9), (20, 29, 38)]):
+    np.testing.assert_array_equal(
+        store.x[i], pixels[clip_frame_numbers(onset, apex, offset, 5) - 1])
+  assert store.labels.tolist() == [1, 0] and store.preprocess.clip_frames == 5
+  with pytest.raises(InputError, match="exactly one"):
+    clips_lib.clip_meta(video, "3class")
 
 
 def test_kfold_is_subject_exclusive_and_stratified():

@@ -17,9 +17,10 @@ FPS = 30.0
 class Builder(release_builder.ReleaseBuilder):
   """CAS(ME)^2 long videos (part A) with their macro and micro intervals."""
 
-  VERSION = "1.1.0"
+  VERSION = "2.0.0"
   RELEASE_NOTES = {"1.0.0": "First release.",
-                   "1.1.0": "Faces masked as OpenFace does (config mask_face)."}
+                   "1.1.0": "Faces masked as OpenFace does (config mask_face).",
+                   "2.0.0": spotting_builder.ONE_SCHEMA_NOTE}
   HOMEPAGE = "http://casme.psych.ac.cn/"
   BUILDER_CONFIGS = [
       spotting_builder.SpottingBuilderConfig(

@@ -14,8 +14,9 @@ from mespot_jax.data.annotations import casme2
 class Builder(recognition_builder.RecognitionBuilder):
   """CASME II clips with onset, apex, offset, emotion and 3-class labels."""
 
-  VERSION = "1.0.0"
-  RELEASE_NOTES = {"1.0.0": "First release."}
+  VERSION = "2.0.0"
+  RELEASE_NOTES = {"1.0.0": "First release.",
+                   "2.0.0": recognition_builder.ONE_SCHEMA_NOTE}
   HOMEPAGE = "http://casme.psych.ac.cn/casme/e2"
   # Every clip is kept; `label` is the MEGC2019 3-class label, -1 for the
   # emotions outside it (others, fear, sadness).

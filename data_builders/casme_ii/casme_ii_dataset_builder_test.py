@@ -70,7 +70,7 @@ def built(data_root):
 def test_splits_and_metadata(built):
   assert built.builder_config.name == "112_grey"
   assert {k: v.num_examples for k, v in built.info.splits.items()} == {
-      "clips": 5, "frames": 25}
+      "videos": 5, "frames": 25}
   meta = built.info.metadata
   assert {k: v for k, v in meta["policies"].items() if v} == POLICIES
   assert meta["classes"] == ["negative", "positive", "surprise"]
@@ -79,27 +79,32 @@ def test_splits_and_metadata(built):
   assert (meta["image_size"], meta["channels"]) == (112, 1)
 
 
-def test_clip_records(built):
-  clips = built.as_data_source()["clips"]
+def test_video_records(built):
+  # One video per clip with one interval (1-based positions in the video);
+  # the class is not stored.
+  videos = built.as_data_source()["videos"]
   got = []
-  for i in range(len(clips)):
-    r = clips[i]
-    got.append((r["subject"].decode(), r["clip"].decode(),
-                int(r["first_frame"]), int(r["num_frames"]), int(r["onset"]),
-                int(r["apex"]), int(r["offset"]), bool(r["apex_annotated"]),
-                r["emotion"].decode(), r["au"].decode(), int(r["label"]),
-                r["label_name"].decode()))
+  for i in range(len(videos)):
+    r = videos[i]
+    first = int(r["first_frame"])
+    assert len(r["onset"]) == 1 and int(r["type"][0]) == 0  # micro
+    onset, apex, offset = (int(r[k][0]) + first - 1  # release numbers
+                           for k in ("onset", "apex", "offset"))
+    got.append((r["subject"].decode(), r["video"].decode(), first,
+                int(r["num_frames"]), onset, apex, offset,
+                bool(r["apex_annotated"][0]),
+                r["emotion"].decode(), r["au"].decode()))
     assert r["source"].decode() == "casme_ii"
     assert r["source_subject"] == r["subject"]
     assert float(r["fps"]) == 200.0
-  assert got == EXPECTED
+  assert got == [e[:10] for e in EXPECTED]
 
 
 def test_frame_records(built):
   frames = built.as_data_source()["frames"]
-  want = [(i, first + t) for i, (_, _, first, n, *_) in enumerate(EXPECTED)
+  want = [(i, t + 1) for i, (_, _, _, n, *_) in enumerate(EXPECTED)
           for t in range(n)]
-  got = [(int(frames[i]["clip_index"]), int(frames[i]["frame_number"]))
+  got = [(int(frames[i]["video_index"]), int(frames[i]["frame_number"]))
          for i in range(len(frames))]
   assert got == want
   rec = frames[0]
@@ -113,9 +118,9 @@ def test_frame_records(built):
 def test_reloads_through_clip_source(built, data_root):
   del built
   source = ClipSource.open("casme_ii", data_root)
-  assert [(c.subject, c.clip, c.onset, c.apex, c.offset, c.label)
-          for c in source.clips] == [
-              (e[0], e[1], e[4], e[5], e[6], e[10]) for e in EXPECTED]
+  assert [(c.subject, c.clip, c.onset, c.apex, c.offset, c.label,
+           c.label_name) for c in source.clips] == [
+              (e[0], e[1], e[4], e[5], e[6], e[10], e[11]) for e in EXPECTED]
   assert source.subjects == ["sub01", "sub02", "sub03"]
   assert source.classes == ("negative", "positive", "surprise")
   assert source.labels().tolist() == [1, 0, 0, 2, -1]
@@ -131,7 +136,8 @@ def test_reloads_through_clip_source(built, data_root):
     source.frames(1, [13])
 
 
-def test_rgb_config_and_shared_cache(data_root, tmp_path):
+def test_rgb_config_and_shared_cache(built, data_root, tmp_path):
+  del built  # the grey build, whose cache this checks (same worker)
   builder = _build(str(tmp_path), config="112_rgb")
   frame = builder.as_data_source()["frames"][0]["frame"]
   assert frame.shape == (112, 112, 3)

@@ -15,8 +15,10 @@ from mespot_jax.data.annotations import ckplus
 class Builder(recognition_builder.RecognitionBuilder):
   """CK+ sequences with their emotion codes mapped to 3 classes."""
 
-  VERSION = "1.0.0"
-  RELEASE_NOTES = {"1.0.0": "First release."}
+  EXPRESSION_TYPE = "macro"  # posed expressions
+  VERSION = "2.0.0"
+  RELEASE_NOTES = {"1.0.0": "First release.",
+                   "2.0.0": recognition_builder.ONE_SCHEMA_NOTE}
   HOMEPAGE = "https://www.jeffcohn.net/resources/"
   # Default: the 327 labelled sequences (all map to the 3 classes);
   # `all_112_grey` keeps the 593 sequences, unlabelled ones with label -1.

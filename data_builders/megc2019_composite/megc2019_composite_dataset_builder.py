@@ -19,7 +19,7 @@ import re
 from absl import logging
 
 from mespot_jax.data import recognition_builder
-from mespot_jax.data import recognition_schema as rschema
+from mespot_jax.data import labels as labels_lib
 from mespot_jax.data.annotations import casme2, clip_common, samm_me, smic
 from mespot_jax.errors import InputError
 
@@ -103,8 +103,9 @@ def _release_dir(find, manual_dir: str) -> str:
 class Builder(recognition_builder.RecognitionBuilder):
   """The MEGC2019 composite: 442 clips of 68 subjects, 3 classes."""
 
-  VERSION = "1.0.0"
-  RELEASE_NOTES = {"1.0.0": "First release."}
+  VERSION = "2.0.0"
+  RELEASE_NOTES = {"1.0.0": "First release.",
+                   "2.0.0": recognition_builder.ONE_SCHEMA_NOTE}
   HOMEPAGE = "https://facial-micro-expressiongc.github.io/MEGC2019/"
   PREFIX_SUBJECTS = True
   _labels = None  # (source, subject, clip) -> label, from the label file
@@ -171,7 +172,7 @@ class Builder(recognition_builder.RecognitionBuilder):
 
   def _check_counts(self, kept):
     """Compares the per-source class and subject counts with PUBLISHED."""
-    classes = rschema.classes("3class")
+    classes = labels_lib.classes("3class")
     counts = collections.defaultdict(collections.Counter)
     subjects = collections.defaultdict(set)
     for clip, label in kept:

@@ -17,8 +17,9 @@ from mespot_jax.data.annotations import samm_me
 class Builder(recognition_builder.RecognitionBuilder):
   """SAMM clips with onset, apex, offset, emotion and mapped labels."""
 
-  VERSION = "1.0.0"
-  RELEASE_NOTES = {"1.0.0": "First release."}
+  VERSION = "2.0.0"
+  RELEASE_NOTES = {"1.0.0": "First release.",
+                   "2.0.0": recognition_builder.ONE_SCHEMA_NOTE}
   HOMEPAGE = "http://www2.docm.mmu.ac.uk/STAFF/m.yap/dataset.php"
   BUILDER_CONFIGS = recognition_builder.sized_configs(
       sizes=((112, True), (224, True)), label_set="3class",

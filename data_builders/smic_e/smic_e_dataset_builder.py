@@ -47,8 +47,9 @@ def _configs() -> list[SmicConfig]:
 class Builder(recognition_builder.RecognitionBuilder):
   """SMIC-E clips: recognition (per clip) or spotting (per long clip)."""
 
-  VERSION = "1.0.0"
-  RELEASE_NOTES = {"1.0.0": "First release."}
+  VERSION = "2.0.0"
+  RELEASE_NOTES = {"1.0.0": "First release.",
+                   "2.0.0": recognition_builder.ONE_SCHEMA_NOTE}
   HOMEPAGE = "https://www.oulu.fi/en/university/faculties-and-units/" \
       "faculty-information-technology-and-electrical-engineering/" \
       "center-machine-vision-and-signal-analysis"
@@ -94,4 +95,5 @@ class Builder(recognition_builder.RecognitionBuilder):
                             emotion=c.emotion)],
         frames_fn=functools.partial(video_io.iter_frames, c.frames_dir,
                                     grey=self.grey),
-        num_frames_hint=c.num_frames) for c in clips]
+        num_frames_hint=c.num_frames, source=c.source,
+        first_frame=c.first_frame) for c in clips]

@@ -158,7 +158,7 @@ def seeded_config(base: str, seed: int) -> SyntheticConfig:
 class Builder(spotting_builder.SpottingBuilder):
   """Synthetic long videos with planted micro/macro-expressions."""
 
-  VERSION = tfds.core.Version("2.0.0")
+  VERSION = tfds.core.Version("3.0.0")
   RELEASE_NOTES = {"1.0.0": "First release.",
                    "1.1.0": "Faces masked as OpenFace does (config mask_face).",
                    "1.2.0": "Subjects drawn from eight real people's "
@@ -171,7 +171,8 @@ class Builder(spotting_builder.SpottingBuilder):
                             "unchanged as casme2_v1, casme2_dev_v1 and "
                             "samm_v1; new configs clean and the micro "
                             "amplitude ladder casme2_micro_{half,x2,x4}; "
-                            "tiny unchanged."}
+                            "tiny unchanged.",
+                   "3.0.0": spotting_builder.ONE_SCHEMA_NOTE}
   BUILDER_CONFIGS = [
       SyntheticConfig(
           name="casme2", description=(

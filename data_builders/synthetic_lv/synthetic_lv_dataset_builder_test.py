@@ -70,7 +70,7 @@ class SyntheticLvBuilderTest(unittest.TestCase):
                  "casme2_micro_x2", "casme2_micro_x4", "casme2_v1",
                  "casme2_dev_v1", "samm_v1", "tiny"):
       self.assertIn(name, names)
-    self.assertEqual(str(self.DATASET_CLASS.VERSION), "2.0.0")
+    self.assertEqual(str(self.DATASET_CLASS.VERSION), "3.0.0")
 
   def test_download_and_prepare_as_data_source(self):
     for config in self.BUILDER_CONFIG_NAMES_TO_TEST:

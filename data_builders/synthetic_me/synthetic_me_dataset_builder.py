@@ -74,10 +74,11 @@ def seeded_config(base: str, seed: int) -> SyntheticMeConfig:
 class Builder(recognition_builder.RecognitionBuilder):
   """Synthetic micro-expression clips labelled negative/positive/surprise."""
 
-  VERSION = tfds.core.Version("1.1.0")
+  VERSION = tfds.core.Version("2.0.0")
   RELEASE_NOTES = {"1.0.0": "First release.",
                    "1.1.0": "Subjects drawn from eight real people's "
-                            "photographs (render.FACES), not one."}
+                            "photographs (render.FACES), not one.",
+                   "2.0.0": recognition_builder.ONE_SCHEMA_NOTE}
   BUILDER_CONFIGS = [
       SyntheticMeConfig(
           name="default", description=(

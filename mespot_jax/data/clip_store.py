@@ -3,11 +3,15 @@
     store = ClipStore.from_source(source, num_frames=9, image_size=90,
                                   grey=True)
 
-Each clip of a `ClipSource` becomes `num_frames` crops: its onset, apex and
-offset frames always, the rest sampled uniformly between onset and offset
+A clip is a video and one interval, and the store is a view over the one
+frame store (`frames.FrameStore`) by intervals (`from_frames`): each clip
+becomes `num_frames` crops of its video, its onset, apex and offset frames
+always, the rest sampled uniformly between onset and offset
 (`clip_frame_numbers`), resized to `image_size` and converted to grey or
-colour. Recognition sets are small (SAMM: 133 clips x 9 x 90 x 90 is 10 MB),
-so the whole array is read once.
+colour by the frame store. `from_source` views a recognition dataset (one
+video per clip); the same view of spotted intervals on long videos gives
+their clips. Recognition sets are small (SAMM: 133 clips x 9 x 90 x 90 is
+10 MB), so the whole array is read once.
 
 The runner and the trainer see what they see of a spotting store: `videos`
 (the units, with `subject`), `subjects`, `image_size`, `channels` and
@@ -26,6 +30,7 @@ from typing import Sequence
 import numpy as np
 
 from mespot_jax.data.clips import ClipMeta
+from mespot_jax.data.frames import FrameStore
 from mespot_jax.face import preprocess
 
 
@@ -105,21 +110,46 @@ class ClipStore:
     Returns:
       The store.
     """
-    size = image_size or source.image_size
-    spec = ClipPreprocess(
-        clip_frames=int(num_frames), image_size=int(size), grey=bool(grey),
-        align_size=int(source.image_size),
-        align_grey=int(source.channels) == 1,
-        mask_face=bool(source.mask_face),
-        smooth_window=int(source.smooth_window))
-    xs = []
-    for c in source.clips:
-      numbers = clip_frame_numbers(c.onset, c.apex, c.offset, num_frames)
-      xs.append(preprocess.model_crops(source.frames(c.index, numbers), spec))
+    # On demand: only the sampled frames of each clip are read.
+    frames = FrameStore(source.videos.videos, source=source.videos,
+                        image_size=image_size, grey=grey)
+    return cls.from_frames(frames, source.clips, num_frames,
+                           tuple(source.classes), source.label_set)
+
+  @classmethod
+  def from_frames(cls, frames: FrameStore, clips: Sequence[ClipMeta],
+                  num_frames: int, classes: Sequence[str],
+                  label_set: str = "",
+                  video_indices: Sequence[int] | None = None) -> "ClipStore":
+    """The clips of a frame store's videos (a view by intervals).
+
+    Args:
+      frames: the frame store.
+      clips: the clips (release frame numbers, `clip.first_frame` the
+        number of their video's first frame; `clips.clip_meta` makes one
+        of a video and an interval) with their labels.
+      num_frames: t frames per clip.
+      classes: the class names the labels index.
+      label_set: the label set's name.
+      video_indices: the video of each clip (default: `clip.index`).
+
+    Returns:
+      The store.
+    """
+    clips = list(clips)
+    if video_indices is None:
+      video_indices = [c.index for c in clips]
+    spec = ClipPreprocess(clip_frames=int(num_frames),
+                          **dataclasses.asdict(frames.preprocess))
+    xs = [frames.get(v, clip_frame_numbers(c.onset, c.apex, c.offset,
+                                           num_frames) - c.first_frame + 1)
+          for c, v in zip(clips, video_indices)]
+    size = int(frames.image_size)
     x = (np.stack(xs) if xs else
          np.zeros((0, num_frames, size, size, spec.channels), np.uint8))
-    return cls(list(source.clips), x, source.labels(), tuple(source.classes),
-               int(size), int(x.shape[-1]), source.label_set, spec)
+    labels = np.asarray([c.label for c in clips], np.int32)
+    return cls(clips, x, labels, tuple(classes), size, int(x.shape[-1]),
+               label_set, spec)
 
   @property
   def videos(self) -> list[ClipMeta]:

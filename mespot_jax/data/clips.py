@@ -1,19 +1,23 @@
-"""Typed random-access view of a built recognition dataset.
+"""The clips of a built recognition dataset, in the release's numbering.
 
-`ClipSource.open("casme_ii", data_dir)` reads the `clips` split into
-`ClipMeta` records and keeps the `frames` split as an array_record data
-source, so `frames(clip_index, [n, ...])` costs one batched read of the
-requested frames only. Frame numbers are the release's (`img46.jpg` is 46):
-a clip holds `clip.first_frame .. clip.last_frame`, and its `onset`, `apex`
-and `offset` are numbers in that range. Nothing is built by `open`;
-`prepare` builds when needed.
+A recognition dataset is stored as every other (`schema`): one video per
+clip, with exactly one labelled interval. `ClipSource.open("casme_ii",
+data_dir)` opens it through `source.SpottingSource` (the one reader) and
+lists each video as a `ClipMeta`, with its class mapped at read time from
+the emotion and a label set (`labels.map_emotion`; by default the label set
+the dataset was built with), so one built dataset serves any label set.
+Frame numbers here are the release's (`img46.jpg` is 46): a clip holds
+`clip.first_frame .. clip.last_frame`, and its `onset`, `apex` and
+`offset` are numbers in that range. Nothing is built by `open`; `prepare`
+builds when needed.
 """
 import dataclasses
 
 import numpy as np
 
 from mespot_jax import errors
-from mespot_jax.data import recognition_schema as rschema
+from mespot_jax.data import labels as labels_lib
+from mespot_jax.data import source as source_lib
 from mespot_jax.data import tfds_utils
 
 RECOGNITION_DATASETS = ("casme_ii", "samm_me", "smic_e", "ck_plus",
@@ -22,7 +26,9 @@ RECOGNITION_DATASETS = ("casme_ii", "samm_me", "smic_e", "ck_plus",
 
 @dataclasses.dataclass(frozen=True)
 class ClipMeta:
-  """One clip of a recognition dataset (fields as in `recognition_schema`)."""
+  """One clip of a recognition dataset (fields as in `schema`; frame
+  numbers are the release's; `label` indexes the label set's classes, -1
+  outside them, and `label_name` names it)."""
   index: int
   clip: str
   subject: str
@@ -51,15 +57,55 @@ class ClipMeta:
     return range(self.first_frame, self.first_frame + self.num_frames)
 
 
-_text = tfds_utils.text
+def clip_meta(video, label_set: str, labels: dict | None = None,
+              index: int | None = None, interval=None) -> ClipMeta:
+  """A video and one of its intervals as a clip.
 
+  Args:
+    video: a `source.VideoMeta`.
+    label_set: the label set mapping its emotion to a class
+      (`labels.LABEL_SETS`); "" leaves every clip unlabelled (-1).
+    labels: `"<subject>/<clip>"` -> class name, where the build labelled a
+      clip otherwise than by its emotion (a label file's,
+      `info.metadata["labels"]`).
+    index: the clip's index (default: the video's).
+    interval: the interval (default: the video's only one).
 
-def clip_meta_from_record(index: int, rec: dict) -> ClipMeta:
-  """Turns a `clips` record into a `ClipMeta`."""
-  convert = {str: _text, int: int, float: float, bool: bool}
-  kw = {f.name: convert[f.type](rec[f.name])
-        for f in dataclasses.fields(ClipMeta) if f.name != "index"}
-  return ClipMeta(index=index, **kw)
+  Returns:
+    The `ClipMeta`, in release frame numbers; an unknown apex (-1) becomes
+    the middle frame `(onset + offset) // 2`, `apex_annotated` False (the
+    recognition parsers' policy).
+
+  Raises:
+    InputError: no interval given and the video has not exactly one.
+  """
+  if interval is None:
+    if len(video.intervals) != 1:
+      raise errors.InputError(
+          f"video {video.subject}/{video.video} has "
+          f"{len(video.intervals)} intervals; a clip has exactly one")
+    interval = video.intervals[0]
+  names = labels_lib.classes(label_set) if label_set else ()
+  name = (labels or {}).get(f"{video.subject}/{video.video}")
+  if name is not None and name in names:
+    label = names.index(name)
+  else:
+    label = (labels_lib.map_emotion(label_set, video.source,
+                                    interval.emotion) if label_set else -1)
+  annotated = interval.apex_annotated and interval.apex > 0
+  apex = (interval.apex if interval.apex > 0  # unknown: the middle frame
+          else (interval.onset + interval.offset) // 2)
+  to_release = lambda n: int(n) + video.first_frame - 1
+  return ClipMeta(
+      index=video.index if index is None else index, clip=video.video,
+      subject=video.subject, source_subject=video.source_subject,
+      source=video.source, fps=video.fps, first_frame=video.first_frame,
+      num_frames=video.num_frames, frame_offset=video.frame_offset,
+      onset=to_release(interval.onset), apex=to_release(apex),
+      offset=to_release(interval.offset),
+      apex_annotated=annotated, emotion=interval.emotion,
+      au=interval.au, label=label,
+      label_name=names[label] if label >= 0 else "")
 
 
 def make_builder(name: str, data_dir: str, config=None, **kwargs):
@@ -70,7 +116,8 @@ def make_builder(name: str, data_dir: str, config=None, **kwargs):
 
 
 def is_recognition(builder) -> bool:
-  """Whether a builder (of its config) writes the recognition schema."""
+  """Whether a builder (of its config) writes a recognition dataset (one
+  video per clip)."""
   return getattr(builder, "task", "spotting") == "recognition"
 
 
@@ -78,6 +125,8 @@ class ClipSource:
   """Clips, labels and aligned frames of one built recognition dataset.
 
   Attributes:
+    videos: the `source.SpottingSource` it reads through (one video per
+      clip, positions 1-based; what `FrameStore` reads).
     clips: `ClipMeta` per clip, in dataset order (index = position).
     subjects: sorted subject ids (unique across sources in the composite).
     classes: class names; `clip.label` indexes them (-1: outside them).
@@ -91,31 +140,35 @@ class ClipSource:
       composite's count check, aligner counters).
   """
 
-  def __init__(self, builder):
+  def __init__(self, builder, label_set: str = ""):
+    """Reads the dataset of `builder`; `label_set` maps the emotions
+    (default: the one the dataset was built with)."""
     self.builder = builder
+    self.videos = source_lib.SpottingSource(builder)
     meta = dict(builder.info.metadata or {})
     self.metadata = meta
-    self.image_size = int(meta.get("image_size", 0))
-    self.channels = int(meta.get("channels", 0))
-    self.mask_face = bool(meta.get("mask_face", False))
-    self.smooth_window = int(getattr(builder.builder_config, "smooth_window",
-                                     getattr(builder, "SMOOTH_WINDOW", 5)))
-    self.policies = dict(meta.get("policies", {}))
-    self.label_set = str(meta.get("label_set", ""))
-    self.classes = tuple(meta.get("classes", ()))
-    sources = builder.as_data_source()
-    if rschema.CLIPS not in sources:
+    self.image_size = self.videos.image_size
+    self.channels = self.videos.channels
+    self.mask_face = self.videos.mask_face
+    self.smooth_window = self.videos.smooth_window
+    self.policies = self.videos.policies
+    self.label_set = label_set or str(meta.get("label_set", ""))
+    if self.label_set and self.label_set not in labels_lib.LABEL_SETS:
       raise errors.InputError(
-          f"{builder.data_dir}: {builder.name} has no '{rschema.CLIPS}' "
-          "split; it is a spotting dataset (open it with SpottingSource)")
-    self._frames = sources[rschema.FRAMES]
-    clip_src = sources[rschema.CLIPS]
-    records = _getitems(clip_src, list(range(len(clip_src))))
-    self.clips = [clip_meta_from_record(i, r) for i, r in enumerate(records)]
+          f"label set {self.label_set!r}; expected one of "
+          f"{sorted(labels_lib.LABEL_SETS)}")
+    self.classes = (labels_lib.classes(self.label_set) if self.label_set
+                    else ())
+    # A label file's classes hold for the label set the build used.
+    overrides = (meta.get("labels", {})
+                 if self.label_set == meta.get("label_set") else {})
+    self.clips = [clip_meta(v, self.label_set, overrides)
+                  for v in self.videos.videos]
     self.subjects = sorted({c.subject for c in self.clips})
 
   @classmethod
-  def open(cls, name: str, data_dir: str, config=None) -> "ClipSource":
+  def open(cls, name: str, data_dir: str, config=None,
+           label_set: str = "") -> "ClipSource":
     """Opens a built recognition dataset; builds nothing.
 
     Args:
@@ -123,6 +176,8 @@ class ClipSource:
         `megc2019_composite`).
       data_dir: TFDS data folder.
       config: builder config name (or object); default: the builder's.
+      label_set: the label set (default: the one the dataset was built
+        with).
 
     Returns:
       The source.
@@ -141,7 +196,7 @@ class ClipSource:
           f".download_and_prepare(download_config=tfds.download."
           f"DownloadConfig(manual_dir='DIR'))\" (DIR: the release folder, "
           f"see data_builders/{name}/README.md)")
-    return cls(builder)
+    return cls(builder, label_set)
 
   @classmethod
   def prepare(cls, name: str, data_dir: str, config=None,
@@ -168,19 +223,11 @@ class ClipSource:
     """`(N,)` int32 label of every clip (-1: outside the class set)."""
     return np.asarray([c.label for c in self.clips], np.int32)
 
-  def records(self, clip_index: int, frame_numbers) -> list[dict]:
-    """Full `frames` records of some frames of one clip (checked).
-
-    Args:
-      clip_index: index into `clips`.
-      frame_numbers: release frame numbers, in `clip.frame_numbers`.
-
-    Returns:
-      The records, in the order asked.
+  def positions(self, clip_index: int, frame_numbers) -> np.ndarray:
+    """1-based positions in the clip's video of release frame numbers.
 
     Raises:
-      InputError: a number outside the clip, or a record that does not
-        belong where the index says (a corrupted or mismatched dataset).
+      InputError: a number outside the clip.
     """
     c = self.clips[clip_index]
     numbers = np.asarray(frame_numbers, np.int64).reshape(-1)
@@ -189,52 +236,39 @@ class ClipSource:
       raise errors.InputError(
           f"clip {c.subject}/{c.clip}: frame {int(bad[0])} is out of range; "
           f"expected {c.first_frame}..{c.last_frame}")
-    index = c.frame_offset + numbers - c.first_frame
-    recs = _getitems(self._frames, [int(i) for i in index])
-    for n, rec in zip(numbers, recs):
-      if (int(rec["clip_index"]) != clip_index
-          or int(rec["frame_number"]) != int(n)):
-        raise errors.InputError(
-            f"{self.builder.data_dir}: a frames record holds clip "
-            f"{int(rec['clip_index'])} frame {int(rec['frame_number'])}, "
-            f"expected clip {clip_index} ({c.subject}/{c.clip}) frame "
-            f"{int(n)}; the dataset is inconsistent, rebuild it")
-    return recs
+    return numbers - c.first_frame + 1
 
-  def _stack(self, clip_index, frame_numbers, key, shape, dtype):
-    recs = self.records(clip_index, frame_numbers)
-    if not recs:
-      return np.zeros((0,) + shape, dtype)
-    return np.stack([np.asarray(r[key]) for r in recs]).astype(dtype)
+  def records(self, clip_index: int, frame_numbers) -> list[dict]:
+    """Full `frames` records of some frames of one clip (checked), by
+    release frame number, in the order asked."""
+    return self.videos.records(clip_index,
+                               self.positions(clip_index, frame_numbers))
 
   def frames(self, clip_index: int, frame_numbers) -> np.ndarray:
     """Aligned crops, `(n, S, S, C)` uint8, of some frames of one clip."""
-    return self._stack(clip_index, frame_numbers, "frame",
-                       (self.image_size, self.image_size, self.channels),
-                       np.uint8)
+    return self.videos.frames(clip_index,
+                              self.positions(clip_index, frame_numbers))
 
   def landmarks(self, clip_index: int, frame_numbers) -> np.ndarray:
     """`(n, 68, 2)` float32 landmarks in crop coordinates."""
-    return self._stack(clip_index, frame_numbers, "landmarks",
-                       (rschema.NUM_LANDMARKS, 2), np.float32)
+    return self.videos.landmarks(clip_index,
+                                 self.positions(clip_index, frame_numbers))
 
   def rois(self, clip_index: int, frame_numbers) -> np.ndarray:
     """`(n, 4, 4)` int32 ROI boxes (see `face.align.ROI_NAMES`)."""
-    return self._stack(clip_index, frame_numbers, "rois",
-                       (rschema.NUM_ROIS, 4), np.int32)
+    return self.videos.rois(clip_index)[
+        self.positions(clip_index, frame_numbers) - 1]
 
   def face_found(self, clip_index: int, frame_numbers) -> np.ndarray:
     """`(n,)` bool: whether the face was found in each frame."""
-    return self._stack(clip_index, frame_numbers, "face_found", (), bool)
+    return self.videos.face_found(clip_index)[
+        self.positions(clip_index, frame_numbers) - 1]
 
   def load_clip(self, clip_index: int) -> np.ndarray:
     """All aligned crops of one clip, `(T, S, S, C)` uint8."""
-    return self.frames(clip_index, self.clips[clip_index].frame_numbers)
+    return self.videos.load_video(clip_index)
 
   def key_frames(self, clip_index: int) -> np.ndarray:
     """The onset, apex and offset crops of one clip, `(3, S, S, C)`."""
     c = self.clips[clip_index]
     return self.frames(clip_index, [c.onset, c.apex, c.offset])
-
-
-_getitems = tfds_utils.getitems

@@ -5,7 +5,8 @@
 `task` is the method's task; each task has its kind of store (`STORES`):
 spotting reads a built spotting dataset into a `FrameStore` (frames and
 per-frame labels of long videos); recognition reads a built recognition
-dataset into a `ClipStore` (each clip's onset, apex, offset and frames
+dataset (one video per clip, the same schema) into a `ClipStore`, a view of
+the frame store by intervals (each clip's onset, apex, offset and frames
 between, `dataset.clip_frames` of them, grey with `dataset.grey`). A
 synthetic dataset can be rendered at another seed (`dataset.seed`), built
 and cached under its own config name.

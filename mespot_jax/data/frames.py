@@ -1,5 +1,9 @@
 """Random access to aligned frames of every video, with per-frame labels.
 
+The one store of both tasks: spotting reads whole videos from it, and the
+recognition store (`clip_store.ClipStore`) is a view over it by intervals
+(a clip is a video and one interval).
+
 `FrameStore` hides where the pixels live: all in host memory when the
 dataset is small enough (the synthetic default), else read on demand from
 the builder's array_record shards. The stored crops become model input
@@ -35,7 +39,8 @@ class FrameStore:
     image_size: side of the square crops returned.
     stored_size: side of the crops as aligned and stored (resized to
       `image_size` with area interpolation; scoring does the same).
-    channels: channels of the crops returned.
+    channels: channels of the crops returned (as stored unless `grey`
+      was given).
     mask_face: whether the stored crops are face-masked (`align.mask_crop`).
     preprocess: the `face.preprocess.FacePreprocess` from the stored crops
       to the returned ones (what a deploy record keeps).
@@ -43,7 +48,8 @@ class FrameStore:
 
   def __init__(self, videos: Sequence, source=None, arrays=None,
                image_size: int = 0, mask_face: bool = False,
-               face_found=None, rois=None, smooth_window: int = 5):
+               face_found=None, rois=None, smooth_window: int = 5,
+               grey: bool | None = None):
     """Use `from_source` or `from_arrays` instead."""
     self.videos = list(videos)
     self._source = source
@@ -60,19 +66,20 @@ class FrameStore:
     if arrays is not None:
       first = arrays[0]
       self.stored_size = first.shape[1]
-      self.channels = first.shape[-1]
+      stored_channels = first.shape[-1]
       self.mask_face = mask_face
     else:
       self.stored_size = source.image_size
-      self.channels = source.channels
+      stored_channels = source.channels
       self.mask_face = source.mask_face
     self.image_size = image_size or self.stored_size
     self.preprocess = preprocess.FacePreprocess(
-        align_size=int(self.stored_size), align_grey=self.channels == 1,
+        align_size=int(self.stored_size), align_grey=stored_channels == 1,
         mask_face=bool(self.mask_face), image_size=int(self.image_size),
-        grey=self.channels == 1,
+        grey=stored_channels == 1 if grey is None else bool(grey),
         smooth_window=int(smooth_window if source is None
                           else source.smooth_window))
+    self.channels = self.preprocess.channels
     if arrays is not None:
       self._arrays = [preprocess.model_crops(a, self.preprocess)
                       for a in arrays]

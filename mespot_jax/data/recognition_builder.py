@@ -2,11 +2,13 @@
 
 A subclass lists its clips (`_list_clips` -> `ClipAnnotation`s, from a
 parser in `mespot_jax.data.annotations`); the base maps each emotion to the
-config's label set, aligns every clip's frames with the face tracker of the
-spotting builders (`SpottingBuilder._align_all`: worker processes, cached,
-interrupt-safe) and writes the `clips` and `frames` splits of
-`recognition_schema`. Quirks met on the way are counted in
-`info.metadata["policies"]`.
+config's label set (to drop clips outside it, `keep_unmapped=False`, and to
+count the classes: the class is not stored, readers map the emotion), and
+hands each clip to the spotting builders' base as a video with one
+interval: the same face tracker (`SpottingBuilder._align_all`: worker
+processes, cached, interrupt-safe), the same writing loop and the same
+`videos` and `frames` splits (`schema`). Quirks met on the way are counted
+in `info.metadata["policies"]`.
 
 Aligned crops are cached per clip under `<data_dir>/_aligned_clips/cache/
 <size>_<grey|rgb>_w<smooth>/`, keyed by source, subject, clip and the frame
@@ -14,19 +16,19 @@ folder's path, so every builder and config that reads the same release
 folder at the same crop size (e.g. `casme_ii` and `megc2019_composite`, or
 `samm_me/3class` and `samm_me/5class`) aligns each clip once.
 
-A config with `task="spotting"` builds the spotting schema instead, from
+A config with `task="spotting"` lists long videos instead, from
 `_list_videos` (SMIC-E's long clips).
 
 `align_clip` runs a new clip through the same two steps as a build
-(`spotting_builder.align_to_cache`, then `stored_frames`: the crops as the
-`frames` split holds them), so offline scoring prepares it as training did.
+(`spotting_builder.align_to_cache`, then `spotting_builder.stored_frames`:
+the crops as the `frames` split holds them), so offline scoring prepares it
+as training did.
 """
 import collections
 import functools
 import hashlib
 import os
 import tempfile
-from typing import Any, Iterator
 
 from absl import logging
 import numpy as np
@@ -34,37 +36,23 @@ import tensorflow_datasets as tfds
 
 from mespot_jax import errors
 from mespot_jax import io_utils
-from mespot_jax.data import recognition_schema as rschema
+from mespot_jax.data import labels as labels_lib
 from mespot_jax.data import spotting_builder
 from mespot_jax.data import video_io
 from mespot_jax.data.annotations.clip_common import ClipAnnotation
 from mespot_jax.data.annotations.common import natural_key
-from mespot_jax.face import preprocess
+from mespot_jax.data.schema import Interval
 
 CACHE_ROOT = "_aligned_clips"
+# The release note of the version that moved a builder to the one schema.
+ONE_SCHEMA_NOTE = (
+    "Stored in the one schema of every dataset (mespot_jax/data/schema.py): "
+    "a `videos` split with one video per clip and its one interval (1-based "
+    "positions; `first_frame` is the release number of frame 1), frames with "
+    "`video_index`, 1-based `frame_number` and landmarks; the class is "
+    "mapped from the emotion when read, not stored.")
 BUILDER_POLICIES = ("emotion_unmapped_kept", "emotion_unmapped_dropped",
                     "no_face_frames")
-
-
-def stored_frames(cache_path: str, mask_face: bool
-                  ) -> Iterator[tuple[np.ndarray, bool, np.ndarray,
-                                      np.ndarray]]:
-  """The frames of an aligned cache as a build writes them to `frames`.
-
-  Args:
-    cache_path: a cache `.npz` of `spotting_builder.align_to_cache`.
-    mask_face: fade everything outside the face
-      (`face.preprocess.stored_crop`).
-
-  Yields:
-    (crop (S, S, C) uint8, face_found, rois (4, 4), landmarks (68, 2)) per
-    frame, in frame order.
-  """
-  with np.load(cache_path) as z:
-    face_found, rois, landmarks = z["face_found"], z["rois"], z["landmarks"]
-  for n, crop in enumerate(spotting_builder.iter_cache_crops(cache_path)):
-    crop = preprocess.stored_crop(crop, landmarks[n], mask_face)
-    yield crop, bool(face_found[n]), rois[n], landmarks[n]
 
 
 def align_clip(frames_fn, image_size: int, grey: bool, smooth_window: int,
@@ -74,7 +62,7 @@ def align_clip(frames_fn, image_size: int, grey: bool, smooth_window: int,
 
   The frames go through `spotting_builder.align_to_cache` (the builders'
   face tracker and models) into a temporary cache, and come out as
-  `stored_frames` (masked when the build was).
+  `spotting_builder.stored_frames` (masked when the build was).
 
   Args:
     frames_fn: zero-argument callable streaming the frames, read as the
@@ -102,7 +90,8 @@ def align_clip(frames_fn, image_size: int, grey: bool, smooth_window: int,
                                     smooth_window)
     wanted = set(keep)
     crops, found = {}, []
-    for n, (crop, face, _, _) in enumerate(stored_frames(path, mask_face)):
+    for n, (crop, face, _, _) in enumerate(
+        spotting_builder.stored_frames(path, mask_face)):
       found.append(face)
       if n in wanted:
         crops[n] = crop
@@ -126,13 +115,14 @@ class RecognitionBuilderConfig(tfds.core.BuilderConfig):
     """Args: crop side; grey or RGB; the tracker's smoothing window; whether
     to fade everything outside the face (off by default: the recognisers
     take the whole aligned crop, and the landmarks are stored to mask at
-    read time); the label set (`recognition_schema.LABEL_SETS`); whether
+    read time); the label set (`labels.LABEL_SETS`: the default readers map
+    the emotions with, and the one `keep_unmapped` filters by); whether
     clips whose emotion is outside it are kept with label -1 (else
     dropped); `recognition` or `spotting`."""
     super().__init__(**kwargs)
-    if label_set not in rschema.LABEL_SETS:
+    if label_set not in labels_lib.LABEL_SETS:
       raise ValueError(f"label_set {label_set!r}; expected one of "
-                       f"{sorted(rschema.LABEL_SETS)}")
+                       f"{sorted(labels_lib.LABEL_SETS)}")
     if task not in ("recognition", "spotting"):
       raise ValueError(f"task {task!r}; expected recognition or spotting")
     self.image_size = image_size
@@ -167,6 +157,8 @@ class RecognitionBuilder(spotting_builder.SpottingBuilder):
 
   # The composite prefixes subjects with their source (`casme_ii/sub01`).
   PREFIX_SUBJECTS = False
+  # The type of every clip's interval (CK+'s posed expressions: macro).
+  EXPRESSION_TYPE = "micro"
 
   @property
   def task(self) -> str:
@@ -178,7 +170,7 @@ class RecognitionBuilder(spotting_builder.SpottingBuilder):
 
   @property
   def classes(self) -> tuple[str, ...]:
-    return rschema.classes(self.label_set)
+    return labels_lib.classes(self.label_set)
 
   @property
   def cache_dir(self) -> str:
@@ -195,7 +187,7 @@ class RecognitionBuilder(spotting_builder.SpottingBuilder):
 
   def label_of(self, clip: ClipAnnotation) -> int:
     """The clip's label in the config's label set (-1: outside it)."""
-    return rschema.map_emotion(self.label_set, clip.source, clip.emotion)
+    return labels_lib.map_emotion(self.label_set, clip.source, clip.emotion)
 
   def subject_of(self, clip: ClipAnnotation) -> str:
     return (f"{clip.source}/{clip.subject}" if self.PREFIX_SUBJECTS
@@ -206,17 +198,6 @@ class RecognitionBuilder(spotting_builder.SpottingBuilder):
     the published counts here."""
 
   # -- TFDS -------------------------------------------------------------------
-  def _info(self) -> tfds.core.DatasetInfo:
-    if self.task == "spotting":
-      return super()._info()
-    return self.dataset_info_from_configs(
-        description=(self.__doc__ or "").strip(),
-        features=rschema.features(self.image_size, self.channels),
-        disable_shuffling=True,
-        metadata=tfds.core.MetadataDict(),
-        homepage=getattr(self, "HOMEPAGE", None),
-    )
-
   def download_and_prepare(self, *args, **kwargs):
     """As `SpottingBuilder.download_and_prepare`; also removes what killed
     builds left in the shared clip cache (when no other build uses it)."""
@@ -252,78 +233,58 @@ class RecognitionBuilder(spotting_builder.SpottingBuilder):
     if dupes:
       raise errors.InputError(f"{self.name}: clips listed twice: "
                               f"{sorted(dupes)}")
-    specs = [spotting_builder.VideoSpec(
-        video=_clip_key(c), subject=self.subject_of(c), fps=c.fps,
-        intervals=[], frames_fn=functools.partial(
-            video_io.iter_frames, c.frames_dir, grey=self.grey),
-        num_frames_hint=c.num_frames) for c, _ in kept]
-    cached = self._align_all(specs)
-    entries, offset = [], 0
-    aligner = collections.Counter()
-    for (clip, label), spec in zip(kept, specs):
-      c = cached[spec.video]
-      if int(c["num_frames"]) != clip.num_frames:
-        raise errors.InputError(
-            f"{clip.frames_dir}: {c['num_frames']} frames were decoded, "
-            f"{clip.num_frames} were listed; expected readable images")
-      aligner.update(c["stats"])
-      entries.append((clip, label, c["path"], offset))
-      offset += clip.num_frames
-    self.count_policy("no_face_frames", aligner["no_face"])
-    self._check_counts([(c, l) for c, l, _, _ in entries])
-    self._store_metadata(entries, aligner)
-    return {rschema.CLIPS: self._generate_examples(rschema.CLIPS, entries),
-            rschema.FRAMES: self._generate_examples(rschema.FRAMES, entries)}
+    self._check_counts(kept)
+    self._kept = kept
+    return self._write_splits([self._clip_spec(c) for c, _ in kept])
 
-  def _store_metadata(self, entries, aligner) -> None:
+  def _clip_spec(self, c: ClipAnnotation) -> spotting_builder.VideoSpec:
+    """A clip as a video with one interval (positions 1-based in it)."""
+    first = c.first_frame
+    return spotting_builder.VideoSpec(
+        video=c.clip, subject=self.subject_of(c), fps=c.fps,
+        intervals=[Interval(
+            self.EXPRESSION_TYPE, c.onset - first + 1, c.offset - first + 1,
+            c.apex - first + 1, emotion=c.emotion, au=c.au,
+            apex_annotated=c.apex_annotated)],
+        frames_fn=functools.partial(video_io.iter_frames, c.frames_dir,
+                                    grey=self.grey),
+        num_frames_hint=c.num_frames, source=c.source,
+        source_subject=c.subject, first_frame=first,
+        cache_name=_clip_key(c))
+
+  def _check_intervals(self, spec, num_frames):
+    if self.task == "spotting":
+      return super()._check_intervals(spec, num_frames)
+    if num_frames != spec.num_frames_hint:
+      raise errors.InputError(
+          f"{spec.subject}/{spec.video}: {num_frames} frames were decoded, "
+          f"{spec.num_frames_hint} were listed; expected readable images")
+    return list(spec.intervals)
+
+  def _more_metadata(self, entries) -> None:
+    if self.task == "spotting":
+      return
     counts = collections.defaultdict(collections.Counter)
     subjects = collections.defaultdict(set)
-    for clip, label, _, _ in entries:
+    for clip, label in self._kept:
       counts[clip.source][self.classes[label] if label >= 0
                           else "unmapped"] += 1
       subjects[clip.source].add(clip.subject)
     meta = self.info.metadata
-    meta["policies"] = dict(sorted(self._policies.items()))
     meta["label_set"] = self.label_set
     meta["classes"] = list(self.classes)
     meta["class_counts"] = {s: dict(sorted(c.items()))
                             for s, c in sorted(counts.items())}
     meta["subject_counts"] = {s: len(v) for s, v in sorted(subjects.items())}
-    meta["image_size"] = self.image_size
-    meta["channels"] = self.channels
-    meta["mask_face"] = bool(getattr(self.builder_config, "mask_face", False))
-    meta["aligner"] = dict(sorted(aligner.items()))
-    applied = {k: v for k, v in sorted(self._policies.items()) if v}
-    logging.info("%s: %d clips, %d frames, classes %s; quirk policies "
-                 "applied: %s", self.name, len(entries),
-                 sum(c.num_frames for c, *_ in entries),
-                 meta["class_counts"], applied or "none")
+    labels = {f"{self.subject_of(c)}/{c.clip}": self.classes[label]
+              for c, label in self._kept if label >= 0
+              and label != self._emotion_label(c)}
+    if labels:  # classes the emotion does not give (a label file's)
+      meta["labels"] = labels
+    logging.info("%s: %d clips, classes %s", self.name, len(self._kept),
+                 meta["class_counts"])
 
-  def _generate_examples(self, split: str, entries: list
-                         ) -> Iterator[tuple[int, dict[str, Any]]]:
-    if self.task == "spotting":
-      yield from super()._generate_examples(split, entries)
-      return
-    if split == rschema.CLIPS:
-      for i, (clip, label, _, offset) in enumerate(entries):
-        yield i, rschema.clip_record(
-            clip=clip.clip, subject=self.subject_of(clip),
-            source_subject=clip.subject, source=clip.source, fps=clip.fps,
-            first_frame=clip.first_frame, num_frames=clip.num_frames,
-            frame_offset=offset, onset=clip.onset, apex=clip.apex,
-            offset=clip.offset, apex_annotated=clip.apex_annotated,
-            emotion=clip.emotion, au=clip.au, label=label,
-            label_name=self.classes[label] if label >= 0 else "",
-            image_size=self.image_size, channels=self.channels)
-      return
-    mask = bool(getattr(self.builder_config, "mask_face", False))
-    for i, (clip, _, path, offset) in enumerate(entries):
-      n = 0
-      for n, (crop, face, rois, landmarks) in enumerate(
-          stored_frames(path, mask)):
-        yield offset + n, rschema.frame_record(
-            crop, i, clip.first_frame + n, face, rois, landmarks)
-      if n + 1 != clip.num_frames:
-        raise errors.InputError(f"{path}: holds {n + 1} crops, expected "
-                                f"{clip.num_frames}; delete it and build "
-                                "again")
+  def _emotion_label(self, clip: ClipAnnotation) -> int:
+    """The label readers map from the clip's emotion (`label_of` unless a
+    subclass labels otherwise)."""
+    return labels_lib.map_emotion(self.label_set, clip.source, clip.emotion)

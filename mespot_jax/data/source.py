@@ -1,4 +1,5 @@
-"""Typed random-access view of a built spotting dataset.
+"""Typed random-access view of a built dataset (`schema`: spotting and
+recognition datasets alike; `clips.ClipSource` adds the clip view).
 
 `SpottingSource.open("synthetic_lv", data_dir)` reads the `videos` split
 into `VideoMeta` records and keeps the `frames` split as an array_record
@@ -18,7 +19,8 @@ from mespot_jax.data.schema import Interval  # re-exported for readers
 
 @dataclasses.dataclass(frozen=True)
 class VideoMeta:
-  """One video of a spotting dataset."""
+  """One video of a dataset (fields as in `schema`; frame n of the video,
+  1-based, is the release's frame `first_frame + n - 1`)."""
   index: int
   video: str
   subject: str
@@ -26,6 +28,9 @@ class VideoMeta:
   num_frames: int
   frame_offset: int
   intervals: tuple[Interval, ...]
+  source: str = ""
+  source_subject: str = ""
+  first_frame: int = 1
 
 
 _text = tfds_utils.text
@@ -38,19 +43,24 @@ def _split_join(s: str, n: int) -> list[str]:
 
 def video_meta_from_record(index: int, rec: dict) -> VideoMeta:
   """Turns a `videos` record into a `VideoMeta`."""
-  onset, apex, offset, types = (np.asarray(rec[k]).reshape(-1) for k in
-                                ("onset", "apex", "offset", "type"))
+  onset, apex, offset, types, annotated = (
+      np.asarray(rec[k]).reshape(-1) for k in
+      ("onset", "apex", "offset", "type", "apex_annotated"))
   n = len(onset)
   emotions = _split_join(_text(rec["emotion"]), n)
   aus = _split_join(_text(rec["au"]), n)
   intervals = tuple(
       Interval(type=schema.TYPE_NAMES[int(types[i])], onset=int(onset[i]),
                offset=int(offset[i]), apex=int(apex[i]), emotion=emotions[i],
-               au=aus[i]) for i in range(n))
+               au=aus[i], apex_annotated=bool(annotated[i]))
+      for i in range(n))
   return VideoMeta(index=index, video=_text(rec["video"]),
                    subject=_text(rec["subject"]), fps=float(rec["fps"]),
                    num_frames=int(rec["num_frames"]),
-                   frame_offset=int(rec["frame_offset"]), intervals=intervals)
+                   frame_offset=int(rec["frame_offset"]), intervals=intervals,
+                   source=_text(rec["source"]),
+                   source_subject=_text(rec["source_subject"]),
+                   first_frame=int(rec["first_frame"]))
 
 
 def _builder(name: str, data_dir: str, config, **kwargs):
@@ -86,9 +96,8 @@ class SpottingSource:
     if schema.VIDEOS not in sources:
       raise errors.InputError(
           f"{builder.name}/{builder.builder_config.name if builder.builder_config else ''}"
-          f" has no {schema.VIDEOS!r} split: it is not a spotting dataset "
-          f"(splits {sorted(sources)}); open a recognition dataset with "
-          "mespot_jax.data.clips.ClipSource")
+          f" has no {schema.VIDEOS!r} split (splits {sorted(sources)}): "
+          "it was built in another format; build it again")
     self._frames = sources[schema.FRAMES]
     video_src = sources[schema.VIDEOS]
     records = _getitems(video_src, list(range(len(video_src))))
@@ -214,6 +223,13 @@ class SpottingSource:
   def rois(self, video_index: int) -> np.ndarray:
     """`(T, 4, 4)` int32 ROI boxes (see `face.align.ROI_NAMES`)."""
     return np.stack(self._all(video_index, "rois")).astype(np.int32)
+
+  def landmarks(self, video_index: int, frame_numbers) -> np.ndarray:
+    """`(n, 68, 2)` float32 landmarks in crop coordinates of some frames
+    (1-based numbers)."""
+    recs = self.records(video_index, frame_numbers)
+    return np.asarray([np.asarray(r["landmarks"]) for r in recs],
+                      np.float32).reshape(-1, schema.NUM_LANDMARKS, 2)
 
   def load_video(self, video_index: int) -> np.ndarray:
     """All aligned crops of one video, `(T, S, S, C)` uint8."""

@@ -1,8 +1,10 @@
-"""Shared base of the spotting dataset builders (`synthetic_lv`, `samm_lv`).
+"""Shared base of every dataset builder (`synthetic_lv`, `samm_lv`, and
+through `recognition_builder` the recognition ones, `casme_ii`, ...).
 
 A subclass only lists its videos (`_list_videos` -> `VideoSpec`s: name,
 subject, fps, labelled intervals and a picklable zero-argument callable that
-streams the frames). The base does the rest, in two stages:
+streams the frames; a recognition builder lists each clip as a video with
+one interval). The base does the rest, in two stages:
 
 1. Align: every video goes through the same face tracker
    (`face.track.VideoAligner`) in worker processes; the crops are streamed
@@ -43,6 +45,11 @@ from mespot_jax.face import preprocess
 from mespot_jax.data.schema import Interval
 
 _CACHE_FORMAT = 1
+# The release note of the version that moved a builder to the one schema.
+ONE_SCHEMA_NOTE = (
+    "The one schema of every dataset (mespot_jax/data/schema.py): videos "
+    "gain `source`, `source_subject`, `first_frame` and per-interval "
+    "`apex_annotated`; frames gain the 68 landmarks.")
 # TFDS builds into `<config dir>/incomplete.XXXXXX_<version>/` and renames
 # it at the end (`tfds.core.utils.file_utils.incomplete_dir`).
 _INCOMPLETE_RE = re.compile(r"^incomplete\.[A-Z0-9]+_")
@@ -60,6 +67,10 @@ class VideoSpec:
     frames_fn: picklable zero-argument callable returning an iterable of
       `uint8` frames (e.g. `functools.partial(video_io.iter_frames, path)`).
     num_frames_hint: expected frame count, checked when given.
+    source: source dataset (default: the builder's name).
+    source_subject: subject id as released (default: `subject`).
+    first_frame: release number of the first frame.
+    cache_name: name of its aligned cache file (default: `video`).
   """
   video: str
   subject: str
@@ -67,6 +78,15 @@ class VideoSpec:
   intervals: list[Interval]
   frames_fn: Callable[[], Iterable[np.ndarray]]
   num_frames_hint: int | None = None
+  source: str = ""
+  source_subject: str = ""
+  first_frame: int = 1
+  cache_name: str = ""
+
+  @property
+  def cache_key(self) -> str:
+    """The name its aligned cache is kept under."""
+    return _safe_name(self.cache_name or self.video)
 
 
 class SpottingBuilderConfig(tfds.core.BuilderConfig):
@@ -220,6 +240,27 @@ def _safe_name(video: str) -> str:
   return re.sub(r"[^A-Za-z0-9._-]", "_", video)
 
 
+def stored_frames(cache_path: str, mask_face: bool
+                  ) -> Iterator[tuple[np.ndarray, bool, np.ndarray,
+                                      np.ndarray]]:
+  """The frames of an aligned cache as a build writes them to `frames`.
+
+  Args:
+    cache_path: a cache `.npz` of `align_to_cache`.
+    mask_face: fade everything outside the face
+      (`face.preprocess.stored_crop`).
+
+  Yields:
+    (crop (S, S, C) uint8, face_found, rois (4, 4), landmarks (68, 2)) per
+    frame, in frame order.
+  """
+  with np.load(cache_path) as z:
+    face_found, rois, landmarks = z["face_found"], z["rois"], z["landmarks"]
+  for n, crop in enumerate(iter_cache_crops(cache_path)):
+    crop = preprocess.stored_crop(crop, landmarks[n], mask_face)
+    yield crop, bool(face_found[n]), rois[n], landmarks[n]
+
+
 class SpottingBuilder(tfds.core.GeneratorBasedBuilder):
   """Base of the spotting builders; subclasses implement `_list_videos`."""
 
@@ -316,7 +357,7 @@ class SpottingBuilder(tfds.core.GeneratorBasedBuilder):
     os.makedirs(self.cache_dir, exist_ok=True)
     results, todo = {}, []
     for spec in specs:
-      path = os.path.join(self.cache_dir, _safe_name(spec.video) + ".npz")
+      path = os.path.join(self.cache_dir, spec.cache_key + ".npz")
       if os.path.exists(path):
         try:
           info = read_cache_info(path)
@@ -325,7 +366,7 @@ class SpottingBuilder(tfds.core.GeneratorBasedBuilder):
         if (info.get("format") == _CACHE_FORMAT
             and info.get("image_size") == self.image_size
             and info.get("channels") == self.channels):
-          results[spec.video] = dict(path=path, **info)
+          results[spec.cache_key] = dict(path=path, **info)
           continue
       todo.append((spec, path))
     args = lambda s, p: (s.frames_fn, p, s.video, self.image_size, self.grey,
@@ -336,8 +377,8 @@ class SpottingBuilder(tfds.core.GeneratorBasedBuilder):
     workers = min(self._workers, len(todo))
     if workers <= 1:
       for spec, path in todo:
-        results[spec.video] = dict(path=path, **align_to_cache(*args(spec,
-                                                                    path)))
+        results[spec.cache_key] = dict(path=path,
+                                       **align_to_cache(*args(spec, path)))
         bar.update()
     else:
       # spawn: the parent may hold JAX threads, which fork would break.
@@ -350,7 +391,7 @@ class SpottingBuilder(tfds.core.GeneratorBasedBuilder):
                    for s, p in todo}
         for fut in concurrent.futures.as_completed(futures):
           spec, path = futures[fut]
-          results[spec.video] = dict(path=path, **fut.result())
+          results[spec.cache_key] = dict(path=path, **fut.result())
           bar.update()
       except BaseException:
         workers_lib.stop_workers(pool)  # a failed video, Ctrl-C, SIGTERM
@@ -388,51 +429,58 @@ class SpottingBuilder(tfds.core.GeneratorBasedBuilder):
     if dupes:
       raise errors.InputError(f"{self.name}: video ids listed twice: "
                               f"{sorted(dupes)}")
+    return self._write_splits(specs)
+
+  def _write_splits(self, specs: list[VideoSpec]) -> dict:
+    """Aligns the videos (stage 1), stores the metadata and returns the
+    generators of the `videos` and `frames` splits (stage 2), in `specs`'
+    order."""
     cached = self._align_all(specs)
     entries, offset = [], 0
     aligner = collections.Counter()
     for spec in specs:
-      c = cached[spec.video]
+      c = cached[spec.cache_key]
       t = int(c["num_frames"])
+      intervals = self._check_intervals(spec, t)
       if spec.num_frames_hint is not None and spec.num_frames_hint != t:
         self.count_policy("frame_count_differs_from_hint")
       aligner.update(c["stats"])
-      intervals = self._check_intervals(spec, t)
       entries.append((spec, c["path"], t, offset, intervals))
       offset += t
     self.count_policy("no_face_frames", aligner["no_face"])
-    self.info.metadata["policies"] = dict(sorted(self._policies.items()))
+    meta = self.info.metadata
+    meta["policies"] = dict(sorted(self._policies.items()))
+    meta["image_size"] = self.image_size
+    meta["mask_face"] = bool(getattr(self.builder_config, "mask_face", False))
+    meta["channels"] = self.channels
+    meta["aligner"] = dict(sorted(aligner.items()))
+    self._more_metadata(entries)
     applied = {k: v for k, v in sorted(self._policies.items()) if v}
     logging.info("%s: %d videos, %d frames; quirk policies applied: %s",
                  self.name, len(specs), offset, applied or "none")
-    self.info.metadata["image_size"] = self.image_size
-    self.info.metadata["mask_face"] = bool(
-        getattr(self.builder_config, "mask_face", False))
-    self.info.metadata["channels"] = self.channels
-    self.info.metadata["aligner"] = dict(sorted(aligner.items()))
     return {schema.VIDEOS: self._generate_examples(schema.VIDEOS, entries),
             schema.FRAMES: self._generate_examples(schema.FRAMES, entries)}
+
+  def _more_metadata(self, entries: list) -> None:
+    """Adds a subclass's `info.metadata` once the videos are aligned
+    (`entries`: (spec, cache path, frames, frame offset, intervals))."""
 
   def _generate_examples(self, split: str,
                          entries: list) -> Iterator[tuple[int, dict[str, Any]]]:
     if split == schema.VIDEOS:
       for i, (spec, _, t, offset, intervals) in enumerate(entries):
-        yield i, schema.video_record(spec.video, spec.subject, spec.fps, t,
-                                     offset, intervals, self.image_size,
-                                     self.channels)
+        yield i, schema.video_record(
+            spec.video, spec.subject, spec.fps, t, offset, intervals,
+            self.image_size, self.channels, source=spec.source or self.name,
+            source_subject=spec.source_subject, first_frame=spec.first_frame)
       return
-    mask = getattr(self.builder_config, "mask_face", False)
+    mask = bool(getattr(self.builder_config, "mask_face", False))
     for i, (spec, path, t, offset, _) in enumerate(entries):
-      with np.load(path) as z:
-        face_found, rois = z["face_found"], z["rois"]
-        landmarks = z["landmarks"] if mask else None
       n = 0
-      for n, crop in enumerate(iter_cache_crops(path), start=1):
-        crop = preprocess.stored_crop(
-            crop, landmarks[n - 1] if mask else None, mask)
-        yield offset + n - 1, schema.frame_record(crop, i, n,
-                                                  face_found[n - 1],
-                                                  rois[n - 1])
+      for n, (crop, face, rois, landmarks) in enumerate(
+          stored_frames(path, mask), start=1):
+        yield offset + n - 1, schema.frame_record(crop, i, n, face, rois,
+                                                  landmarks)
       if n != t:
         raise errors.InputError(f"{path}: holds {n} crops, expected {t}; "
                                 "delete it and build again")

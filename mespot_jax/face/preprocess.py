@@ -14,10 +14,11 @@ Every path from a video to a model goes through the same stages:
 
 `model_input` is stages 2 and 3 from aligned crops, the function offline
 scoring (`stream_scoring`) calls per frame; a build calls `stored_crop`
-and the stores (`FrameStore`, `ClipStore`) call `model_crops` and
-`model_rois` on what the build stored, so training and scoring cannot
-drift apart. `FacePreprocess` names the choices; a deploy record keeps it
-(`to_dict`) so that scoring prepares a new video exactly as training did
+and the store (`FrameStore`, of which `ClipStore` is a view) calls
+`model_crops` and `model_rois` on what the build stored, so training and
+scoring cannot drift apart. `FacePreprocess` names the choices; a deploy
+record keeps it (`to_dict`) so that scoring prepares a new video exactly
+as training did
 (`tests/test_train_serve_parity.py` checks it pixel for pixel).
 """
 import dataclasses
