@@ -4,7 +4,7 @@
 expression type (spotting). A recognition clip's class is not stored: it is
 mapped at read time from the emotion as released (`map_emotion`), through a
 label set (`LABEL_SETS`: class names and, per source dataset, emotion ->
-class, as DATA_FORMATS.md lists them), so one built dataset serves any
+class, as the builders' READMEs list them), so one built dataset serves any
 label set.
 """
 import numpy as np
