@@ -35,7 +35,11 @@ OVERRIDES = ["--config=configs/tiny.py", "--config.train.folds_per_step=2",
              "--config.train.test_folds=('s01','s02')",
              "--config.train.dropout_rng_impl=threefry2x32",
              "--config.train.num_epochs=2", "--config.train.steps_per_epoch=1",
-             "--compilation_cache=none"]
+             "--compilation_cache=none",
+             # No oracle (per-epoch copies, test scores, its report): the
+             # sharded chunk keeps it in tests/test_train_loop.py and the
+             # golden smoke metrics check its report.
+             "--config.train.oracle=False"]
 
 
 def _free_port() -> int:
