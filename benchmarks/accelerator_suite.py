@@ -60,10 +60,6 @@ PEAKS = (
 )
 
 
-# `--reduced`: folds and timed steps (with the methods' `:smoke` sizes).
-REDUCED_FOLDS, REDUCED_STEPS = 2, 1
-
-
 def device_peaks(device_kind: str) -> dict | None:
   """{"name", "bfloat16", "float32", "hbm"} of a device, None if unknown."""
   kind = device_kind.lower()
@@ -293,28 +289,23 @@ def run(names, k: int, steps: int, reduced: bool, image_size: int) -> dict:
 def main(argv):
   del argv
   reduced = _REDUCED.value
-  k = REDUCED_FOLDS if reduced else _FOLDS.value
-  steps = REDUCED_STEPS if reduced else _STEPS.value
+  k = 2 if reduced else _FOLDS.value
+  steps = 1 if reduced else _STEPS.value
   if jax.default_backend() == "cpu" and not reduced:
     print("warning: no accelerator found; measuring the CPU", file=sys.stderr)
   result = run(_METHODS.value or trained_methods(), k, steps, reduced,
                _SIZE.value)
-  print(write(result, _OUT.value))
-  print(f"written: {_OUT.value} and {os.path.splitext(_OUT.value)[0]}.md")
-
-
-def write(result: dict, out: str) -> str:
-  """Adds the methods not measured to `result`, writes it to `out` (JSON)
-  and its table next to it (`.md`); returns the table."""
   result["not_measured"] = sorted(set(methods.METHODS) - {
       r["method"] for r in result["methods"]})
-  os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-  with open(out, "w", encoding="utf-8") as f:
+  os.makedirs(os.path.dirname(os.path.abspath(_OUT.value)), exist_ok=True)
+  with open(_OUT.value, "w", encoding="utf-8") as f:
     json.dump(result, f, indent=2)
   table = markdown(result)
-  with open(os.path.splitext(out)[0] + ".md", "w", encoding="utf-8") as f:
+  with open(os.path.splitext(_OUT.value)[0] + ".md", "w",
+            encoding="utf-8") as f:
     f.write(table)
-  return table
+  print(table)
+  print(f"written: {_OUT.value} and {os.path.splitext(_OUT.value)[0]}.md")
 
 
 def _define_flags():
