@@ -20,11 +20,6 @@ def test_colab_notebook_executes(tmp_path, monkeypatch, tfds_dir):
   monkeypatch.setenv("MESPOT_NOTEBOOK_WORKDIR", str(tmp_path / "run"))
   # The worker's shared data folder (tests/conftest.py): built there once.
   monkeypatch.setenv("TFDS_DATA_DIR", tfds_dir)
-  # No number is checked: XLA's backend unoptimised (the kernel's and the
-  # run's) compiles in about half the time.
-  monkeypatch.setenv("XLA_FLAGS", (os.environ.get("XLA_FLAGS", "") +
-                                   " --xla_backend_optimization_level=0"
-                                   ).strip())
   nb = nbformat.read(os.path.join(ROOT, "notebooks", "colab_tpu.ipynb"),
                      as_version=4)
   client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
