@@ -21,8 +21,6 @@ from tests import smoke_runs
 pytestmark = pytest.mark.slow  # a tiny run per config
 
 ROOT = smoke_runs.ROOT
-_UNOPTIMISED = (os.environ.get("XLA_FLAGS", "") +
-                " --xla_backend_optimization_level=0").strip()
 
 
 @pytest.fixture(scope="module")
@@ -52,11 +50,8 @@ def test_cli_smoke_at_another_dataset_seed(data_dir, tmp_path):
        # smoke runs above check the config's folds and its oracle).
        "--config.train.test_folds=('s01',)", "--config.train.oracle=False",
        f"--workdir={workdir}"], cwd=ROOT, capture_output=True, text=True,
-      timeout=600, env={**{k: v for k, v in os.environ.items()
-                           if k != "JAX_COMPILATION_CACHE_DIR"},
-                        # No number is compared: XLA's backend unoptimised
-                        # compiles in about half the time.
-                        "XLA_FLAGS": _UNOPTIMISED})
+      timeout=600, env={k: v for k, v in os.environ.items()
+                        if k != "JAX_COMPILATION_CACHE_DIR"})
   assert proc.returncode == 0, proc.stderr[-3000:]
   metrics = json.load(open(os.path.join(workdir, "metrics.json")))
   assert metrics["dataset_seed"] == 5
