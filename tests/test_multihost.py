@@ -54,10 +54,7 @@ def _env(devices: int, extra: dict) -> dict:
     if k.startswith(("JAX_", "SLURM_", "OMPI_", "TPU_")):
       del env[k]
   env.update({"JAX_PLATFORMS": "cpu",
-              # XLA's backend unoptimised (the same in all three runs): the
-              # programs compile in about half the time.
-              "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}"
-                           " --xla_backend_optimization_level=0",
+              "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}",
               "PYTHONPATH": ROOT, **extra})
   return env
 
