@@ -51,11 +51,7 @@ def test_reduced_suite_runs_every_mode_on_cpu(tmp_path):
   proc = subprocess.run(
       [sys.executable, "benchmarks/accelerator_suite.py", "--reduced",
        "--methods=yap3dcnn", f"--out={out}"], cwd=ROOT, capture_output=True,
-      text=True, timeout=300, check=False,
-      # XLA's backend unoptimised: the four modes compile in about half the
-      # time (CPU timings mean nothing here; the FLOPs are XLA's HLO cost).
-      env={**os.environ, "XLA_FLAGS": (os.environ.get("XLA_FLAGS", "") +
-           " --xla_backend_optimization_level=0").strip()})
+      text=True, timeout=300, check=False)
   assert proc.returncode == 0, proc.stderr[-3000:]
   result = json.loads(out.read_text())
   assert result["reduced"] and result["folds"] == 2
