@@ -49,8 +49,17 @@ def test_split_halves_hand_worked():
 
 
 def _init(model, size=40, c=2):
+  # Jitted: one compilation of the whole init, not op by op.
   x = {"x": jnp.zeros((2, size, size, c)), "lam": jnp.zeros(())}
-  return model.init(jax.random.key(0), x, train=False)
+  return jax.jit(model.init, static_argnames="train")(
+      jax.random.key(0), x, train=False)
+
+
+def _shapes(model, size=40, c=2):
+  """The variables' shapes only (traced, nothing compiled or run)."""
+  x = {"x": jnp.zeros((2, size, size, c)), "lam": jnp.zeros(())}
+  return jax.eval_shape(lambda x: model.init(jax.random.key(0), x,
+                                             train=False), x)
 
 
 @pytest.mark.parametrize("parts,adversarial", [(True, True), (True, False),
@@ -58,13 +67,14 @@ def _init(model, size=40, c=2):
 def test_heads_of_each_ablation(parts, adversarial):
   model = P.PartNet(3, width=4, parts=parts, adversarial=adversarial,
                     reduce_features=8, disc_features=6)
-  v = _init(model)
+  v = _shapes(model)  # names and shapes only
   names = set(v["params"])
   assert ({"reduce_top", "reduce_bottom", "cls_top", "cls_bottom"} <= names) \
       == parts
   assert ("reduce" in names) == (not parts)
   assert ({"disc_hidden", "disc_out"} <= names) == adversarial
-  out = model.apply(v, {"x": jnp.ones((2, 40, 40, 2))}, train=False)
+  out = jax.eval_shape(lambda v, x: model.apply(v, x, train=False), v,
+                       {"x": jnp.ones((2, 40, 40, 2))})
   want = {"concat"} | ({"top", "bottom"} if parts else set()) | (
       {"domain"} if adversarial else set())
   assert set(out) == want
@@ -76,7 +86,7 @@ def test_heads_of_each_ablation(parts, adversarial):
 
 def test_too_small_a_flow_for_the_halves():
   with pytest.raises(ValueError, match="part heads need"):
-    _init(P.PartNet(3, width=4), size=32)
+    _shapes(P.PartNet(3, width=4), size=32)
 
 
 def test_loss_gradients_finite_and_adversary_reversed():
@@ -94,10 +104,10 @@ def test_loss_gradients_finite_and_adversary_reversed():
                          mutable=["batch_stats"])
     return method_lib.part_loss(out, batch)
 
-  # Gradients at lambda = 1, 0.5, -1 in one vmapped pass.
-  gs = jax.vmap(jax.grad(total), in_axes=(None, 0))(
-      v["params"], jnp.array([1.0, 0.5, -1.0]))
-  g1, g05, gm = (jax.tree.map(lambda a, i=i: a[i], gs) for i in range(3))
+  # Gradients at lambda = 1, 0.5, -1: one compiled gradient, run thrice.
+  grad = jax.jit(jax.grad(total))
+  g1, g05, gm = (grad(v["params"], jnp.float32(lam))
+                 for lam in (1.0, 0.5, -1.0))
   assert all(np.isfinite(np.asarray(a)).all() for a in jax.tree.leaves(g1))
   assert float(jnp.abs(g1["backbone"]["conv1"]["kernel"]).sum()) > 0
   # The discriminator descends its loss whatever lambda is ...
@@ -206,12 +216,13 @@ def test_load_torchvision_npz(small_npz):
 
 def test_load_errors(small_npz, tmp_path):
   path, t = small_npz
-  wide = _init(P.PartNet(3, width=8, reduce_features=8, disc_features=6))
+  # Only the variables' shapes are read before each error.
+  wide = _shapes(P.PartNet(3, width=8, reduce_features=8, disc_features=6))
   with pytest.raises(InputError, match="width=64"):
     P.load_torchvision_npz(wide, path)
   partial = str(tmp_path / "p.npz")
   np.savez(partial, **{k: v for k, v in t.items() if "layer4" not in k})
-  v = _init(P.PartNet(3, width=4, reduce_features=8, disc_features=6))
+  v = _shapes(P.PartNet(3, width=4, reduce_features=8, disc_features=6))
   with pytest.raises(InputError, match="layer4"):
     P.load_torchvision_npz(v, partial)
   with pytest.raises(InputError, match="cannot read"):

@@ -51,16 +51,20 @@ def test_ablations_change_the_model_and_run(data_dir, tmp_path):
   config = synthetic_partnet.get_config("no_parts,no_emr,no_adversary,smoke")
   config.dataset.data_dir = data_dir
   config.train.test_folds = ("s01",)
+  # What is checked is which heads run, not how well: one one-step epoch.
+  config.train.num_epochs = 1
+  config.train.steps_per_epoch = 1
   method = methods.get(config)
   store = experiment.datasets.open_store(config, "recognition")
-  v = method.model.init(jax.random.key(0),
-                        method.example_input(store), train=False)
-  names = set(v["params"])
+
+  def names_of(m):  # traced only: the variables' names, nothing compiled
+    return set(jax.eval_shape(lambda x: m.model.init(
+        jax.random.key(0), x, train=False), m.example_input(store))["params"])
+
+  names = names_of(method)
   assert names == {"backbone", "reduce", "cls_concat"}  # no parts, no disc
   full = methods.get(synthetic_partnet.get_config("smoke"))
-  v_full = full.model.init(jax.random.key(0),
-                           full.example_input(store), train=False)
-  assert {"reduce_top", "cls_bottom", "disc_hidden"} <= set(v_full["params"])
+  assert {"reduce_top", "cls_bottom", "disc_hidden"} <= names_of(full)
   # EMR off: the plain onset->apex flow, not the magnified one.
   assert not np.allclose(method.flows(store), full.flows(store), atol=1e-3)
   metrics = experiment.run(config, str(tmp_path / "run"), store=store)
@@ -70,9 +74,18 @@ def test_ablations_change_the_model_and_run(data_dir, tmp_path):
   assert 0 <= metrics["model"]["uf1"] <= 1
 
 
-def test_audit_passes(data_dir, tmp_path):
+def _audit_config(data_dir):
+  """The smoke config with two one-step epochs: early stopping still has
+  an epoch to choose, and each of the audit's trainings is short."""
   config = synthetic_partnet.get_config("smoke")
   config.dataset.data_dir = data_dir
+  config.train.num_epochs = 2
+  config.train.steps_per_epoch = 1
+  return config
+
+
+def test_audit_passes(data_dir, tmp_path):
+  config = _audit_config(data_dir)
   record = audit.audit(config, str(tmp_path / "audit"), fold_indices=(0,))
   assert record["passed"], record["moved"]
   checked = {r["choice"] for r in record["checked"]}
@@ -95,7 +108,7 @@ def test_megc2019_config_on_the_dummy_releases(tmp_path):
   config.partnet.flow_size = 0
   config.train.batch_size = 4
   config.train.num_epochs = 1
-  config.train.steps_per_epoch = 2
+  config.train.steps_per_epoch = 1
   config.train.num_val_subjects = 1
   config.train.val_samples = 8
   config.eval.plots = False
@@ -124,8 +137,7 @@ def test_audit_catches_epochs_picked_on_the_test_subject(data_dir, tmp_path,
       return sampler
 
   monkeypatch.setitem(methods.METHODS, "partnet", TestEpochs)
-  config = synthetic_partnet.get_config("smoke")
-  config.dataset.data_dir = data_dir
+  config = _audit_config(data_dir)
   record = audit.audit(config, str(tmp_path / "audit"), fold_indices=(0,),
                        perturbations=("shift",))
   assert not record["passed"]

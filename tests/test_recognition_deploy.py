@@ -1,8 +1,8 @@
 """Deploy of a recognition method and `mespot_jax.score --clip`.
 
 One module-scoped run: the ConvLSTM's smoke config on `synthetic_me/tiny`
-with `train.deploy=True` and the prior calibration (one LOSO fold, to keep
-the test short: the deploy model trains after the folds as in any run).
+with `train.deploy=True` and the prior calibration (one LOSO fold of one
+one-step epoch, to keep the test short: the deploy model trains after the folds as in any run).
 A clip of the rendering is exported as numbered PNG frames and scored
 through `score --clip`; train/serve parity: the model input prepared from
 the frame folder is the store's, pixel for pixel, and so are the class
@@ -58,6 +58,11 @@ def deployed(tmp_path_factory, tfds_dir):
   config.train.deploy = True
   config.train.test_folds = ("s01",)
   config.eval.calibration = "prior"
+  # What the tests read is the deploy record and the model it saved, not
+  # how well it learnt: one epoch of one step (the fold's and the deploy
+  # model's) is enough.
+  config.train.num_epochs = 1
+  config.train.steps_per_epoch = 1
   # Built here in this process (no worker start-up); the run finds it.
   ClipSource.prepare("synthetic_me", config.dataset.data_dir, "tiny",
                      workers=1)
