@@ -13,12 +13,14 @@ from mespot_jax.models.convlstm import ConvLSTMCell
 from mespot_jax.models.convlstm import ShallowConvLSTM
 
 
-def _randomize(params, seed=7, scale=0.5):
-  """Every leaf random (zero biases and peepholes would hide bugs)."""
-  leaves, tree = jax.tree.flatten(params)
-  keys = jax.random.split(jax.random.key(seed), len(leaves))
-  return jax.tree.unflatten(tree, [scale * jax.random.normal(k, l.shape)
-                                   for k, l in zip(keys, leaves)])
+def _random_params(module, x, seed=7, scale=0.5):
+  """Every leaf random (zero biases and peepholes would hide bugs), drawn in
+  numpy for the module's parameter tree (shapes from `jax.eval_shape`)."""
+  shapes = jax.eval_shape(lambda: module.init(jax.random.key(1), x))["params"]
+  rng = np.random.default_rng(seed)
+  return jax.tree.map(
+      lambda s: jnp.asarray(scale * rng.standard_normal(s.shape), s.dtype),
+      shapes)
 
 
 def _np_conv(x_bhwc, kernel, pad):
@@ -71,8 +73,8 @@ def test_scanned_layer_matches_numpy_equations(pad, peephole, gate):
   f = 3
   x = jax.random.uniform(jax.random.key(0), (2, 4, 6, 5, 2))
   layer = ConvLSTM(f, padding=pad, peephole=peephole, gate_activation=gate)
-  params = _randomize(layer.init(jax.random.key(1), x)["params"])
-  (c, h), h_seq = layer.apply({"params": params}, x)
+  params = _random_params(layer, x)
+  (c, h), h_seq = jax.jit(lambda p: layer.apply({"params": p}, x))(params)
   want_c, want_h, want_seq = _np_convlstm(params["cell"], x, f, pad,
                                           peephole, gate)
   assert h_seq.shape == want_seq.shape
@@ -105,9 +107,9 @@ def test_scan_and_python_loop_agree_forward_and_gradient(peephole):
   x = jax.random.uniform(jax.random.key(2), (2, 3, 7, 6, 1))
   scanned = ConvLSTM(2, peephole=peephole)
   looped = _LoopConvLSTM(2, peephole=peephole)
-  params = _randomize(scanned.init(jax.random.key(3), x)["params"])
-  loop_shapes = jax.tree.map(jnp.shape,
-                             looped.init(jax.random.key(3), x)["params"])
+  params = _random_params(scanned, x)
+  loop_shapes = jax.tree.map(jnp.shape, jax.eval_shape(
+      lambda: looped.init(jax.random.key(3), x))["params"])
   assert jax.tree.map(jnp.shape, params) == loop_shapes
 
   weights = jnp.linspace(-1.0, 1.0, 3 * 5 * 4 * 2).reshape(1, 3, 5, 4, 2)
@@ -116,8 +118,10 @@ def test_scan_and_python_loop_agree_forward_and_gradient(peephole):
     (c, _), h_seq = module.apply({"params": p}, x)
     return jnp.sum(weights * h_seq) + jnp.sum(jnp.sin(c))
 
-  ys, gs = jax.value_and_grad(lambda p: scalar(scanned, p))(params)
-  yl, gl = jax.value_and_grad(lambda p: scalar(looped, p))(params)
+  # Both in one compiled program.
+  (ys, gs), (yl, gl) = jax.jit(lambda p: (
+      jax.value_and_grad(lambda p: scalar(scanned, p))(p),
+      jax.value_and_grad(lambda p: scalar(looped, p))(p)))(params)
   np.testing.assert_allclose(ys, yl, rtol=1e-5)
   flat_s = jax.tree_util.tree_flatten_with_path(gs)[0]
   flat_l = dict(jax.tree_util.tree_flatten_with_path(gl)[0])
@@ -177,11 +181,16 @@ def test_max_pool_matches_flax_reduce_window():
 X_SHAPE = (3, 4, 10, 9, 1)
 
 
+_PARAMS = []
+
+
 def _model_and_params(**kw):
+  # The parameters do not depend on the dropout rate: initialised once.
   model = ShallowConvLSTM(5, filters=4, dense_features=6, **kw)
   x = jax.random.uniform(jax.random.key(5), X_SHAPE)
-  params = model.init(jax.random.key(6), x, train=False)["params"]
-  return model, params, x
+  if not _PARAMS:
+    _PARAMS.append(model.init(jax.random.key(6), x, train=False)["params"])
+  return model, _PARAMS[0], x
 
 
 def test_output_shape_and_dtype():

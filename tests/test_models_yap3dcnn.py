@@ -29,15 +29,17 @@ def test_depthwise_formulations_agree(cin, features):
   params = mods["grouped"].init(jax.random.key(2), x)["params"]
   params = {"kernel": params["kernel"], "bias": params["bias"] + 0.1}
 
-  def run(impl):
+  def run(impl, p, xx):
     def loss(p, xx):
       y = mods[impl].apply({"params": p}, xx)
-      return jnp.sum(jnp.sin(y) * jnp.arange(y.size).reshape(y.shape) / y.size)
-    return jax.jit(jax.value_and_grad(loss, argnums=(0, 1)))(params, x), \
-        mods[impl].apply({"params": params}, x)
+      return (jnp.sum(jnp.sin(y) * jnp.arange(y.size).reshape(y.shape)
+                      / y.size), y)
+    (l, y), g = jax.value_and_grad(loss, argnums=(0, 1), has_aux=True)(p, xx)
+    return l, g, y
 
-  (lg, (gpg, gxg)), yg = run("grouped")
-  (ls, (gps, gxs)), ys = run("shifted")
+  # Both formulations in one compiled program.
+  both = jax.jit(lambda p, xx: (run("grouped", p, xx), run("shifted", p, xx)))
+  (lg, (gpg, gxg), yg), (ls, (gps, gxs), ys) = both(params, x)
   np.testing.assert_allclose(ys, yg, atol=1e-5)
   np.testing.assert_allclose(ls, lg, rtol=1e-5)
   np.testing.assert_allclose(gxs, gxg, atol=1e-5)
@@ -52,7 +54,8 @@ def test_depthwise_layout_is_flax_grouped_conv():
   params = {"kernel": params["kernel"], "bias": params["bias"] + 0.3}
   want = conv.apply({"params": params}, x)
   ours = layers.DepthwiseConv3D(8, impl="shifted")
-  shapes = jax.tree.map(jnp.shape, ours.init(jax.random.key(0), x)["params"])
+  shapes = jax.tree.map(jnp.shape, jax.eval_shape(
+      lambda: ours.init(jax.random.key(0), x))["params"])
   assert shapes == jax.tree.map(jnp.shape, params)
   np.testing.assert_allclose(ours.apply({"params": params}, x), want,
                              atol=1e-5)
@@ -84,21 +87,27 @@ def test_fused_conv_equals_depthwise_then_pointwise(cin, mult, feats, t):
     k, b = layers.separable_to_full_kernel(dw_k, dw_b, pw_k, pw_b, cin)
     return layers.full_conv_frames(x, k) + b
 
-  want = separable(x, dw_k, pw_k)
-  got = fused(x, dw_k, pw_k)
+  w = jax.random.normal(jax.random.key(12), (2, t, 5, 4, feats))
+  grad = lambda f: jax.grad(lambda *a: jnp.sum(jnp.sin(f(*a)) * w),
+                            argnums=(0, 1, 2))(x, dw_k, pw_k)
+
+  @jax.jit
+  def everything():  # one compiled program for all the checks below
+    k, _ = layers.separable_to_full_kernel(dw_k, dw_b, pw_k, pw_b, cin)
+    conv3d = jax.lax.conv_general_dilated(
+        x, k, (1, 1, 1), "SAME",
+        dimension_numbers=("NDHWC", "DHWIO", "NDHWC"))
+    return (separable(x, dw_k, pw_k), fused(x, dw_k, pw_k),
+            layers.full_conv_frames(x, k), conv3d, grad(fused),
+            grad(separable))
+
+  want, got, full, conv3d, g_fused, g_sep = everything()
   assert got.shape == (2, t, 5, 4, feats)
   np.testing.assert_allclose(got, want, atol=1e-4, rtol=1e-5)
   # The fused kernel is a plain full 3-D conv kernel (SAME padding).
-  k, _ = layers.separable_to_full_kernel(dw_k, dw_b, pw_k, pw_b, cin)
-  conv3d = jax.lax.conv_general_dilated(
-      x, k, (1, 1, 1), "SAME", dimension_numbers=("NDHWC", "DHWIO", "NDHWC"))
-  np.testing.assert_allclose(layers.full_conv_frames(x, k), conv3d,
-                             atol=1e-4, rtol=1e-5)
+  np.testing.assert_allclose(full, conv3d, atol=1e-4, rtol=1e-5)
   # Gradients with respect to input and both stored kernels agree.
-  w = jax.random.normal(jax.random.key(12), want.shape)
-  grad = lambda f: jax.grad(lambda *a: jnp.sum(jnp.sin(f(*a)) * w),
-                            argnums=(0, 1, 2))(x, dw_k, pw_k)
-  for a, b in zip(grad(fused), grad(separable)):
+  for a, b in zip(g_fused, g_sep):
     np.testing.assert_allclose(a, b, atol=2e-4, rtol=1e-4)
 
 
@@ -300,10 +309,10 @@ def test_bfloat16_compute_is_close_to_float32_with_float32_params():
   f32 = Yap3DCNN(channels=(4, 8, 8))
   variables = f32.init(jax.random.key(3), x, train=False)
   bf16 = Yap3DCNN(channels=(4, 8, 8), dtype=jnp.bfloat16)
-  assert jax.tree.structure(bf16.init(jax.random.key(3), x, train=False)) \
-      == jax.tree.structure(variables)
-  assert all(a.dtype == jnp.float32 for a in jax.tree.leaves(
-      bf16.init(jax.random.key(3), x, train=False)))
+  shapes = jax.eval_shape(lambda: bf16.init(jax.random.key(3), x,
+                                            train=False))
+  assert jax.tree.structure(shapes) == jax.tree.structure(variables)
+  assert all(a.dtype == jnp.float32 for a in jax.tree.leaves(shapes))
   y32 = jax.nn.sigmoid(f32.apply(variables, x, train=False))
   y16 = bf16.apply(variables, x, train=False)
   assert y16.dtype == jnp.float32

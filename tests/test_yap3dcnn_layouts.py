@@ -69,12 +69,26 @@ def test_block_layouts_agree_with_the_same_dropout_mask(impl):
 
 
 def _random_variables(model, x):
-  v = model.init(jax.random.key(8), x, train=False)
-  keys = iter(jax.random.split(jax.random.key(9), 64))
-  v = jax.tree.map(lambda a: a + 0.1 * jax.random.normal(next(keys), a.shape),
-                   v)
-  return {"params": v["params"],
-          "batch_stats": jax.tree.map(jnp.abs, v["batch_stats"])}
+  """Random parameters and non-trivial batch statistics, drawn in numpy
+  for the model's variable tree (its shapes from `jax.eval_shape`)."""
+  shapes = jax.eval_shape(lambda: model.init(jax.random.key(8), x,
+                                             train=False))
+  rng = np.random.default_rng(9)
+
+  def draw(path, s):
+    name = jax.tree_util.keystr(path)
+    z = rng.standard_normal(s.shape)
+    if "kernel" in name:    # lecun-normal scale, as at init
+      z = z / np.sqrt(np.prod(s.shape[:-1]))
+    elif "scale" in name or "var" in name:
+      z = 1.0 + 0.1 * z
+    else:
+      z = 0.1 * z
+    if "batch_stats" in name:
+      z = np.abs(z)
+    return jnp.asarray(z, s.dtype)
+  v = jax.tree_util.tree_map_with_path(draw, shapes)
+  return {"params": v["params"], "batch_stats": v["batch_stats"]}
 
 
 def _train_and_eval(model, v, x):
@@ -105,8 +119,8 @@ def test_cpu_default_equals_the_formulation_it_replaced(bits):
   old = Yap3DCNN(channels=(4, 8, 8), **{**BEFORE, "dropout_bits": bits})
   new = Yap3DCNN(channels=(4, 8, 8), dropout_bits=bits)
   v = _random_variables(old, x)
-  assert jax.tree.structure(new.init(jax.random.key(8), x, train=False)) == \
-      jax.tree.structure(v)
+  assert jax.tree.structure(jax.eval_shape(lambda: new.init(
+      jax.random.key(8), x, train=False))) == jax.tree.structure(v)
   want, got = _train_and_eval(old, v, x), _train_and_eval(new, v, x)
   assert float(jnp.abs(want[0]).max()) > 0.1
   for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(want)):
@@ -115,10 +129,11 @@ def test_cpu_default_equals_the_formulation_it_replaced(bits):
 
 def test_folded_inference_equals_batch_norm_inference():
   x = jax.random.uniform(jax.random.key(11), (3, 2, 2, 16, 12, 1))
+  # Every impl and layout shares one variable tree: one draw serves all.
+  v = _random_variables(Yap3DCNN(channels=(4, 8, 8)), x)
   for impl in yap3dcnn.BLOCK_IMPLS:
     for layout in yap3dcnn.LAYOUTS:
       kw = dict(channels=(4, 8, 8), depthwise_impl=impl, layout=layout)
-      v = _random_variables(Yap3DCNN(**kw), x)
       np.testing.assert_allclose(
           Yap3DCNN(**kw).apply(v, x, train=False),
           Yap3DCNN(fold_bn_eval=False, **kw).apply(v, x, train=False),
