@@ -8,8 +8,9 @@ macro-expression is written to mp4 and scored through `score.run` (the
 command line only parses flags for `score.run`, whatever the method: its
 runs are tests/test_score.py's, on a trained 3D-CNN, and
 tests/test_mdmd_deploy.py's, on a method fed the aligner's boxes).
-Offline scoring feeds the model the aligner's boxes: its scores are the method's own scores of the same aligned frames, and the
-planted macro scores higher inside than outside.
+Offline scoring feeds the model the aligner's boxes: its scores are the
+method's own scores of the same aligned frames, and the planted macro
+scores higher inside than outside.
 """
 import json
 import os
