@@ -33,8 +33,8 @@ from mespot_jax.face import track
 from mespot_jax.methods import mdmd
 from mespot_jax.metrics import io as metrics_io
 from tests import fake_spotting
-from tests.test_score import FPS, _face_video
-from tests.test_score_lbcnn import _store as face_store
+from tests.test_score import FPS
+from tests.test_score_lbcnn import held_out_frames, shared_store
 
 synthetic_flow_roi = load_config("synthetic_flow_roi")
 synthetic_mdmd = load_config("synthetic_mdmd")
@@ -70,9 +70,11 @@ def check_audit_passes(name, tmp_path):
   assert values  # p per type, per fold
 
 
-def check_deploy_and_score(name, tmp_path):
-  aligner = track.VideoAligner(32, grey=True)
-  store = face_store(3, 150, aligner)
+def check_deploy_and_score(name, tmp_path, cli=True):
+  """`cli=False`: no command-line run (it is `score.run` behind flag
+  parsing, whatever the method: the MDMD's test here and
+  tests/test_score.py's run it)."""
+  store = shared_store()
   config = smoke_config(name, tmp_path)
   config.train.deploy = True
   config.train.test_folds = ("s00",)
@@ -82,7 +84,7 @@ def check_deploy_and_score(name, tmp_path):
   assert info["method"] == name and info["decoder"]["name"] == "peaks"
   assert len(info["decoder"]["record"]["values"]) == 2
   assert info["best_epoch"] == 0
-  frames, ivs = _face_video(7, 180, (("macro", 90, 30, 70.0),))
+  frames, ivs = held_out_frames()
   video = str(tmp_path / "held_out.mp4")
   video_io.write_video(video, frames, FPS)
   gt_csv = str(tmp_path / "gt.csv")
@@ -111,6 +113,8 @@ def check_deploy_and_score(name, tmp_path):
                  ref)
   np.testing.assert_allclose(scored.scores_T2, ref, rtol=1e-5, atol=1e-6)
   assert np.isfinite(scored.scores_T2[40:140]).all()
+  if not cli:
+    return
   proc = subprocess.run(
       [sys.executable, "-m", "mespot_jax.score", f"--workdir={workdir}",
        f"--video={video}", f"--out={tmp_path / 'cli.csv'}"],

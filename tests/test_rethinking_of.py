@@ -249,9 +249,9 @@ def test_deploy_and_score_a_video_file(tmp_path):
   from mespot_jax import deploy, score  # pylint: disable=g-import-not-at-top
   from mespot_jax.data import video_io  # pylint: disable=g-import-not-at-top
   from mespot_jax.face import track  # pylint: disable=g-import-not-at-top
-  from tests.test_score import FPS, _face_video  # pylint: disable=g-import-not-at-top
-  from tests.test_score_lbcnn import _store as face_store  # pylint: disable=g-import-not-at-top
-  store = face_store(3, 150, track.VideoAligner(32, grey=True))
+  from tests.test_score import FPS  # pylint: disable=g-import-not-at-top
+  from tests.test_score_lbcnn import held_out_frames, shared_store  # pylint: disable=g-import-not-at-top
+  store = shared_store()
   config = mdmd_deploy.smoke_config("rethinking_of", tmp_path)
   config.train.deploy = True
   config.train.test_folds = ("s00",)
@@ -261,7 +261,7 @@ def test_deploy_and_score_a_video_file(tmp_path):
   assert info["method"] == "rethinking_of"
   assert info["decoder"]["name"] == "rethinking"
   assert len(info["decoder"]["record"]["values"]) == 2
-  frames, _ = _face_video(7, 180, (("macro", 90, 30, 70.0),))
+  frames, _ = held_out_frames()
   video = str(tmp_path / "held_out.mp4")
   video_io.write_video(video, frames, FPS)
   summary = score.run(workdir, video, out=str(tmp_path / "iv.csv"),

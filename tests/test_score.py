@@ -249,7 +249,12 @@ def test_bad_inputs_raise_input_error(trained, tmp_path):
 
 
 def test_bad_input_cli_exit_code(trained, tmp_path):
-  for workdir, video, message in _bad_inputs(trained, tmp_path)[1::2]:
+  # One command line: exit code 2 and the one error line are the
+  # `InputError` handler of `score.main`, whatever the input; each input's
+  # message, and that it is checked before the model loads, are
+  # test_bad_inputs_raise_input_error's and
+  # test_inputs_are_checked_before_the_model_loads'.
+  for workdir, video, message in _bad_inputs(trained, tmp_path)[1:2]:
     proc = subprocess.run(
         [sys.executable, "-m", "mespot_jax.score", f"--workdir={workdir}",
          f"--video={video}"], cwd=ROOT, capture_output=True, text=True,
@@ -390,14 +395,21 @@ def test_undecodable_frames_get_no_score(trained, tmp_path):
     score.run(trained["workdir"], str(folder), fps=FPS, progress=False)
 
 
-def test_a_never_threshold_is_never_predicted(trained, tmp_path):
+@pytest.fixture(scope="module")
+def per_video(trained):
+  """`score.run` of the held-out video with the defaults (per-video
+  normalisation), shared by the tests that read it unchanged."""
+  return score.run(trained["workdir"], trained["video"], progress=False)
+
+
+def test_a_never_threshold_is_never_predicted(trained, per_video, tmp_path):
   # The deploy folder itself as --workdir, with thresholds that say "never".
   folder = tmp_path / "deploy"
   shutil.copytree(os.path.join(trained["workdir"], "deploy"), folder,
                   ignore=shutil.ignore_patterns("checkpoints"))
   info = json.load(open(folder / "deploy.json"))
   record = info["decoder"]["record"]
-  normal = score.run(str(folder), trained["video"], progress=False)
+  normal = per_video  # the record as trained
   assert normal["never_predicted"] == [
       t for t, thr in zip(("micro", "macro"), record["thresholds"])
       if thr >= threshold.NO_DETECTION]
@@ -420,15 +432,13 @@ def test_a_never_threshold_is_never_predicted(trained, tmp_path):
     score.run(str(folder), trained["video"], progress=False)
 
 
-def test_absolute_mode_uses_the_training_range(trained, tmp_path):
+def test_absolute_mode_uses_the_training_range(trained, per_video):
   info = json.load(open(os.path.join(trained["workdir"], "deploy",
                                      "deploy.json")))
   dec = info["decoder"]
   norm = dec["record_absolute"]["norm"]
   assert all(lo < hi for lo, hi in norm.values())
   assert dec["record"]["norm"] == {"micro": None, "macro": None}
-  per_video = score.run(trained["workdir"], trained["video"],
-                        progress=False)
   absolute = score.run(trained["workdir"], trained["video"], progress=False,
                        normalise="absolute")
   assert (per_video["normalise"], absolute["normalise"]) == (

@@ -4,15 +4,16 @@ Synthetic face videos with planted brow expressions (`tests.test_score`'s
 `_face_video`) are aligned into an in-memory store that keeps the
 aligner's ROI boxes, the LBCNN's smoke-sized model trains with
 `train.deploy=True`, and a held-out face video with a planted
-macro-expression is written to mp4 and scored through `score.run` and the
-command line. Offline scoring feeds the model the aligner's boxes: its
-scores are the method's own scores of the same aligned frames, and the
-planted macro scores higher inside than outside.
+macro-expression is written to mp4 and scored through `score.run` (the
+command line only parses flags for `score.run`, whatever the method: its
+runs are tests/test_score.py's, on a trained 3D-CNN, and
+tests/test_mdmd_deploy.py's, on a method fed the aligner's boxes).
+Offline scoring feeds the model the aligner's boxes: its scores are the
+method's own scores of the same aligned frames, and the planted macro
+scores higher inside than outside.
 """
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -31,7 +32,6 @@ synthetic_lbcnn = load_config("synthetic_lbcnn")
 pytestmark = pytest.mark.slow  # whole pipeline on tiny data
 
 SIZE = 32
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _store(num_subjects, num_frames, aligner):
@@ -49,11 +49,30 @@ def _store(num_subjects, num_frames, aligner):
   return FrameStore.from_arrays(metas, arrays, rois=rois)
 
 
+_SHARED = {}
+
+
+def shared_store():
+  """`_store(3, 150, ...)` of the 32 px grey aligner, aligned once per
+  process: this module and the deploy tests of the training-free spotters
+  (tests/test_mdmd_deploy.py) read the same store and never change it."""
+  if "store" not in _SHARED:
+    _SHARED["store"] = _store(3, 150, track.VideoAligner(SIZE, grey=True))
+  return _SHARED["store"]
+
+
+def held_out_frames():
+  """A held-out subject's 180 frames with one planted macro (once per
+  process): (frames, intervals)."""
+  if "held_out" not in _SHARED:
+    _SHARED["held_out"] = _face_video(7, 180, (("macro", 90, 30, 70.0),))
+  return _SHARED["held_out"]
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
   root = tmp_path_factory.mktemp("score_lbcnn")
-  aligner = track.VideoAligner(SIZE, grey=True)
-  store = _store(3, 150, aligner)
+  store = shared_store()
   config = synthetic_lbcnn.get_config("smoke")
   config.lbcnn.roi_size = 16
   config.train.deploy = True
@@ -66,7 +85,7 @@ def trained(tmp_path_factory):
   config.train.early_stopping_metric = "none"
   workdir = str(root / "run")
   experiment.run(config, workdir, store=store)
-  frames, ivs = _face_video(7, 180, (("macro", 90, 30, 70.0),))
+  frames, ivs = held_out_frames()
   video = str(root / "held_out.mp4")
   video_io.write_video(video, frames, FPS)
   gt_csv = str(root / "gt.csv")
@@ -115,15 +134,3 @@ def test_score_run_writes_intervals_and_scores_the_planted_macro(
   inside = np.zeros(180, bool)
   inside[g.onset - 1:g.offset] = True
   assert s[inside, 1].mean() > s[~inside, 1].mean()
-
-
-def test_cli_scores_a_video_file(trained, tmp_path):
-  out = str(tmp_path / "cli.csv")
-  proc = subprocess.run(
-      [sys.executable, "-m", "mespot_jax.score",
-       f"--workdir={trained['workdir']}", f"--video={trained['video']}",
-       f"--out={out}", f"--json={tmp_path / 'cli.json'}"],
-      cwd=ROOT, capture_output=True, text=True, timeout=300)
-  assert proc.returncode == 0, proc.stderr[-2000:]
-  metrics_io.read_intervals_csv(out)
-  assert json.load(open(tmp_path / "cli.json"))["num_frames"] == 180
