@@ -38,6 +38,9 @@ def _config(name="lbcnn"):
   config = synthetic_lbcnn.get_config("smoke")
   config.eval.automated.macro.widen_to = "train_median"
   config.eval.threshold_criterion = "interval_f1"
+  # The audit trains each fold afresh and never resumes: a checkpoint after
+  # the last epoch only.
+  config.train.checkpoint_every_epochs = 1000
   if name != "lbcnn":
     config.method = name
     config[name] = config.lbcnn

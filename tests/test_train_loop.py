@@ -5,6 +5,7 @@ loss), on small in-memory videos (`fake_spotting`). The early-stopping
 rules are in `test_train_stopping.py` (a file of its own so that the two
 test workers share the loop's runs).
 """
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -53,8 +54,31 @@ def _flat(result):
       result.best_variables)])
 
 
+# threefry dropout keys: their bits do not depend on vmap or sharding (rbg's
+# do; see train.state.rng_impl), but on CPU they cost far more than the
+# default rbg keys at every step: only for the runs that need them.
+THREEFRY = dict(dropout_rng_impl="threefry2x32")
+
+
+def _train_step_of(setup, **train_overrides):
+  """The cached compiled train step that `_train` with these overrides
+  uses."""
+  config = setup[0].copy_and_resolve_references()
+  for k, v in train_overrides.items():
+    config.train[k] = v
+  return steps_lib.make_train_step(
+      methods.get(config).step_fns,
+      state_lib.rng_impl(config.train.dropout_rng_impl))
+
+
 def test_same_seed_same_result_and_resume_matches(setup, tmp_path):
+  # Four folds in four chunks of one (the CPU default), three epochs: one
+  # compiled train step for all of it (emptied first: another test in this
+  # process may have compiled it already).
+  step = _train_step_of(setup)
+  step.clear_cache()
   full = _train(setup, tmp_path / "a")
+  assert step._cache_size() == 1  # pylint: disable=protected-access
   # Killed in the middle of epoch 1 (3 steps per epoch): the checkpoint of
   # epoch 0 is on disk; a new call resumes from it and ends identically.
   # The crashed run started afresh with the same seed, so this is also the
@@ -70,12 +94,10 @@ def test_same_seed_same_result_and_resume_matches(setup, tmp_path):
 
 def test_sharded_chunk_matches_looped_folds(setup, tmp_path):
   assert jax.device_count() == 4  # tests/conftest.py forces 4 host devices
-  # threefry dropout keys: their bits do not depend on vmap or sharding
-  # (rbg's do; see train.state.rng_impl).
-  looped = _train(setup, tmp_path / "loop", folds_per_step=1,
-                  dropout_rng_impl="threefry2x32", **LAST_CHECKPOINT_ONLY)
-  sharded = _train(setup, tmp_path / "shard", folds_per_step=4,
-                   dropout_rng_impl="threefry2x32", **LAST_CHECKPOINT_ONLY)
+  looped = _train(setup, tmp_path / "loop", folds_per_step=1, **THREEFRY,
+                  **LAST_CHECKPOINT_ONLY)
+  sharded = _train(setup, tmp_path / "shard", folds_per_step=4, **THREEFRY,
+                   **LAST_CHECKPOINT_ONLY)
   # Same per-fold data, init and dropout bits; only float reassociation
   # differs (a batch of 4 folds against 4 single-fold calls: gradients
   # agree to ~1e-6), which nine Adam steps amplify to 0.3-1.5% depending
@@ -140,6 +162,16 @@ def test_inactive_fold_state_does_not_change(setup):
   assert [int(x) for x in after.step] == [1, 0, 1, 0]
 
 
+class _Linear(nn.Module):
+  """A linear scorer of the flattened input: what the loop does with a loss
+  does not depend on the model, and this one compiles in no time."""
+
+  @nn.compact
+  def __call__(self, x, train=False):
+    del train
+    return nn.Dense(2)(x.reshape(x.shape[0], -1))
+
+
 def test_non_finite_loss_names_fold_and_step(setup, tmp_path):
   config, store, folds, model = setup
   method = methods.get(config)
@@ -147,7 +179,7 @@ def test_non_finite_loss_names_fold_and_step(setup, tmp_path):
   nan_loss = lambda logits, batch: jnp.nan * jnp.sum(logits)
 
   class NanLoss(type(method)):
-    step_fns = steps_lib.StepFns(fns.model, fns.inputs, nan_loss, fns.scores)
+    step_fns = steps_lib.StepFns(_Linear(), fns.inputs, nan_loss, fns.scores)
 
   with pytest.raises(loop_lib.NonFiniteLossError, match=r"fold 0 .*step 0"):
     loop_lib.train_folds(config, NanLoss(config),
