@@ -70,6 +70,8 @@ def test_every_config_builds_without_jax_and_passes_the_check():
      ("loss", "none", "auc")),
     ("synthetic_3dcnn", "dataset.name", "synthetic_me",
      vocab.SPOTTING_DATASETS),
+    ("samm_convlstm", "dataset.label_set", "5class",
+     ("", "3class", "samm_5class")),
 ])
 def test_a_misspelt_value_names_field_value_and_allowed(path, field, bad,
                                                         allowed):
@@ -99,6 +101,12 @@ def test_subset_fields_and_counts():
   c = config_lib.load("synthetic_3dcnn")
   c.train.batch_size = 0
   with pytest.raises(check.ConfigError, match="train.batch_size=0"):
+    check.validate(c)
+  c = config_lib.load("samm_convlstm")  # 3 classes
+  c.dataset.label_set = "samm_5class"
+  with pytest.raises(check.ConfigError,
+                     match="num_classes=3 but dataset.label_set='samm_5class'"
+                     " has 5 classes"):
     check.validate(c)
   c = config_lib.load("samm_3dcnn")
   c.dataset.seed = 3

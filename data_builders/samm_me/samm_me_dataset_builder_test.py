@@ -99,3 +99,24 @@ def test_subsets_of_the_convlstm_paper(default, data_root, monkeypatch,
       **SHARED, "emotion_unmapped_dropped": dropped}
   assert source.metadata["label_set"] == (
       "samm_5class" if config == "5class" else "3class")
+
+
+def test_config_label_set_maps_the_stored_emotions_at_read_time(default,
+                                                                data_root):
+  """`dataset.label_set` reads the `3class` build as SAMM's 5 classes:
+  the emotions of the rows above, Disgust outside them (-1)."""
+  from mespot_jax import config as config_lib  # pylint: disable=g-import-not-at-top
+  from mespot_jax.data import datasets  # pylint: disable=g-import-not-at-top
+  del default  # built
+  c = config_lib.load("samm_convlstm")
+  c.dataset.data_dir, c.dataset.config = data_root, "112_grey"
+  c.dataset.prepare = False
+  assert datasets.open_recognition(c).label_set == "3class"
+  c.dataset.label_set = "samm_5class"
+  source = datasets.open_recognition(c)
+  assert source.classes == (
+      "happiness", "other", "anger", "contempt", "surprise")
+  assert [(c.clip, c.label_name) for c in source.clips] == [
+      ("006_1_2", "happiness"), ("006_1_5", "anger"), ("007_3_1", "contempt"),
+      ("007_6_1", "surprise"), ("009_2_3", "other"), ("009_3_1", "")]
+  assert source.labels().tolist() == [0, 2, 3, 4, 1, -1]

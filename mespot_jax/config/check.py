@@ -35,6 +35,7 @@ SPOTTING = {
 }
 RECOGNITION = {
     "decoder.name": vocab.DECODERS["recognition"],
+    "dataset.label_set": ("", *vocab.LABEL_SETS),
     "train.folds": vocab.RECOGNITION_FOLDS,
     "eval.calibration": vocab.CALIBRATIONS,
 }
@@ -115,6 +116,12 @@ def validate(config) -> None:
       raise ConfigError(f"config field {path}={value!r}: expected a whole "
                         "number >= 1")
   d = config.dataset
+  classes = vocab.LABEL_SETS.get(d.get("label_set", ""))
+  if classes and d.num_classes != len(classes):
+    raise ConfigError(f"config field dataset.num_classes={d.num_classes} "
+                      f"but dataset.label_set={d.label_set!r} has "
+                      f"{len(classes)} classes {classes}; set "
+                      f"--config.dataset.num_classes={len(classes)}")
   if d.seed >= 0 and d.name not in vocab.SYNTHETIC_DATASETS:
     raise ConfigError(f"config field dataset.seed={d.seed} renders a "
                       f"synthetic dataset; {d.name} is a recorded release "

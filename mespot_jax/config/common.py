@@ -148,6 +148,9 @@ def _recognition(c: ml_collections.ConfigDict) -> None:
   # between onset and offset; resized to dataset.image_size.
   c.dataset.clip_frames = 9
   c.dataset.grey = True  # False: three channels
+  # Label set mapping each clip's released emotion to a class
+  # (`vocab.LABEL_SETS`); "" = the one the dataset was built with.
+  c.dataset.label_set = ""
   c.dataset.num_classes = 3  # must match the dataset's label set
   # Folds: "loso" (one per subject) or "kfold": `num_folds` subject-
   # exclusive groups with the dataset's class proportions (Shukla et al.).
@@ -216,6 +219,7 @@ def smoke(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   c.dataset.manual_dir = ""
   c.dataset.image_size = 0
   if task == "recognition":  # the tiny clip set has three classes
+    c.dataset.label_set = ""
     c.dataset.num_classes = 3
     c.train.num_folds = min(c.train.num_folds, 2)  # 4 subjects
   return shrink(c)

@@ -54,6 +54,9 @@ def _dataset_lines(config) -> list[str]:
     lines.append("          not built yet, and no release given: set "
                  "--config.dataset.manual_dir=<the licensed release folder>"
                  " (the builder's README in data_builders/)")
+  if d.get("label_set"):
+    lines.append(f"          label set {d.label_set}: "
+                 f"{', '.join(vocab.LABEL_SETS[d.label_set])}")
   if d.image_size:
     lines.append(f"          crops resized to {d.image_size}x{d.image_size}")
   return lines

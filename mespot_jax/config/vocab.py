@@ -36,7 +36,14 @@ WIDEN_TO = ("none", "train_median")
 PROTOCOLS = ("megc2020", "megc2020_pairs", "one_to_one", "str",
              "apex_in_interval")
 
-# Recognition: folds and decoders.
+# Recognition: label sets (class names in label order; which emotion of
+# which source maps to which class is `mespot_jax.data.labels`), folds and
+# decoders.
+LABEL_SETS = {
+    "3class": ("negative", "positive", "surprise"),  # MEGC2019 composite
+    "samm_5class": ("happiness", "other", "anger", "contempt",
+                    "surprise"),  # SAMM, Shukla et al.
+}
 RECOGNITION_FOLDS = ("loso", "kfold")
 CALIBRATIONS = ("none", "prior")
 

@@ -70,8 +70,13 @@ def open_spotting(config) -> SpottingSource:
 
 
 def open_recognition(config) -> ClipSource:
-  """Opens the configured recognition dataset (built first when allowed)."""
-  return _open(ClipSource, config)
+  """Opens the configured recognition dataset (built first when allowed),
+  its emotions mapped by `dataset.label_set` ("": the build's)."""
+  src = _open(ClipSource, config)
+  label_set = config.dataset.get("label_set", "")
+  if label_set and label_set != src.label_set:
+    return ClipSource(src.builder, label_set)
+  return src
 
 
 def _spotting_store(config) -> FrameStore:

@@ -38,7 +38,7 @@ _NEGATIVE_SAMM = ("anger", "contempt", "disgust", "fear", "sadness")
 # label set -> (class names, {source: {emotion (lower case): class}}).
 LABEL_SETS = {
     # MEGC2019 composite: negative, positive, surprise.
-    "3class": (("negative", "positive", "surprise"), {
+    "3class": (vocab.LABEL_SETS["3class"], {
         "casme_ii": {"disgust": "negative", "repression": "negative",
                      "happiness": "positive", "surprise": "surprise"},
         "samm": {**{e: "negative" for e in _NEGATIVE_SAMM},
@@ -51,11 +51,11 @@ LABEL_SETS = {
         "synthetic_me": {e: e for e in ("negative", "positive", "surprise")},
     }),
     # SAMM 5 classes of the ConvLSTM paper (Shukla et al.).
-    "samm_5class": (("happiness", "other", "anger", "contempt", "surprise"),
-                    {s: {e: e for e in ("happiness", "other", "anger",
-                                        "contempt", "surprise")}
+    "samm_5class": (vocab.LABEL_SETS["samm_5class"],
+                    {s: {e: e for e in vocab.LABEL_SETS["samm_5class"]}
                      for s in ("samm", "synthetic_me")}),
 }
+assert tuple(LABEL_SETS) == tuple(vocab.LABEL_SETS)
 
 
 def classes(label_set: str) -> tuple[str, ...]:

@@ -145,7 +145,12 @@ def _fold_sharding(chunk: int):
 
 
 def _put(tree, sharding):
-  return jax.device_put(tree, sharding) if sharding is not None else tree
+  """A tree on the devices: sharded, or committed to the first local
+  device. Committed from the start, a step's inputs are placed alike on
+  every call (its outputs are committed), so it compiles once, not again
+  on the second call."""
+  return jax.device_put(
+      tree, sharding if sharding is not None else jax.local_devices()[0])
 
 
 def _put_batch(batch, sharding):
