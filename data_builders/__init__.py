@@ -9,15 +9,16 @@ builder twice with TFDS).
 
 Importing this package registers every builder with TFDS by name, so
 `tfds.builder(name)` finds them: spotting `synthetic_lv`, `samm_lv`,
-`cas_me2`; recognition `casme_ii`, `samm_me`, `smic_e` (also spotting, its
+`cas_me2`, `cas_me3` (also recognition, its `clips_*` configs); recognition `casme_ii`, `samm_me`, `smic_e` (also spotting, its
 `*_spotting` configs), `ck_plus`, `megc2019_composite`, `synthetic_me`
 (synthetic clips).
 """
 import importlib
 import logging
 
-for _name in ("synthetic_lv", "samm_lv", "cas_me2", "casme_ii", "samm_me",
-              "smic_e", "ck_plus", "megc2019_composite", "synthetic_me"):
+for _name in ("synthetic_lv", "samm_lv", "cas_me2", "cas_me3", "casme_ii",
+              "samm_me", "smic_e", "ck_plus", "megc2019_composite",
+              "synthetic_me"):
   try:
     importlib.import_module(f"{__name__}.{_name}.{_name}_dataset_builder")
   except ModuleNotFoundError as e:  # a builder not written yet

@@ -1,8 +1,10 @@
 r"""(Re)generates the dummy releases of the builders.
 
-Spotting: SAMM-LV and CAS(ME)^2. Recognition: CASME II, SAMM (short clips),
-SMIC-E (HS, VIS, NIR), CK+ and the MEGC2019 composite (the three
-micro-expression releases side by side, with a composite label file).
+Spotting: SAMM-LV, CAS(ME)^2 and CAS(ME)^3 Part A (in
+`make_dummy_cas_me3.py`; its release also gives recognition clips).
+Recognition: CASME II, SAMM (short clips), SMIC-E (HS, VIS, NIR), CK+ and
+the MEGC2019 composite (the three micro-expression releases side by side,
+with a composite label file).
 
 The fixtures copy the official release layouts exactly (workbook sheets,
 preamble, header-less sheets, folder and frame names) but hold only made-up
@@ -16,7 +18,7 @@ builder's test.
 
 Output is deterministic (fixed zip timestamps and workbook properties).
 
-  python -m data_builders.make_dummy_releases [--out_root=data_builders]
+  python -m mespot_jax.builders.make_dummy_releases [--out_root=data_builders]
 """
 import argparse
 import datetime
@@ -438,6 +440,8 @@ def main() -> None:
   out = lambda name: os.path.join(args.out_root, name, "dummy_data")
   make_samm(out("samm_lv"))
   make_cas(out("cas_me2"))
+  from . import make_dummy_cas_me3  # pylint: disable=g-import-not-at-top
+  make_dummy_cas_me3.make_cas_me3(out("cas_me3"))
   make_casme2(out("casme_ii"), CASME2_ROWS, CASME2_DISK)
   make_samm_me(out("samm_me"), SAMM_ME_ROWS, SAMM_ME_DISK)
   make_smic(out("smic_e"), SMIC_ROWS, SMIC_DISK)

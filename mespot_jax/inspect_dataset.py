@@ -36,8 +36,8 @@ from mespot_jax.data.annotations.common import natural_key
 from mespot_jax.synthetic import stats
 
 _DATASET = flags.DEFINE_string("dataset", None, "Builder name, e.g. "
-                               "synthetic_lv, samm_lv, cas_me2, casme_ii, "
-                               "samm_me, megc2019_composite.")
+                               "synthetic_lv, samm_lv, cas_me2, cas_me3, "
+                               "casme_ii, samm_me, megc2019_composite.")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "TFDS data folder.")
 _CONFIG = flags.DEFINE_string("config", None, "Builder config (default: the "
                               "builder's default).")

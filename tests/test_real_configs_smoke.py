@@ -1,9 +1,9 @@
 """Every real-dataset spotting config runs end to end on its builder's dummy
 release.
 
-Each `configs/samm_*.py` and `configs/casme2_*.py` of a spotting method
-(found by globbing, so a new method's configs are covered with no change
-here) builds its dataset from the builder's `dummy_data/` (as the manual
+Each `configs/samm_*.py`, `configs/casme2_*.py` and `configs/cas_me3_*.py`
+of a spotting method (found by globbing, so a new method's configs are
+covered with no change here) builds its dataset from the builder's `dummy_data/` (as the manual
 dir, into a data dir shared by the configs of that builder), trains (or,
 for a training-free method, fits) and evaluates every leave-one-subject-out
 fold and writes the report. Only sizes shrink (`configs.common.shrink`: the
@@ -34,7 +34,8 @@ _BUILDERS = os.path.join(ROOT, "data_builders")
 
 # Builder -> subjects of its dummy release.
 SUBJECTS = {"samm_lv": ["006", "007", "011"],
-            "cas_me2": ["s15", "s16", "s17"]}
+            "cas_me2": ["s15", "s16", "s17"],
+            "cas_me3": ["spNO.1", "spNO.2", "spNO.3"]}
 # Fields that define a config's method, kept through the shrink.
 OWN_FIELDS = ("sampler", "loss", "post", "k_s", "threshold",
               "threshold_rule", "feature", "target", "types", "micro_max_s")
@@ -44,7 +45,7 @@ def _config_names() -> list[str]:
   names = []
   for path in sorted(glob.glob(os.path.join(ROOT, "configs", "*.py"))):
     name = os.path.splitext(os.path.basename(path))[0]
-    if not name.startswith(("samm_", "casme2_")):
+    if not name.startswith(("samm_", "casme2_", "cas_me3_")):
       continue
     config = load_config(name).get_config()
     if config.dataset.name in SUBJECTS:  # spotting releases only

@@ -12,9 +12,10 @@ TYPES = ("micro", "macro")
 
 # Spotting datasets (long videos) and recognition datasets (clips), by
 # TFDS builder name.
-SPOTTING_DATASETS = ("synthetic_lv", "samm_lv", "cas_me2")
+SPOTTING_DATASETS = ("synthetic_lv", "samm_lv", "cas_me2", "cas_me3")
+# `cas_me3` is both: its `clips_*` builder configs hold recognition clips.
 RECOGNITION_DATASETS = ("synthetic_me", "casme_ii", "samm_me", "smic_e",
-                        "ck_plus", "megc2019_composite")
+                        "ck_plus", "megc2019_composite", "cas_me3")
 DATASETS = {"spotting": SPOTTING_DATASETS,
             "recognition": RECOGNITION_DATASETS}
 # Synthetic datasets (rendered at any seed) and their default builder config.

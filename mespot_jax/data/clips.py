@@ -21,7 +21,7 @@ from mespot_jax.data import source as source_lib
 from mespot_jax.data import tfds_utils
 
 RECOGNITION_DATASETS = ("casme_ii", "samm_me", "smic_e", "ck_plus",
-                        "megc2019_composite")
+                        "megc2019_composite", "cas_me3")
 
 
 @dataclasses.dataclass(frozen=True)

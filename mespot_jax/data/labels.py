@@ -47,6 +47,12 @@ LABEL_SETS = {
                  "surprise": "surprise"},
         "ck_plus": {**{e: "negative" for e in _NEGATIVE_SAMM},
                     "happy": "positive", "surprise": "surprise"},
+        # CAS(ME)^3 (spellings of both the ME and MaE tables; `others`
+        # stays outside the three classes).
+        "cas_me3": {**{e: "negative" for e in (
+            "anger", "disgust", "fear", "sad", "sadness")},
+                    "happy": "positive", "happiness": "positive",
+                    "surprise": "surprise"},
         # Synthetic clips are released with their class as the emotion.
         "synthetic_me": {e: e for e in ("negative", "positive", "surprise")},
     }),

@@ -34,7 +34,8 @@ class ReleaseBuilder(spotting_builder.SpottingBuilder):
         video=v.video, subject=v.subject, fps=self.FPS, intervals=v.intervals,
         frames_fn=functools.partial(video_io.iter_frames, v.frames_dir,
                                     grey=self.grey),
-        num_frames_hint=v.num_frames) for v in release.videos]
+        num_frames_hint=v.num_frames, first_frame=v.first_frame)
+        for v in release.videos]
 
   def _check_intervals(self, spec, num_frames):
     # The parser clamped to the count found on disk; a video file's decoded

@@ -65,7 +65,8 @@ def video_meta_from_record(index: int, rec: dict) -> VideoMeta:
 
 def _builder(name: str, data_dir: str, config, **kwargs):
   return tfds_utils.make_builder(name, data_dir, config,
-                                 "synthetic_lv, samm_lv, cas_me2", **kwargs)
+                                 "synthetic_lv, samm_lv, cas_me2, cas_me3",
+                                 **kwargs)
 
 
 class SpottingSource:

@@ -36,17 +36,21 @@ _MAX_GAP = 300
 ON_ERROR = ("raise", "skip", "repeat")
 
 
-def list_frame_files(folder: str) -> list[tuple[int, str]]:
+def list_frame_files(folder: str,
+                     allow_gaps: bool = False) -> list[tuple[int, str]]:
   """Lists the numbered images of a frame folder in numeric order.
 
   Args:
     folder: a folder of `.jpg/.jpeg/.png/.bmp` frames.
+    allow_gaps: accept missing numbers (CAS(ME)^3 drops frames; its labels
+      use the file numbers, so the caller maps them to positions).
 
   Returns:
     `(frame_number, path)` pairs sorted by number.
 
   Raises:
-    InputError: no numbered image, a duplicated number, or a gap.
+    InputError: no numbered image, a duplicated number, or a gap (unless
+      `allow_gaps`).
   """
   numbered = []
   for name in os.listdir(folder):
@@ -68,7 +72,7 @@ def list_frame_files(folder: str) -> list[tuple[int, str]]:
       raise errors.InputError(
           f"{folder}: frame number {n0} appears twice ({os.path.basename(p0)}"
           f" and {os.path.basename(p1)}); expected one file per frame")
-    if n1 != n0 + 1:
+    if n1 != n0 + 1 and not allow_gaps:
       raise errors.InputError(
           f"{folder}: frames {n0 + 1}..{n1 - 1} are missing (gap between "
           f"{os.path.basename(p0)} and {os.path.basename(p1)}); expected "
@@ -351,6 +355,33 @@ def iter_frames(path: str, grey: bool = False) -> Iterator[np.ndarray]:
   yield from reader
   if reader.stats.frames_missing:
     logging.warning("%s", reader.stats.describe())
+
+
+def iter_numbered_frames(folder: str, grey: bool = False,
+                         first: int | None = None,
+                         last: int | None = None) -> Iterator[np.ndarray]:
+  """Streams the frames of a folder whose numbers may skip (CAS(ME)^3).
+
+  Args:
+    folder: a folder of numbered images; gaps in the numbers are allowed.
+    grey: yield grey frames.
+    first: the lowest frame number to yield (None: from the first file).
+    last: the highest frame number to yield (None: to the last file).
+
+  Yields:
+    `uint8` frames in numeric order (RGB, not OpenCV's BGR).
+
+  Raises:
+    InputError: no numbered image, or a frame that cannot be decoded.
+  """
+  for number, path in list_frame_files(folder, allow_gaps=True):
+    if ((first is not None and number < first)
+        or (last is not None and number > last)):
+      continue
+    image = _decode_image(path, grey)
+    if image is None:
+      raise errors.InputError(_bad_image(path))
+    yield image
 
 
 def probe(path: str) -> dict:

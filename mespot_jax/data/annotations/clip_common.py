@@ -14,6 +14,7 @@ Frame numbers are those of the release's file names (`img46.jpg` is frame
 lexically.
 """
 import collections
+import csv
 import dataclasses
 import math
 import os
@@ -112,7 +113,7 @@ def read_table(path: str, columns: dict[str, Sequence[str]],
   `preamble_rows_skipped`.
 
   Args:
-    path: the `.xlsx` workbook.
+    path: the `.xlsx` workbook, or a sheet saved as `.csv`.
     columns: column key -> accepted header names (`{"onset": ("OnsetFrame",
       "Onset Frame")}`).
     optional: keys of `columns` that may be absent (their value is None).
@@ -123,13 +124,17 @@ def read_table(path: str, columns: dict[str, Sequence[str]],
     `(where, {key: cell})` per non-empty data row; `where` names the file,
     sheet and 1-based row for error messages.
   """
-  wb = _open_workbook(path)
+  wb = None if path.lower().endswith(".csv") else _open_workbook(path)
   try:
-    titles = [sheet] if sheet else list(wb.sheetnames)
-    if sheet and sheet not in wb.sheetnames:
-      raise InputError(f"{path}: no sheet {sheet!r} (has {wb.sheetnames})")
+    if wb is None:  # A sheet exported as CSV: one sheet, cells as text.
+      titles = ["csv"]
+    else:
+      titles = [sheet] if sheet else list(wb.sheetnames)
+      if sheet and sheet not in wb.sheetnames:
+        raise InputError(f"{path}: no sheet {sheet!r} (has {wb.sheetnames})")
     for title in titles:
-      rows = list(wb[title].iter_rows(values_only=True))
+      rows = (_csv_rows(path) if wb is None
+              else list(wb[title].iter_rows(values_only=True)))
       found = _find_header(rows, columns, optional)
       if found is not None:
         break
@@ -139,7 +144,8 @@ def read_table(path: str, columns: dict[str, Sequence[str]],
       raise InputError(f"{path}: no sheet has a header row with the cells "
                        f"{wanted}; expected the release's annotation table")
   finally:
-    wb.close()
+    if wb is not None:
+      wb.close()
   at, col = found
   if policies is not None:
     policies["preamble_rows_skipped"] += at
@@ -152,6 +158,16 @@ def read_table(path: str, columns: dict[str, Sequence[str]],
     out.append((_where(path, title, i + 1),
                 {k: (None if c is None else r[c]) for k, c in col.items()}))
   return out
+
+
+def _csv_rows(path: str) -> list[tuple]:
+  """The rows of a CSV file (a sheet saved as CSV; UTF-8, BOM allowed)."""
+  try:
+    with open(path, newline="", encoding="utf-8-sig") as f:
+      return [tuple(r) for r in csv.reader(f)]
+  except (OSError, UnicodeDecodeError, csv.Error) as e:
+    raise InputError(f"{path}: cannot read the CSV file ({e}); expected a "
+                     "UTF-8 sheet saved as CSV") from e
 
 
 def _find_header(rows, columns, optional):

@@ -50,12 +50,15 @@ class VideoAnnotation:
       user holds the release as videos.
     num_frames: frames on disk (a video file's header count).
     intervals: labelled intervals sorted by onset, policies applied.
+    first_frame: the release's number of the first frame (CAS(ME)^3's
+      numbers start anywhere).
   """
   video: str
   subject: str
   frames_dir: str
   num_frames: int
   intervals: list[Interval]
+  first_frame: int = 1
 
 
 # (video id, subject id, interval) read from one workbook row.
