@@ -19,7 +19,8 @@ The `:smoke` variant runs the same settings on the tiny synthetic dataset
 Run:
   python -m mespot_jax.main --config=configs/synthetic_yu_of.py
 (`:smoke`: the same settings on tiny data, about a minute).
-Run time and headline: not measured.
+Run time and headline: not measured here (the licensed release is not on this
+machine).
 """
 from mespot_jax.config import common
 
