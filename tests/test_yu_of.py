@@ -74,6 +74,13 @@ def test_released_fits_nothing_and_the_authors_rules():
   assert ("macro", 112, 160) in rows  # SAMM: kept (head at the valley)
   assert dec.drop_followers([[0, 10], [20, 60], [70, 75]], 15, 15) == [
       [0, 10], [70, 75]]
+  # Two peaks over one window (a dip to 1.2 between them): `rethinking`
+  # splits it (its `divide`), theirs has no split: one interval.
+  two = np.zeros((100, 2))
+  two[20:60] = 2.0
+  two[38:43] = 1.2
+  assert [(r.type, r.onset, r.offset) for r in d.decode(two, 30.0, rec)
+          ] == [("macro", 20, 60)]
 
 
 def _method(release="cas"):
@@ -139,6 +146,7 @@ def deployed(tmp_path_factory):
   return root, workdir, metrics, video
 
 
+@pytest.mark.slow
 def test_runs_through_the_runner_with_nothing_trained(deployed):
   _, _, metrics, _ = deployed
   assert metrics["method"] == "yu_of" and metrics["history"] == []
@@ -146,6 +154,7 @@ def test_runs_through_the_runner_with_nothing_trained(deployed):
     assert 0.0 <= metrics["model"]["megc2020"][typ]["f1"] <= 1.0
 
 
+@pytest.mark.slow
 def test_deploy_and_score_a_video_file(deployed):
   """Deploy record (tau per type) and `score.run` on an mp4; offline
   scores equal the method's curves of the aligner's crops."""
@@ -178,6 +187,7 @@ class _LeakyTau(yu_of.YuOF):
         fold.test_subjects)
 
 
+@pytest.mark.slow
 def test_audit_passes_and_a_leaky_variant_fails(tmp_path):
   audited = mdmd_deploy.audit_store()
   config = mdmd_deploy.smoke_config("yu_of", tmp_path)
