@@ -288,6 +288,8 @@ def at_a_glance() -> str:
                f"| {len(base)} | [results](docs/RESULTS.md) |")
   lines.append("| Zhao et al. (`rethinking_of`) | - | - | not measured | 0 "
                "| [method](docs/RETHINKING_OF.md) |")
+  lines.append("| Yu et al. (`yu_of`) | - | - | not measured | 0 "
+               "| [method](docs/YU_OF.md) |")
   dates = sorted({prov.get(f, {}).get("date", NOT) for f in files})
   machines = sorted({prov.get(f, {}).get("machine", NOT) for f in files})
   return ("\n".join(lines) + "\n\n"

@@ -25,6 +25,7 @@ SPOTTING = {
     "decoder.apex.threshold": vocab.APEX_THRESHOLDS,
     "decoder.peaks.threshold_rule": vocab.THRESHOLD_RULES,
     "decoder.rethinking.params": vocab.RELEASED_PARAMS,
+    "decoder.yu.params": vocab.RELEASED_PARAMS,
     "eval.postprocess": vocab.POSTPROCESSORS,
     "eval.threshold_criterion": vocab.THRESHOLD_CRITERIA,
     "eval.protocols": vocab.Subset(vocab.PROTOCOLS),

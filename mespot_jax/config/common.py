@@ -104,7 +104,7 @@ def _decoder(c: ml_collections.ConfigDict, block) -> None:
   `eval.<postprocess>`; `label` reads `eval.calibration`)."""
   d = c.decoder = ml_collections.ConfigDict()
   if block.TASK == "spotting":
-    d.name = getattr(block, "DECODER", "runs")  # runs|apex|peaks|rethinking
+    d.name = getattr(block, "DECODER", "runs")  # runs|apex|peaks|rethinking|yu
     # apex: apexes by non-maximum suppression (Tran et al.).
     d.apex = ml_collections.ConfigDict()
     d.apex.threshold = "paper"  # paper (per video) | fitted
@@ -135,6 +135,21 @@ def _decoder(c: ml_collections.ConfigDict, block) -> None:
     d.rethinking.min_len_s = 0.4  # 12 frames at 30 fps
     d.rethinking.max_len_s = 20 / 3  # 200 frames at 30 fps
     d.rethinking.micro_max_s = 0.5  # fps // 2 frames
+    # yu: Yu et al.'s peak and interval rules (MEGC2022 first place); the
+    # authors' CAS values at 30 fps, in seconds (docs/YU_OF.md).
+    d.yu = ml_collections.ConfigDict()
+    d.yu.params = "fitted"  # released (the authors') | fitted
+    d.yu.join_s = 0.1  # points closer than this: one window
+    d.yu.expand_s = 1.0  # valley search (30 frames)
+    d.yu.small_expand_s = 1 / 3  # the short search (10 frames)
+    d.yu.valley_ratio = 0.33
+    d.yu.valley_gap = 0.3 / 2.0  # in units of the brows' flow gap
+    d.yu.nms_overlap = 0.2
+    d.yu.min_len_s = 0.4  # 12 frames at 30 fps
+    d.yu.max_len_s = 20 / 3  # 200 frames at 30 fps; 0 = no limit
+    d.yu.follow_gap_s = 0.5  # a long one this soon after another: dropped
+    d.yu.follow_min_s = 0.5  # ... when longer than this; gap 0 = off
+    d.yu.micro_max_s = 0.5  # longer than this: macro
   else:
     d.name = "label"
   if hasattr(block, "paper_decoder"):

@@ -130,9 +130,11 @@ def _decoder_line(config, trains: bool) -> str:
                         "per video, its parameter"),
       "rethinking": lambda: ("Zhao et al.'s peak tests and interval rules,"
                              " their threshold scale tau"),
+      "yu": lambda: ("Yu et al.'s peak tests and interval rules, their"
+                     " threshold scale tau"),
       "label": lambda: f"argmax, calibration {config.eval.calibration}",
   }.get(str(d.name), lambda: "")()
-  if d.name == "rethinking" and d.rethinking.params == "released":
+  if d.name in ("rethinking", "yu") and d[d.name].params == "released":
     return f"{d.name}: {what} = 1 (the authors' values), nothing fitted"
   return f"{d.name}: {what}, fitted on {on}"
 

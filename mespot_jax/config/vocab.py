@@ -52,9 +52,9 @@ CALIBRATIONS = ("none", "prior")
 FLOW_BACKENDS = ("farneback", "tvl1")
 THRESHOLD_RULES = ("relative", "absolute")
 # Decoders per task (`config.decoder.name`, mespot_jax.decoders).
-DECODERS = {"spotting": ("runs", "apex", "peaks", "rethinking"),
+DECODERS = {"spotting": ("runs", "apex", "peaks", "rethinking", "yu"),
             "recognition": ("label",)}
-# decoder.rethinking.params: the authors' values, or fitted per fold.
+# decoder.rethinking.params, decoder.yu.params: the authors' values, or fitted per fold.
 RELEASED_PARAMS = ("released", "fitted")
 APEX_THRESHOLDS = ("paper", "fitted")
 

@@ -8,8 +8,9 @@
 runs, Yap et al.), `apex` (apexes by non-maximum suppression, Tran et
 al.), `peaks` (runs above a per-video threshold, the MEGC2020 flow
 baseline), `rethinking` (Zhao et al.'s peak and interval rules, the
-MEGC2022 flow spotter). Recognition: `label` (argmax with a fitted
-bias). Each is one module and one line here.
+MEGC2022 flow spotter), `yu` (Yu et al.'s rules, the MEGC2022 winner's).
+Recognition: `label` (argmax with a fitted bias). Each is one module and
+one line here.
 """
 import importlib
 
@@ -21,6 +22,7 @@ DECODERS = {
     "apex": "mespot_jax.decoders.apex:Apex",
     "peaks": "mespot_jax.decoders.peaks:Peaks",
     "rethinking": "mespot_jax.decoders.rethinking:Rethinking",
+    "yu": "mespot_jax.decoders.yu:Yu",
     "label": "mespot_jax.decoders.label:Label",
 }
 

@@ -7,7 +7,8 @@ MM'22) share these ingredients, each one function here:
 * `NORM_FACE`, `face_scale`: pixels of a *normalised face*. The authors'
   face crop is 4 inner-eye-corner distances wide (their `expend_ratio`
   (3, 5, 4, 4) half-distances) resized to 256 px, and every ROI offset and
-  flow threshold of theirs is in those pixels; `face_scale` converts ours.
+  flow threshold of theirs is in those pixels; `face_scale` converts ours
+  (another crop width and side: Yu et al.'s SAMM code, 4.5 and 320 px).
 * `landmarks_in_crop`: 68 landmarks of an aligned crop when only the ROI
   boxes of `face.align.ROI_NAMES` are stored: the canonical template,
   each part moved to its box's centre.
@@ -37,12 +38,14 @@ _GROUPS = (tuple(range(17, 22)), tuple(range(22, 27)), tuple(range(27, 36)),
 LEFT_EYE, RIGHT_EYE = tuple(range(36, 42)), tuple(range(42, 48))
 
 
-def face_scale(landmarks_68) -> float:
-  """Normalised-face pixels per crop pixel: the authors' crop is 4 inner
-  eye-corner distances (points 39 and 42) wide and `NORM_FACE` px."""
+def face_scale(landmarks_68, side: float = NORM_FACE,
+               widths: float = 4.0) -> float:
+  """Normalised-face pixels per crop pixel: the authors' crop is `widths`
+  inner eye-corner distances (points 39 and 42) wide and `side` px (4 and
+  256 px in most of their code; Yu et al.'s SAMM crop: 4.5 and 320 px)."""
   lmk = np.asarray(landmarks_68, np.float64)
   d = abs(lmk[42, 0] - lmk[39, 0])
-  return NORM_FACE / (4.0 * max(d, 1e-6))
+  return float(side) / (float(widths) * max(d, 1e-6))
 
 
 def landmarks_in_crop(boxes_44, size: int) -> np.ndarray:

@@ -21,6 +21,7 @@ METHODS: dict[str, str | type[Method]] = {
     "mdmd": "mespot_jax.methods.mdmd:MDMD",
     "flow_roi": "mespot_jax.methods.flow_roi:FlowROI",
     "rethinking_of": "mespot_jax.methods.rethinking_of:RethinkingOF",
+    "yu_of": "mespot_jax.methods.yu_of:YuOF",
     "partnet": "mespot_jax.methods.partnet:PartNetMethod",
 }
 

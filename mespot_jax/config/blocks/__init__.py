@@ -17,7 +17,7 @@ from mespot_jax.errors import InputError
 # The registered methods whose blocks live here (and whose classes the
 # registry `mespot_jax.methods.METHODS` imports on demand).
 NAMES = ("yap3dcnn", "convlstm", "tran_lstm", "lbcnn", "mdmd", "flow_roi",
-         "partnet", "rethinking_of")
+         "partnet", "rethinking_of", "yu_of")
 
 
 def get(method: str):
