@@ -106,10 +106,20 @@ class FlowROI(ff.TrainingFreeSpotter):
                 smooth_s=float(b.smooth_s),
                 k={t: self.k(t, fps) for t in TYPES})
 
-  def curves_of_frames(self, frames, rois, fps) -> np.ndarray:
-    """(T, 2) scores of a video's crops and their ROI boxes (T, 4, 4)."""
+  def smooth_frames(self, fps) -> int:
+    """Width of the score's moving average in frames (1: none)."""
     b = self.block
-    grey, boxes = self.grey_and_boxes(frames, rois)
+    return ff.frames_of(b.smooth_s, fps) if b.smooth_s > 0 else 1
+
+  def stream_context(self, fps) -> ff.StreamContext:
+    """Frame i's flow reads i - k; the moving average (`np.convolve`,
+    "same") of width w the scores i - w // 2 .. i + (w - 1) // 2."""
+    k, w = max(self.k(t, fps) for t in TYPES), self.smooth_frames(fps)
+    return ff.StreamContext(history=k + w // 2, future=(w - 1) // 2)
+
+  def curves_of_grey(self, grey, boxes, fps) -> np.ndarray:
+    """(T, 2) scores of a video's grey frames and its median ROI boxes."""
+    b = self.block
     t, size = len(grey), grey.shape[1]
     regions = roi_regions(boxes, size, float(b.brow_keep),
                           float(b.corner_fraction))
@@ -126,7 +136,7 @@ class FlowROI(ff.TrainingFreeSpotter):
         mags[s:s + len(flows)] = roi_magnitudes(flows, regions,
                                                 tuple(b.rois))
       score = mags.max(1)
-      w = ff.frames_of(b.smooth_s, fps) if b.smooth_s > 0 else 1
+      w = self.smooth_frames(fps)
       if w > 1:
         score = np.convolve(score, np.ones(w) / w, mode="same")
       out[i, col] = score

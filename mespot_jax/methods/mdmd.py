@@ -102,11 +102,11 @@ class MDMD(ff.TrainingFreeSpotter):
                 bins=int(b.bins), top_fraction=float(b.top_fraction),
                 k={t: self.k(t, fps) for t in TYPES})
 
-  def curves_of_frames(self, frames, rois, fps) -> np.ndarray:
-    """(T, 2) MDMD scores of a video's crops (NaN where undefined)."""
-    del rois
+  def curves_of_grey(self, grey, boxes, fps) -> np.ndarray:
+    """(T, 2) MDMD scores of a video's grey frames (NaN where undefined);
+    frame i reads i - k, i and i + k (`stream_context`)."""
+    del boxes
     b = self.block
-    grey = ff.grey_frames(frames, int(b.flow_size))
     t = len(grey)
     out = np.full((t, 2), np.nan, np.float32)
     for col, typ in enumerate(TYPES):

@@ -170,10 +170,21 @@ class RethinkingOF(ff.TrainingFreeSpotter):
                 ext_gap=float(b.ext_gap), layout=repr(LAYOUT),
                 emd="pyemd1", baseline="find_peak_windows")
 
-  def curves_of_frames(self, frames, rois, fps) -> np.ndarray:
-    """(T, 2) evidence curves of a video's crops and ROI boxes (T, 4, 4)."""
+  def stream_context(self, fps) -> ff.StreamContext:
+    """Fixed reference: frame i's score is the largest over the windows
+    holding it, each read whole (its low-pass and EMD), windows starting
+    at multiples of the step (the last one ends at the video's end): the
+    window - 1 frames before i from a window start, and a window after.
+    Sliding: the filters run over the whole video's curve."""
+    window, step = self.frames(fps)
+    if str(self.block.reference) == "sliding":
+      return ff.StreamContext(whole=True)
+    return ff.StreamContext(history=window - 1, future=window, period=step)
+
+  def curves_of_grey(self, grey, boxes, fps) -> np.ndarray:
+    """(T, 2) evidence curves of a video's grey frames and its median ROI
+    boxes (4, 4)."""
     b = self.block
-    grey, boxes = self.grey_and_boxes(frames, rois)
     t, size = len(grey), grey.shape[1]
     lmk = rf.landmarks_in_crop(boxes, size)
     scale = rf.face_scale(lmk)

@@ -12,8 +12,16 @@
   (`trains = False`); its decoder (the paper's: `peaks`,
   `mespot_jax.decoders.peaks`) fits on the fold's training and validation
   subjects (never the test subject).
+* Streamed scoring (`score_stream`): the flow-size grey frames are spooled
+  to a temporary file while the ROI boxes are collected (the per-video
+  median box needs every frame), then scored in chunks of `stream_chunk`
+  frames, each read with the context its scorer declares
+  (`stream_context`, `chunk_spans`) and the overlap dropped, so the
+  streamed curve equals the whole video's (docs/SCORING.md).
 """
+import dataclasses
 import os
+import tempfile
 
 import cv2
 import numpy as np
@@ -22,6 +30,7 @@ from mespot_jax import flow as flow_lib
 from mespot_jax.config import vocab
 from mespot_jax.data import datasets
 from mespot_jax.data import timing
+from mespot_jax.errors import InputError
 from mespot_jax.face import align
 from mespot_jax.features import video as features_lib
 from mespot_jax.methods import spotting
@@ -33,6 +42,72 @@ FEATURE_VERSION = 2
 
 
 frames_of = timing.seconds_to_frames  # the one rounding (half up)
+# Frames per streamed chunk (`score_stream`); a chunk is read with its
+# scorer's context around it.
+STREAM_CHUNK = 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamContext:
+  """What a scorer's score of frame i reads besides frame i.
+
+  Attributes:
+    history: frames before i.
+    future: frames after i.
+    period: the scorer's windows start at multiples of it (of the video's
+      frame numbers), so a chunk's frames must too.
+    whole: the score depends on the whole video (one chunk).
+  """
+  history: int = 0
+  future: int = 0
+  period: int = 1
+  whole: bool = False
+
+
+def chunk_spans(t: int, chunk: int, context: StreamContext) -> list:
+  """[(a, b, lo, hi)]: scores of frames [a, b) are those of frames [lo, hi)
+  scored alone, at rows a - lo .. b - lo.
+
+  Chunks [a, b) of `chunk` frames tile [0, t); each is read to hi =
+  b + future (t at the end) from lo, the multiple of `period` at or below
+  a - history (0 at the start; for a chunk that ends at the video's end,
+  at or below hi - (chunk + history + future), so a short last chunk
+  reads a full span). A scorer that reads only frames i - history ..
+  i + future, with windows starting at multiples of `period`, gives frame
+  i the same score in [lo, hi) as in the whole video: the frames it reads
+  are there, the ends it sees are the video's. `whole`: one chunk.
+  """
+  chunk = max(int(chunk), 1)
+  if context.whole or t <= chunk:
+    return [(0, t, 0, t)]
+  period = max(int(context.period), 1)
+  span = chunk + context.history + context.future
+  out = []
+  for a in range(0, t, chunk):
+    b = min(a + chunk, t)
+    hi = min(b + context.future, t)
+    # A short last chunk reads as far back as a full one (more history
+    # changes nothing; a scorer's filters see a span as long as a chunk's).
+    lo = max(min(a - context.history, hi - span), 0) // period * period
+    out.append((a, b, lo, hi))
+  return out
+
+
+def stream_curves(score_span, t: int, chunk: int,
+                  context: StreamContext) -> np.ndarray:
+  """(t, 2) float32 curves scored chunk by chunk (`chunk_spans`).
+
+  Args:
+    score_span: (lo, hi) -> (hi - lo, 2) the curves of frames [lo, hi)
+      scored alone.
+    t: frames of the video.
+    chunk: frames per chunk.
+    context: the scorer's `StreamContext`.
+  """
+  out = np.full((t, 2), np.nan, np.float32)
+  for a, b, lo, hi in chunk_spans(t, chunk, context):
+    out[a:b] = np.asarray(score_span(lo, hi), np.float32)[a - lo:b - lo]
+  return out
 
 
 def grey_frames(frames, size: int = 0) -> np.ndarray:
@@ -94,12 +169,22 @@ class FlowFeatureCache(features_lib.ArrayCache):
                        compute)
 
 
+def median_boxes(rois, crop_side: int, grey_side: int):
+  """A video's median ROI boxes (4, 4) of its per-frame boxes (T, 4, 4) in
+  `crop_side` crops, scaled to `grey_side` (None without boxes)."""
+  if rois is None:
+    return None
+  return np.median(np.asarray(rois, np.float64), axis=0) * (
+      grey_side / crop_side)
+
+
 class TrainingFreeSpotter(spotting.SpottingMethod):
   """A scorer with nothing to train. A subclass supplies
-  `feature_params(fps)`, `curves_of_frames(frames, rois, fps)` -> (T, 2)
-  scores and `FRAME_OFFSETS` (the frames a score reads, in units of the
-  type's k). With nothing trained, its decoder fits on every known
-  (training and validation) subject of a fold (`Method.fit_ids`)."""
+  `feature_params(fps)`, `curves_of_grey(grey, boxes, fps)` -> (T, 2)
+  scores, `stream_context(fps)` (what a score reads around its frame) and
+  `FRAME_OFFSETS` (the frames a score reads, in units of the type's k).
+  With nothing trained, its decoder fits on every known (training and
+  validation) subject of a fold (`Method.fit_ids`)."""
   trains = False
   # Frame i's score of a type with offset k reads frames i + o k.
   FRAME_OFFSETS = (-1, 0)
@@ -107,6 +192,7 @@ class TrainingFreeSpotter(spotting.SpottingMethod):
   def __init__(self, config):
     super().__init__(config)
     self._memory = {}
+    self.stream_chunk = STREAM_CHUNK
 
   def k(self, typ, fps) -> int:
     """The type's offset in frames (`block.k_s`, seconds)."""
@@ -117,9 +203,20 @@ class TrainingFreeSpotter(spotting.SpottingMethod):
     boxes (4, 4) scaled to that size (the per-frame boxes wobble with the
     landmarks; a region fixed for the video does not)."""
     grey = grey_frames(frames, int(self.block.flow_size))
-    boxes = np.median(np.asarray(rois, np.float64), axis=0) * (
-        grey.shape[1] / np.asarray(frames).shape[1])
-    return grey, boxes
+    return grey, median_boxes(rois, np.asarray(frames).shape[1],
+                              grey.shape[1])
+
+  def curves_of_frames(self, frames, rois, fps) -> np.ndarray:
+    """(T, 2) scores of a video's crops (T, S, S[, C]) and ROI boxes
+    (T, 4, 4; None for a scorer without them)."""
+    grey, boxes = self.grey_and_boxes(frames, rois)
+    return self.curves_of_grey(grey, boxes, fps)
+
+  def stream_context(self, fps) -> StreamContext:
+    """A score reads the frames `FRAME_OFFSETS` x k around its own."""
+    k = max(self.k(t, fps) for t in TYPES)
+    return StreamContext(history=-min(self.FRAME_OFFSETS) * k,
+                         future=max(self.FRAME_OFFSETS) * k)
 
   def reach_s(self) -> dict:
     """A score compares frames k apart: its reach is k (`block.k_s`)."""
@@ -172,12 +269,31 @@ class TrainingFreeSpotter(spotting.SpottingMethod):
                       for v in indices}}
 
   def score_stream(self, variables, crops, fps, choices, batch_size=0):
+    """The curves of a stream of crops (or (crop, ROI boxes) pairs), equal
+    to `curves_of_frames` of the whole video: the grey frames are spooled
+    to a temporary file (memory stays bounded, except for a scorer of the
+    whole video), the median boxes taken over every frame, then
+    `stream_curves` scores chunks with context."""
     del variables, choices, batch_size
-    frames, boxes = [], []
-    for item in crops:
-      crop, rois = item if self.stream_rois else (item, None)
-      frames.append(crop)
-      boxes.append(rois)
-    frames = np.stack(frames)
-    rois = np.stack(boxes) if self.stream_rois else None
-    return self.curves_of_frames(frames, rois, fps).astype(np.float32)
+    size, boxes, t = int(self.block.flow_size), [], 0
+    with tempfile.TemporaryDirectory(prefix="mespot_stream_") as tmp:
+      path = os.path.join(tmp, "grey.f32")
+      with open(path, "wb") as f:
+        for item in crops:
+          crop, rois = item if self.stream_rois else (item, None)
+          grey = grey_frames(np.asarray(crop)[None], size)
+          f.write(grey.tobytes())
+          if self.stream_rois:
+            boxes.append(rois)
+          side, t = np.asarray(crop).shape[0], t + 1
+      if not t:
+        return np.zeros((0, 2), np.float32)
+      spool = np.memmap(path, np.float32, "r", shape=(t,) + grey.shape[1:])
+      box = median_boxes(np.stack(boxes) if self.stream_rois else None,
+                         side, grey.shape[1])
+      out = stream_curves(
+          lambda lo, hi: self.curves_of_grey(np.array(spool[lo:hi]), box,
+                                             fps),
+          t, self.stream_chunk, self.stream_context(fps))
+      del spool  # closes the file before the folder goes
+    return out
