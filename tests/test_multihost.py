@@ -21,17 +21,20 @@ from mespot_jax.config import load_module as load_config
 from mespot_jax.data import datasets
 from mespot_jax.report import provenance
 
-tiny = load_config("tiny")
+synthetic_lstm = load_config("synthetic_lstm")
 
 pytestmark = pytest.mark.slow
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMEOUT_S = 240
-# The tiny config, two folds per step (one per device), threefry dropout
-# keys (their bits do not depend on how the program is partitioned). Two
-# of the three subjects held out: one chunk of two folds, so each process
-# trains one sharded chunk (two epochs of one step: a checkpoint each).
-OVERRIDES = ["--config=configs/tiny.py", "--config.train.folds_per_step=2",
+# The LSTM scorer's smoke config (what is tested is the harness's sharded
+# fold loop, the same for every method; this one compiles fastest), two
+# folds per step (one per device), threefry dropout keys (their bits do not
+# depend on how the program is partitioned). Two of the three subjects held
+# out: one chunk of two folds, so each process trains one sharded chunk
+# (two epochs of one step: a checkpoint each).
+OVERRIDES = ["--config=configs/synthetic_lstm.py:smoke",
+             "--config.train.folds_per_step=2",
              "--config.train.test_folds=('s01','s02')",
              "--config.train.dropout_rng_impl=threefry2x32",
              "--config.train.num_epochs=2", "--config.train.steps_per_epoch=1",
@@ -99,7 +102,7 @@ def _metrics(workdir):
 
 def test_two_processes_give_the_metrics_of_one(tmp_path):
   # Built here first if missing, so the three runs below only read it.
-  datasets.open_store(tiny.get_config(), "spotting")
+  datasets.open_store(synthetic_lstm.get_config("smoke"), "spotting")
   deadline = time.monotonic() + TIMEOUT_S
   one, two = tmp_path / "one_process", tmp_path / "two_processes"
   port = _free_port()
