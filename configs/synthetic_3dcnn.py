@@ -37,9 +37,9 @@ Run:
 Run time: 10.4 min on a 2-core CPU; headline: overall F1 (one_to_one) 0.423 on
 synthetic_lv/casme2 1.2.0 (now casme2_v1) (mean of run seeds 0, 1, 2;
 docs/results/synthetic_3dcnn_rows.json).
-On synthetic_lv/casme2 2.0.0 (the current default): overall F1 (one_to_one)
-0.205, 8.2 min (run seed 0, one run;
-docs/results/synthetic_3dcnn_casme2_2.0.0_rows.json).
+On synthetic_lv/casme2 3.0.0 (the current default): overall F1 (one_to_one)
+0.226, 10.2 min (run seed 0, one run;
+docs/results/synthetic_3dcnn_casme2_3.0.0_rows.json).
 """
 from mespot_jax.config import common
 

@@ -51,8 +51,9 @@ HEADLINES = {
 # The renderings the rows were measured on (the datasets' versions then).
 ON = {"synthetic_lv": "synthetic_lv/casme2 1.2.0 (now casme2_v1)",
       "synthetic_me": "synthetic_me/default"}
-# Rows measured on the current default rendering (synthetic_lv 2.0.0).
-CURRENT = {"synthetic_3dcnn": ("synthetic_3dcnn_casme2_2.0.0_rows.json",
+# Rows of the latest run on the current default dataset (its version in
+# the rows' `dataset`): the README's main command.
+CURRENT = {"synthetic_3dcnn": ("synthetic_3dcnn_casme2_3.0.0_rows.json",
                                "overall_f1", "overall F1 (one_to_one)")}
 
 
@@ -82,7 +83,7 @@ def block(name: str) -> str:
     path, key, metric = CURRENT[name]
     rows = json.load(open(os.path.join(RESULTS, path)))
     lines.append(
-        f"On synthetic_lv/casme2 2.0.0 (the current default): {metric} "
+        f"On {rows[0]['dataset']} (the current default): {metric} "
         f"{statistics.mean(r[key] for r in rows):.3f}, "
         f"{statistics.mean(_minutes(r) for r in rows):.1f} min (run seed "
         f"{', '.join(str(r['seed']) for r in rows)}, one run; "

@@ -29,7 +29,8 @@ def _shade_unscored(ax, unscored_T, fps, label) -> None:
 
 
 def plot_video(path, meta, scores_T2, signal_T2, thresholds, pred_rows,
-               decoder: str = "", title: str | None = None) -> None:
+               decoder: str = "", title: str | None = None,
+               figsize=(12, 5)) -> None:
   """Scores, the signal the decoder thresholds, its thresholds, spotted and
   true intervals of one video.
 
@@ -48,9 +49,10 @@ def plot_video(path, meta, scores_T2, signal_T2, thresholds, pred_rows,
     pred_rows: spotted intervals (objects with type, onset, offset).
     decoder: the decoder's name (the legend).
     title: plot title (default: the video name).
+    figsize: inches (at 90 dpi); the README's copy is shorter.
   """
   t_s = np.arange(1, len(scores_T2) + 1) / meta.fps
-  fig, axes = plt.subplots(2, 1, figsize=(12, 5), sharex=True)
+  fig, axes = plt.subplots(2, 1, figsize=figsize, sharex=True)
   for k, typ in enumerate(("micro", "macro")):
     ax = axes[k]
     ax.plot(t_s, scores_T2[:, k], color="0.75", lw=0.6, label="raw score")
