@@ -92,6 +92,7 @@ can no longer exceed `polyorder` the fit would be exact anyway and the signal
 is returned unsmoothed.
 """
 import dataclasses
+import functools
 import math
 from typing import Any, Callable, Mapping, Sequence
 
@@ -233,6 +234,14 @@ def scored_segments(x_T: np.ndarray) -> list[tuple[int, int]]:
   return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
 
 
+@functools.lru_cache(maxsize=256)
+def _butter_sos(order: int, cutoff_hz: float, fps: float) -> np.ndarray:
+  """The filter's second-order sections, designed once per (order, cutoff,
+  rate): a threshold search smooths with the same filter thousands of
+  times. Callers take a copy (scipy's filter wants a writable array)."""
+  return signal.butter(order, cutoff_hz, btype="low", fs=fps, output="sos")
+
+
 def butter_lowpass(x_T: np.ndarray, fps: float, cutoff_hz: float,
                    order: int) -> np.ndarray:
   """Zero-phase Butterworth low-pass that tolerates short signals."""
@@ -242,8 +251,7 @@ def butter_lowpass(x_T: np.ndarray, fps: float, cutoff_hz: float,
         "cutoff_hz > 0 and order >= 1")
   if x_T.size < 3 or cutoff_hz is None or cutoff_hz >= fps / 2:
     return x_T
-  sos = signal.butter(int(order), cutoff_hz, btype="low", fs=fps,
-                      output="sos")
+  sos = _butter_sos(int(order), float(cutoff_hz), float(fps)).copy()
   # scipy's own default pad length for sosfiltfilt (scipy/signal/_signaltools).
   zeros = min(int((sos[:, 2] == 0).sum()), int((sos[:, 5] == 0).sum()))
   padlen = 3 * (2 * len(sos) + 1 - zeros)
