@@ -114,6 +114,15 @@ def _mean(values) -> float:
   return statistics.mean(values)
 
 
+def table(header, body) -> str:
+  """A Markdown table: `header` a list of column names, `body` rows of
+  cells (each already formatted)."""
+  return "\n".join(["| " + " | ".join(header) + " |",
+                    "|" + "---|" * len(header)] +
+                   ["| " + " | ".join(str(c) for c in r) + " |"
+                    for r in body])
+
+
 # ------------------------------------------------------------ generators
 
 # The rows of the latest recorded run of the README's main command
@@ -137,18 +146,17 @@ def yap3dcnn_current() -> str:
   """The main command's runs on the default rendering, oldest first."""
   names = ["synthetic_3dcnn_casme2_2.0.0_rows.json", MAIN_JOB_ROWS]
   items = [r for name in names for r in rows(name)]
-  lines = ["| dataset | dataset seed | seed | micro F1 | macro F1 | overall "
-           "F1 (one_to_one) | TP/FP/FN | overall F1 (megc2020) | baseline "
-           "overall F1 | oracle overall F1 (not a result) | run time |",
-           "|" + "---|" * 11]
-  for r in items:
-    lines.append(
-        f"| {r['dataset']} | {r['dataset_seed']} | {r['seed']} | "
-        f"{r['micro_f1']:.3f} | "
-        f"{r['macro_f1']:.3f} | **{r['overall_f1']:.3f}** | {r['counts']} | "
-        f"{r['megc2020_overall_f1']:.3f} | {r['baseline_overall_f1']:.3f} | "
-        f"{r['oracle_overall_f1']:.3f} | {r['run_seconds'] / 60:.1f} min |")
-  return "\n".join(lines) + "\n\n" + caption(names, items)
+  f1 = lambda r, k: f"{r[k]:.3f}"
+  return table(
+      ["dataset", "dataset seed", "seed", "micro F1", "macro F1",
+       "overall F1 (one_to_one)", "TP/FP/FN", "overall F1 (megc2020)",
+       "baseline overall F1", "oracle overall F1 (not a result)",
+       "run time"],
+      [[r["dataset"], r["dataset_seed"], r["seed"], f1(r, "micro_f1"),
+        f1(r, "macro_f1"), f"**{r['overall_f1']:.3f}**", r["counts"],
+        f1(r, "megc2020_overall_f1"), f1(r, "baseline_overall_f1"),
+        f1(r, "oracle_overall_f1"), f"{r['run_seconds'] / 60:.1f} min"]
+       for r in items]) + "\n\n" + caption(names, items)
 
 
 def main_job_scores() -> str:
@@ -330,18 +338,18 @@ def partnet_settings() -> str:
 def refit_absolute() -> str:
   files = sorted(os.path.basename(p) for p in glob.glob(
       os.path.join(RESULTS, "refit_absolute_*.json")))
-  lines = ["| run | overall F1 per video (the run) | overall F1 absolute "
-           "(refit) | TP/FP/FN refit |", "|---|---|---|---|"]
-  run, refit = [], []
+  body, run, refit = [], [], []
   for f in files:
     d = rows(f)
     a, b = d["run"]["one_to_one"], d["refit"]["one_to_one"]
     run.append(a["f1"])
     refit.append(b["f1"])
-    lines.append(f"| `{os.path.basename(d['workdir'])}` | {a['f1']:.3f} | "
-                 f"{b['f1']:.3f} | {b['tp']}/{b['fp']}/{b['fn']} |")
-  lines.append(f"| mean | {_mean(run):.3f} | {_mean(refit):.3f} | |")
-  return "\n".join(lines) + "\n\n" + caption(
+    body.append([f"`{os.path.basename(d['workdir'])}`", f"{a['f1']:.3f}",
+                 f"{b['f1']:.3f}", f"{b['tp']}/{b['fp']}/{b['fn']}"])
+  return table(["run", "overall F1 per video (the run)",
+                "overall F1 absolute (refit)", "TP/FP/FN refit"], body
+               ) + (f"\n| mean | {_mean(run):.3f} | {_mean(refit):.3f} | |"
+                    "\n\n") + caption(
       files, [], seeds="run seeds 0, 1, 2; dataset seeds own, 3",
       dataset=_provenance().get(files[0], {}).get("dataset"))
 
@@ -433,81 +441,75 @@ def _bench_caption(name: str, d: dict, what: str) -> str:
 def bench_model_throughput() -> str:
   name = "model_throughput.json"
   d = _bench(name)
-  lines = ["| framework | formulation | mode | batch | samples/s | vs best "
-           "peer |", "|---|---|---|---|---|---|"]
-  for r in d["results"]:
-    lines.append(f"| {r['framework']} | {r['impl']} | {r['mode']} | "
-                 f"{r['batch']} | {r['samples_per_s']:.1f} | "
-                 f"{r['vs_best_peer']:.2f}x |")
-  return "\n".join(lines) + "\n\n" + _bench_caption(
-      name, d, f"random {d['image_size']}x{d['image_size']} clips")
+  return table(
+      ["framework", "formulation", "mode", "batch", "samples/s",
+       "vs best peer"],
+      [[r["framework"], r["impl"], r["mode"], r["batch"],
+        f"{r['samples_per_s']:.1f}", f"{r['vs_best_peer']:.2f}x"]
+       for r in d["results"]]) + "\n\n" + _bench_caption(
+           name, d, f"random {d['image_size']}x{d['image_size']} clips")
 
 
 def bench_flow_throughput() -> str:
   name = "flow_throughput.json"
   d = _bench(name)
-  lines = ["| size | batch | TV-L1 JAX vmap | TV-L1 JAX map | JAX 1 pair | "
-           "Farneback | skimage TV-L1 | EPE JAX map / skimage / Farneback "
-           "(px) | JAX vs skimage, mean abs. diff. (px) |",
-           "|" + "---|" * 9]
-  for r in d["rows"]:
-    lines.append(
-        f"| {r['size']} | {r['batch']} | "
-        f"{r['tvl1_jax_vmap']['pairs_per_s']:.1f} | "
-        f"{r['tvl1_jax_map']['pairs_per_s']:.1f} | "
-        f"{r['tvl1_jax_pair']['pairs_per_s']:.1f} | "
-        f"{r['farneback']['pairs_per_s']:.0f} | "
-        f"{r['tvl1_skimage']['pairs_per_s']:.2f} | "
+  return table(
+      ["size", "batch", "TV-L1 JAX vmap", "TV-L1 JAX map", "JAX 1 pair",
+       "Farneback", "skimage TV-L1", "EPE JAX map / skimage / Farneback (px)",
+       "JAX vs skimage, mean abs. diff. (px)"],
+      [[r["size"], r["batch"], f"{r['tvl1_jax_vmap']['pairs_per_s']:.1f}",
+        f"{r['tvl1_jax_map']['pairs_per_s']:.1f}",
+        f"{r['tvl1_jax_pair']['pairs_per_s']:.1f}",
+        f"{r['farneback']['pairs_per_s']:.0f}",
+        f"{r['tvl1_skimage']['pairs_per_s']:.2f}",
         f"{r['tvl1_jax_map']['epe_px']:.3f} / "
         f"{r['tvl1_skimage']['epe_px']:.3f} / "
-        f"{r['farneback']['epe_px']:.3f} | "
-        f"{r['mean_abs_diff_jax_vs_skimage_px']:.3f} |")
-  return "\n".join(lines) + "\n\n" + _bench_caption(
+        f"{r['farneback']['epe_px']:.3f}",
+        f"{r['mean_abs_diff_jax_vs_skimage_px']:.3f}"] for r in d["rows"]]
+  ) + "\n\n" + _bench_caption(
       name, d, f"smooth random warps of skimage's camera; {d['units']}")
 
 
 def bench_score_resolutions() -> str:
   name = "score_resolutions.json"
   d = _bench(name)
-  lines = ["| video | decode | face tracking | alignment | scoring | end to "
-           "end | x real time |", "|---|---|---|---|---|---|---|"]
-  for r in d["results"]:
-    lines.append(
-        f"| {r['width']}x{r['height']} at {r['fps']} fps | "
-        f"{r['decode_fps']:.0f} | {r['tracking_fps']:.0f} | "
-        f"{r['alignment_fps']:.0f} | {r['scoring_fps']:.0f} | "
-        f"{r['total_fps']:.0f} | {r['total_x_realtime']:.2f}x |")
-  return ("frames/s per stage\n\n" + "\n".join(lines) + "\n\n" +
-          _bench_caption(name, d, f"synthetic videos, {d['frames']} frames, "
-                         f"{d['size']}x{d['size']} crops"))
+  return "frames/s per stage\n\n" + table(
+      ["video", "decode", "face tracking", "alignment", "scoring",
+       "end to end", "x real time"],
+      [[f"{r['width']}x{r['height']} at {r['fps']} fps",
+        *(f"{r[k]:.0f}" for k in ("decode_fps", "tracking_fps",
+                                  "alignment_fps", "scoring_fps",
+                                  "total_fps")),
+        f"{r['total_x_realtime']:.2f}x"] for r in d["results"]]
+  ) + "\n\n" + _bench_caption(
+      name, d, f"synthetic videos, {d['frames']} frames, "
+      f"{d['size']}x{d['size']} crops")
 
 
 def bench_lbcnn_throughput() -> str:
   name = "lbcnn_throughput.json"
   d = _bench(name)
-  lines = ["| model | mode | batch | samples/s | GFLOP/sample |",
-           "|---|---|---|---|---|"]
-  for r in d["results"]:
-    lines.append(f"| {r['model']} | {r['mode']} | {r['batch']} | "
-                 f"{r['samples_per_s']:.1f} | {r['gflop_per_sample']:.3f} |")
-  return "\n".join(lines) + "\n\n" + _bench_caption(name, d, "random frames")
+  return table(
+      ["model", "mode", "batch", "samples/s", "GFLOP/sample"],
+      [[r["model"], r["mode"], r["batch"], f"{r['samples_per_s']:.1f}",
+        f"{r['gflop_per_sample']:.3f}"] for r in d["results"]]
+  ) + "\n\n" + _bench_caption(name, d, "random frames")
 
 
 def bench_feature_throughput() -> str:
   name = "feature_throughput.json"
   d = _bench(name)
-  lines = ["| descriptor | JAX, shared per frame (float64) | JAX, per "
-           "position (float64) | NumPy/scikit-image | speed-up (shared) | "
-           "speed-up (per position) |", "|---|---|---|---|---|---|"]
-  for r in d["rows"]:
-    lines.append(
-        f"| {r['kind']} | {r['jax_sliding_float64_frames_per_s']:.0f} | "
-        f"{r['jax_positions_float64_frames_per_s']:.0f} | "
-        f"{r['numpy_frames_per_s']:.1f} | "
-        f"{r['ratio_jax_sliding_float64_to_numpy']:.1f}x | "
-        f"{r['ratio_jax_positions_float64_to_numpy']:.1f}x |")
-  return ("frames/s\n\n" + "\n".join(lines) + "\n\n" + _bench_caption(
-      name, d, f"{d['frames']} random frames at {d['size']}x{d['size']}"))
+  return "frames/s\n\n" + table(
+      ["descriptor", "JAX, shared per frame (float64)",
+       "JAX, per position (float64)", "NumPy/scikit-image",
+       "speed-up (shared)", "speed-up (per position)"],
+      [[r["kind"], f"{r['jax_sliding_float64_frames_per_s']:.0f}",
+        f"{r['jax_positions_float64_frames_per_s']:.0f}",
+        f"{r['numpy_frames_per_s']:.1f}",
+        f"{r['ratio_jax_sliding_float64_to_numpy']:.1f}x",
+        f"{r['ratio_jax_positions_float64_to_numpy']:.1f}x"]
+       for r in d["rows"]]) + "\n\n" + _bench_caption(
+           name, d, f"{d['frames']} random frames at {d['size']}x{d['size']}")
 
 
 def bench_train_throughput() -> str:
@@ -517,34 +519,32 @@ def bench_train_throughput() -> str:
       k for r in d["results"] for k in r
       if k not in ("samples_per_s", "step_s", "data_wait_s", "total_s",
                    "data_wait_fraction")))
-  lines = ["| " + " | ".join(keys) + " | samples/s | time waiting for "
-           "data |", "|" + "---|" * (len(keys) + 2)]
-  for r in d["results"]:
-    wait = r.get("data_wait_fraction")
-    lines.append("| " + " | ".join(str(r.get(k, "")) for k in keys) +
-                 f" | {r['samples_per_s']:.1f} | " +
-                 ("" if wait is None else f"{100 * wait:.1f}%") + " |")
-  return "\n".join(lines) + "\n\n" + _bench_caption(
-      name, d, f"random {d['image_size']}x{d['image_size']} samples, batch "
-      f"{d['batch_size']}")
+  wait = lambda r: ("" if r.get("data_wait_fraction") is None
+                    else f"{100 * r['data_wait_fraction']:.1f}%")
+  return table(
+      keys + ["samples/s", "time waiting for data"],
+      [[r.get(k, "") for k in keys] + [f"{r['samples_per_s']:.1f}", wait(r)]
+       for r in d["results"]]) + "\n\n" + _bench_caption(
+           name, d, f"random {d['image_size']}x{d['image_size']} samples, "
+           f"batch {d['batch_size']}")
 
 
 def bench_build_throughput() -> str:
   name = "build_throughput.json"
   d = _bench(name)
-  lines = ["| resolution | build frames/s | tracker speed-up over detecting "
-           "every frame |", "|---|---|---|"]
-  for r in d["results"]:
-    lines.append(f"| {r['resolution']} ({r['width']}x{r['height']}) | "
-                 f"{r['build_fps']:.0f} | {r['tracker_speedup']:.1f}x |")
-  what = f"synthetic videos, {d['crop']}x{d['crop']} crops"
-  cap = _bench_caption(name, d, what)
-  lines += ["", cap, "", "| resolution | frames | peak resident memory "
-            "(MB) |", "|---|---|---|"]
-  for r in d["memory"]:
-    lines.append(f"| {r['resolution']} | {r['frames']} | "
-                 f"{r['peak_rss_mb']:.0f} |")
-  return "\n".join(lines) + "\n\n" + cap
+  cap = _bench_caption(
+      name, d, f"synthetic videos, {d['crop']}x{d['crop']} crops")
+  speed = table(
+      ["resolution", "build frames/s",
+       "tracker speed-up over detecting every frame"],
+      [[f"{r['resolution']} ({r['width']}x{r['height']})",
+        f"{r['build_fps']:.0f}", f"{r['tracker_speedup']:.1f}x"]
+       for r in d["results"]])
+  memory = table(
+      ["resolution", "frames", "peak resident memory (MB)"],
+      [[r["resolution"], r["frames"], f"{r['peak_rss_mb']:.0f}"]
+       for r in d["memory"]])
+  return f"{speed}\n\n{cap}\n\n{memory}\n\n{cap}"
 
 
 # --------------------------------------------------------- configuration
