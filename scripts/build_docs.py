@@ -354,6 +354,59 @@ def refit_absolute() -> str:
       dataset=_provenance().get(files[0], {}).get("dataset"))
 
 
+def rethinking_of_vs_authors() -> str:
+  """The authors' code, our port and our rules on their signals, on one
+  release (`scripts/compare_rethinking_of.py`)."""
+  name = "rethinking_of_vs_authors.json"
+  d = rows(name)
+  pct = lambda x: f"{100 * x:.1f}%"
+  f1s = lambda f: (" / ".join(f"{f[t]['f1']:.3f}" for t in
+                              ("micro", "macro", "overall")) +
+                   " ({tp}/{fp}/{fn})".format(**f["overall"]))
+  rep = lambda a: (f"{a['type_blind']['theirs_reproduced_by_ours']} "
+                   f"({pct(a['type_blind']['share_of_theirs_reproduced'])}; "
+                   f"typed {a['typed']['theirs_reproduced_by_ours']})")
+  ag, same = d["agreement"], d["same_signals"]
+  fe, rules, sig = d["front_end"], d["per_roi_rules"], d["roi_signals"]
+  cover = fe["frames_in_intervals"]
+  groups = {"brows": "brow", "mouth": "mouth", "nostril wings": "nose"}
+  def ranges(key):  # per ROI group: the range over its signals
+    out = []
+    for group, prefix in groups.items():
+      v = [x for k, x in sig[key].items() if prefix in k]
+      lo, hi = f"{min(v):.2f}", f"{max(v):.2f}"
+      out.append(f"{group} {lo}" + (f"-{hi}" if hi != lo else ""))
+    return "; ".join(out)
+  return (table(
+      ["run", "intervals", "of theirs reproduced",
+       "F1 vs truth: micro / macro / overall (TP/FP/FN)"],
+      [["the authors' code", ag["typed"]["theirs"], "-",
+        f1s(d["f1_vs_truth"]["authors"])],
+       ["our port, end to end", ag["typed"]["ours"], rep(ag),
+        f1s(d["f1_vs_truth"]["ours"])],
+       ["our scorer's evidence + decoder on **their** 16 ROI signals",
+        same["agreement"]["typed"]["ours"], rep(same["agreement"]),
+        f1s(same["f1_vs_truth"]["ours"])]]) + "\n\n"
+      f"Frames inside some interval: truth {pct(cover['truth'])}, theirs "
+      f"{pct(cover['authors'])}, ours {pct(cover['ours'])}, ours on their "
+      f"signals {pct(cover['ours_on_their_signals'])}. Frames where some ROI "
+      f"passes the peak tests (evidence > 1): "
+      f"{pct(fe['evidence_above_1']['their_signals'])} from their signals, "
+      f"{pct(fe['evidence_above_1']['ours'])} from ours. Same recorded "
+      f"signals ({rules['signals']} chunk x ROI signals): low-pass filters "
+      f"differ by at most {rules['lowpass_max_abs_diff']:.0e} px, EMD by "
+      f"{rules['emd_max_abs_diff']:.0e} px; equal windows: `find_peak` "
+      f"{rules['peak_windows_equal']}, `expend` {rules['expend_equal']}, "
+      f"`divide` {rules['divide_equal']} of {rules['signals']}. On the "
+      f"{sig['chunks']} chunks that hold a truth interval, the median "
+      f"correlation of their ROI signals with ours: {ranges('median_correlation')}"
+      f"; the median ratio of our maxima inside the interval to theirs: "
+      f"{ranges('median_peak_ratio_ours_over_theirs')}.\n\n" + caption(
+          name, [], seeds="none (no training; `params=released`)",
+          dataset=f"synthetic_lv/casme2 exported as `{d['release']}`, "
+          f"{len(d['videos'])} videos"))
+
+
 # The at-a-glance table: (method, page, rows file, metric key, metric name,
 # row filter); config_headlines.HEADLINES names the headline of each config.
 GLANCE = [
@@ -426,6 +479,7 @@ def _bench(name: str):
 
 
 def _bench_caption(name: str, d: dict, what: str) -> str:
+  d = {**_provenance().get(name, {}), **d}  # the file's own fields win
   dev = d.get("device")
   if isinstance(dev, dict):
     dev = f"{dev.get('kind', '')} x{dev.get('count', '')}"
@@ -441,13 +495,103 @@ def _bench_caption(name: str, d: dict, what: str) -> str:
 def bench_model_throughput() -> str:
   name = "model_throughput.json"
   d = _bench(name)
+  gflop = lambda r: (f"{r['flops_per_step'] / r['batch'] / 1e9:.3f}"
+                     if r.get("flops_per_step") else "-")
+  roof = lambda r: (f"{100 * r['roofline_fraction']:.0f}%"
+                    if r.get("roofline_fraction") else "-")
   return table(
       ["framework", "formulation", "mode", "batch", "samples/s",
-       "vs best peer"],
+       "vs best peer", "GFLOP/sample", f"of {d['peak_gflops']:.0f} GFLOP/s"],
       [[r["framework"], r["impl"], r["mode"], r["batch"],
-        f"{r['samples_per_s']:.1f}", f"{r['vs_best_peer']:.2f}x"]
-       for r in d["results"]]) + "\n\n" + _bench_caption(
-           name, d, f"random {d['image_size']}x{d['image_size']} clips")
+        f"{r['samples_per_s']:.1f}", f"{r['vs_best_peer']:.2f}x", gflop(r),
+        roof(r)] for r in d["results"]]) + "\n\n" + _bench_caption(
+            name, d, f"random {d['image_size']}x{d['image_size']} clips")
+
+
+def bench_torch_peer_alone() -> str:
+  """The PyTorch peer run alone (`python benchmarks/torch_peer.py`)."""
+  name = "torch_peer_alone.json"
+  items = _bench(name)
+  r0 = items[0]
+  return table(
+      ["formulation", "mode", "batch", "samples/s"],
+      [[r["impl"], r["mode"], r["batch"], f"{r['samples_per_s']:.1f}"]
+       for r in items]) + "\n\n" + _bench_caption(
+           name, {}, f"random 112x112 clips; torch {r0['torch']}, "
+           f"{r0['threads']} threads")
+
+
+def bench_model_profile() -> str:
+  """The largest parts of a step, ours (`jax.profiler`, by model part) and
+  the peer's (`torch.profiler`, by operator)."""
+  name = "model_profile.json"
+  d = _bench(name)
+  top = lambda ms, n=6: "; ".join(
+      f"{k.replace('aten::', '')} {v:.0f}" for k, v in sorted(
+          ms.items(), key=lambda kv: -kv[1])[:n])
+  p = d["peer"]
+  body = [[f"ours, train (batch {d['train_batch']})",
+           f"{d['ours_train']['total_ms']:.0f}", top(d["ours_train"]["by_part"])],
+          ["ours, largest ops of the train step", "",
+           top(d["ours_train"]["by_op"], 8)],
+          [f"ours, inference (batch {d['infer_batch']})",
+           f"{d['ours_infer']['total_ms']:.0f}", top(d["ours_infer"]["by_part"])],
+          [f"peer, train (batch {d['train_batch']})",
+           f"{sum(p['train'].values()):.0f}", top(p["train"])],
+          [f"peer, eager inference (batch {d['infer_batch']})",
+           f"{sum(p['infer_eager'].values()):.0f}", top(p["infer_eager"])]]
+  return table(["run", "ms per call (all threads)", "largest items (ms)"],
+               body) + "\n\n" + _bench_caption(
+                   name, {}, f"random {d['image_size']}x{d['image_size']} "
+                   f"clips, {d['steps']} calls; jax {d['jax']}")
+
+
+def bench_train_pipeline() -> str:
+  """The `pipeline` row of the training benchmark, as a sentence."""
+  name = "train_throughput.json"
+  d = _bench(name)
+  pipe = next(r for r in d["results"] if r["kind"] == "pipeline")
+  bare = next(r for r in d["results"] if r["kind"] == "train")
+  return (f"The step loop took {pipe['total_s']:.1f} s, of which "
+          f"{pipe['data_wait_s']:.2f} s ({100 * pipe['data_wait_fraction']:.1f}"
+          f"%) was spent blocked on the sampler. The loop trained "
+          f"{pipe['samples_per_s']:.1f} samples/s against "
+          f"{bare['samples_per_s']:.1f} for the bare compiled step in the same "
+          f"run (random inputs, no sampler).\n\n" + _bench_caption(
+              name, d, f"`{pipe['config']}` crops resized to "
+              f"{d['image_size']}x{d['image_size']}, batch {d['batch_size']}"))
+
+
+def bench_flow_summary() -> str:
+  """What the committed flow run shows, in ranges over its sizes."""
+  name = "flow_throughput.json"
+  d = _bench(name)
+  rs = d["rows"]
+  rng = lambda vals, f: (f"{min(vals):{f}}-{max(vals):{f}}")
+  pps = lambda r, k: r[k]["pairs_per_s"]
+  return (
+      "* The JAX TV-L1 (`map`) is **"
+      + rng([pps(r, "tvl1_jax_map") / pps(r, "tvl1_skimage") for r in rs],
+            ".1f") + "x faster than skimage's** (same algorithm, same "
+      "defaults; mean abs. difference between the two flows "
+      + rng([r["mean_abs_diff_jax_vs_skimage_px"] for r in rs], ".3f")
+      + " px) and about as accurate (EPE "
+      + rng([r["tvl1_jax_map"]["epe_px"] - r["tvl1_skimage"]["epe_px"]
+             for r in rs], ".3f") + " px above skimage's on these warps).\n"
+      "* **OpenCV's Farneback is "
+      + rng([pps(r, "farneback") / pps(r, "tvl1_jax_map") for r in rs], ".1f")
+      + "x faster than the JAX TV-L1** and less accurate on these warps "
+      "(EPE " + rng([r["farneback"]["epe_px"] for r in rs], ".2f")
+      + " px against " + rng([r["tvl1_jax_map"]["epe_px"] for r in rs], ".2f")
+      + "). On a CPU, Farneback is the cheap choice; TV-L1 the accurate one.\n"
+      "* `vmap` ran at " + rng([pps(r, "tvl1_jax_vmap") / pps(r, "tvl1_jax_map")
+                               for r in rs], ".2f") + "x of `map` here.\n"
+      "* First call (compile and run) per frame shape: "
+      + rng([r[k]["first_call_s"] for r in rs for k in
+             ("tvl1_jax_vmap", "tvl1_jax_map", "tvl1_jax_pair")], ".1f")
+      + " s.\n\n" + _bench_caption(
+          name, d, f"smooth random warps of skimage's camera, sizes "
+          f"{', '.join(str(r['size']) for r in rs)}"))
 
 
 def bench_flow_throughput() -> str:
@@ -648,6 +792,11 @@ GENERATORS = {
     "bench_feature_throughput": bench_feature_throughput,
     "bench_train_throughput": bench_train_throughput,
     "bench_build_throughput": bench_build_throughput,
+    "bench_torch_peer_alone": bench_torch_peer_alone,
+    "bench_model_profile": bench_model_profile,
+    "bench_train_pipeline": bench_train_pipeline,
+    "bench_flow_summary": bench_flow_summary,
+    "rethinking_of_vs_authors": rethinking_of_vs_authors,
     "configs": configs,
     "shared_fields": shared_fields,
     "method_blocks": method_blocks,
