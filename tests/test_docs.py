@@ -142,6 +142,8 @@ MEASURED = re.compile(
     r"|\b\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?x\b"       # a ratio: 2x, 4-8x
     r"|\b\d+\.\d+ x\b"                              # a ratio: 1.2 x
     r"|\b\d+(?:\.\d+)? ?(?:ms|min|minutes)\b"       # a time
+    r"|\b(?:in|took|about|after) \d+(?:\.\d+)? ?(?:s|h)\b"  # a time
+    r"|\b\d+(?:\.\d+)? ?s (?:wall|of CPU)\b"        # a time
     r"|\b\d+(?:\.\d+)? ?(?:samples|frames|pairs)/s\b"  # a throughput
     r"|\b\d+\.\d+ ?%"                               # a share: 8.6%
     r"|\b(?:AUC|UF1|UAR|F1) (?:of )?\d")            # a score
