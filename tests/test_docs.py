@@ -1,7 +1,8 @@
 """The README and docs/: short README with both commands on its first
 screen, `.ci/run` running the README's test command, an index linking
-every page, links that resolve, generated sections up to date, and
-nothing that refers to files outside the repository. Fast: no JAX."""
+every page, links that resolve, generated sections up to date, no
+measured number typed by hand outside them, and nothing that refers to
+files outside the repository. Fast: no JAX."""
 import glob
 import os
 import re
@@ -131,3 +132,59 @@ def test_pages_hold_no_proposals_or_issue_numbers():
     assert "Proposed README" not in text, page
     if os.path.basename(page) != "DIARY.md":
       assert not re.search(r"\b[Ii]ssue \d+", text), page
+
+
+# A measured number (F1, UF1/UAR, AUC, speed, time, ratio, share) goes into
+# a page only inside a generated section, made from committed rows by
+# scripts/build_docs.py; the experiment diary keeps dated notes as history.
+MEASURED = re.compile(
+    r"(?<![\d.])0\.\d{3}(?!\d)"                     # an F1-like 0.xxx
+    r"|\b\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?x\b"       # a ratio: 2x, 4-8x
+    r"|\b\d+\.\d+ x\b"                              # a ratio: 1.2 x
+    r"|\b\d+(?:\.\d+)? ?(?:ms|min|minutes)\b"       # a time
+    r"|\b(?:in|took|about|after) \d+(?:\.\d+)? ?(?:s|h)\b"  # a time
+    r"|\b\d+(?:\.\d+)? ?s (?:wall|of CPU)\b"        # a time
+    r"|\b\d+(?:\.\d+)? ?(?:samples|frames|pairs)/s\b"  # a throughput
+    r"|\b\d+\.\d+ ?%"                               # a share: 8.6%
+    r"|\b(?:AUC|UF1|UAR|F1) (?:of )?\d")            # a score
+# (page, text on the line, why it is not a measurement of ours). Each
+# entry must still match; keep it short.
+NOT_MEASURED = [
+    ("docs/FLOW.md", "u = 0.1x + 0.2y", "a test's flow field"),
+    ("docs/FLOW_SPOTTERS.md", "0.025", "the grid step of p"),
+    ("docs/LBCNN.md", "4x the local parameters", "a parameter count"),
+    ("docs/LBCNN.md", "The paper reports overall F1", "published"),
+    ("docs/RESULTS.md", "reported overall F1 0.3436", "published"),
+    ("docs/RESULTS.md", "at chance (0.333)", "1/3, three classes"),
+    ("docs/RESULTS.md", "The paper reports on SAMM", "published"),
+    ("docs/RESULTS.md", "EMR: UF1 0.7885", "published"),
+    ("docs/RETHINKING_OF.md", "overall F1 0.3467)", "published"),
+    ("docs/YU_OF.md", "F1 0.3333, SAMM 0.3846", "published"),
+    ("docs/YU_OF.md", "theirs: 1.05x", "30 / 28.6 fps, a rate"),
+    ("docs/YAP3DCNN.md", "lr 0.007", "a config's learning rate"),
+    ("docs/YAP3DCNN.md", "lr 0.015", "a config's learning rate"),
+]
+
+
+def test_measured_numbers_are_generated():
+  bad, used = [], set()
+  for page in _pages():
+    rel = os.path.relpath(page, ROOT)
+    if rel == os.path.join("docs", "DIARY.md"):
+      continue
+    with open(page, encoding="utf-8") as f:
+      text = build_docs.BEGIN.sub(  # generated sections: keep line numbers
+          lambda m: "\n" * m.group(0).count("\n"), f.read())
+    for i, line in enumerate(text.splitlines(), 1):
+      if not MEASURED.search(line):
+        continue
+      allowed = [e for e in NOT_MEASURED if e[0] == rel and e[1] in line]
+      used.update(e[:2] for e in allowed)
+      if not allowed:
+        bad.append(f"{rel}:{i}: {line.strip()}")
+  assert not bad, (
+      "measured numbers typed by hand (generate them with "
+      "scripts/build_docs.py from committed rows, or move them to "
+      "docs/DIARY.md):\n" + "\n".join(bad))
+  stale = [e for e in NOT_MEASURED if e[:2] not in used]
+  assert not stale, f"NOT_MEASURED entries that match nothing: {stale}"
