@@ -109,6 +109,7 @@ def smoke(tfds_dir, tmp_path_factory):
   return metrics, workdir, handed
 
 
+@pytest.mark.slow
 def test_smoke_runs_end_to_end_and_reports_str(smoke):
   metrics, workdir, _ = smoke
   assert metrics["task"] == "str" and metrics["recogniser"] == "convlstm"
@@ -122,6 +123,7 @@ def test_smoke_runs_end_to_end_and_reports_str(smoke):
     assert "emotion" in next(csv.reader(f))
 
 
+@pytest.mark.slow
 def test_recogniser_trains_on_no_clip_of_its_test_subject(smoke):
   _, _, handed = smoke
   assert len(handed) == 3  # one recogniser per fold
@@ -132,6 +134,7 @@ def test_recogniser_trains_on_no_clip_of_its_test_subject(smoke):
     assert subjects <= set(fold.train_subjects) | set(fold.val_subjects)
 
 
+@pytest.mark.slow
 def test_test_subject_emotions_first_read_when_scored(tfds_dir, tmp_path,
                                                      monkeypatch):
   # One fold (test s02). Its true emotions log every read; the spotter is
