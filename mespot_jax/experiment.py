@@ -9,7 +9,9 @@ that supplies what differs. The steps:
     `workdir`) -> per fold: the scorer's choices from the training and
     validation subjects, scores of the fitting, validation and held-out
     units, the decoder fitted on the fitting units (a frozen record),
-    predictions of the held-out units -> evaluation -> report.
+    predictions of the held-out units (and the method's second stage on
+    them, `finish_fold`: spot-then-recognise classifies what it spotted)
+    -> evaluation -> report.
 
 Several processes (`mespot_jax.distributed`) run this same function; the
 checkpoints under `workdir` are written by all of them, the report (every
@@ -34,7 +36,6 @@ from mespot_jax.data import datasets
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.errors import InputError
 from mespot_jax.io_utils import atomic_write
-from mespot_jax.train import loop as loop_lib
 
 
 def make_folds(config, store, method=None) -> list[folds_lib.Fold]:
@@ -68,11 +69,12 @@ def evaluate_fold(method, store, fold, variables,
   out = methods.FoldOutput(fold, choices, {}, scores, {},
                            [] if fit_on_test else val_ids, test_ids)
   if fit_on_test:
-    return fit_on_test_units(method, store, out)
+    return method.finish_fold(variables, store,
+                              fit_on_test_units(method, store, out))
   fitted = method.fit(store, fold, fit_ids, scores)
-  return dataclasses.replace(
+  return method.finish_fold(variables, store, dataclasses.replace(
       out, fitted=fitted,
-      predictions=method.predict(store, test_ids, scores, fitted))
+      predictions=method.predict(store, test_ids, scores, fitted)))
 
 
 def fit_on_test_units(method, store, out) -> methods.FoldOutput:
@@ -125,9 +127,7 @@ def run(config: ml_collections.ConfigDict, workdir: str,
                method.name, config.dataset.name, len(store.videos),
                len(folds), store.image_size, store.image_size, store.channels)
   writer = report_lib.make_writer(out_dir)
-  result = loop_lib.train_folds(config, method,
-                                loop_lib.sampler_of(method, store, folds), folds,
-                                workdir, writer)
+  result = method.train(store, folds, workdir, writer)
   outputs, rows = [], []
   for fold, variables in zip(folds, result.best_variables):
     out = evaluate_fold(method, store, fold, variables)

@@ -75,10 +75,11 @@ def method_blocks() -> str:
     name = os.path.splitext(os.path.basename(path))[0]
     if name.startswith("_"):
       continue
+    module, name = name, {blocks.module_name(n): n for n in blocks.NAMES}[name]
     c = common.get_config(name)
     flat = _flat(c[name], f"{name}.")
     doc = (blocks.get(name).__doc__ or "").strip().split("\n\n")[0]
-    out.append(f"#### `config.{name}` (`mespot_jax/config/blocks/{name}.py`)"
+    out.append(f"#### `config.{name}` (`mespot_jax/config/blocks/{module}.py`)"
                f"\n\n{doc}\n\n| field | default |\n|---|---|\n" + "\n".join(
                    f"| `{k}` | {_value(v)} |" for k, v in flat.items()))
   return "\n\n".join(out)

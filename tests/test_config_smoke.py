@@ -31,8 +31,10 @@ def data_dir(tfds_dir):
 def test_every_config_is_listed():
   assert {"synthetic_3dcnn", "samm_3dcnn", "casme2_3dcnn", "synthetic_convlstm",
           "samm_convlstm", "megc2019_convlstm"} <= set(smoke_runs.CONFIGS)
+  # Spot-then-recognise's smoke runs in tests/test_str.py.
   assert set(smoke_runs.configs_of("spotting")) | set(
-      smoke_runs.configs_of("recognition")) == set(smoke_runs.CONFIGS)
+      smoke_runs.configs_of("recognition")) | set(
+          smoke_runs.configs_of("str")) == set(smoke_runs.CONFIGS)
 
 
 @pytest.mark.parametrize("name", smoke_runs.configs_of("spotting"))

@@ -85,10 +85,19 @@ def choices(config) -> dict:
   block = blocks.get(config.method)
   out = dict(SHARED)
   out["dataset.name"] = vocab.DATASETS.get(block.TASK, ())
-  out.update(SPOTTING if block.TASK == "spotting" else RECOGNITION)
+  # Spot-then-recognise: `train`, `decoder` and `eval` are its spotter's.
+  out.update(RECOGNITION if block.TASK == "recognition" else SPOTTING)
+  for k, v in block.CHOICES.items():  # before its parts are looked up
+    found, value = _lookup(config, f"{config.method}.{k}")
+    if found and k in ("spotter", "recogniser"):
+      check_choice(f"{config.method}.{k}", value, v)
+  names = blocks.parts(config)
+  trained = blocks.get(names[1]) if block.TASK == "str" else block
   out["train.early_stopping_metric"] = ("loss", "none",
-                                        *block.VAL_METRICS)
-  out.update({f"{config.method}.{k}": v for k, v in block.CHOICES.items()})
+                                        *trained.VAL_METRICS)
+  for name in names:
+    out.update({f"{name}.{k}": v
+                for k, v in blocks.get(name).CHOICES.items()})
   return out
 
 

@@ -20,6 +20,8 @@ def get_config(method: str = "yap3dcnn") -> ml_collections.ConfigDict:
   """Returns the base configuration of `method` (the paper's SAMM-LV
   settings for the 3D-CNN)."""
   block = blocks.get(method)
+  if block.TASK == "str":
+    return str_config()
   c = ml_collections.ConfigDict()
   c.seed = 0
   c.method = method
@@ -182,9 +184,26 @@ def _recognition(c: ml_collections.ConfigDict) -> None:
   c.eval.calibration = "none"
 
 
+def str_config(spotter: str = "mdmd",
+               recogniser: str = "convlstm") -> ml_collections.ConfigDict:
+  """A spot-then-recognise config (docs/STR.md): the spotter's config
+  (its block, decoder, `train` and spotting `eval`) with `method = "str"`,
+  the recogniser's block beside it and `config.str` (which names both
+  and holds the recogniser's training); protocols `one_to_one` and `str`.
+  The oracle is off: it has no STR row yet."""
+  c = get_config(spotter)
+  c.method = "str"
+  c[recogniser] = blocks.get(recogniser).default_config()
+  c.str = blocks.get("str").default_config(spotter, recogniser)
+  c.eval.protocols = ("one_to_one", "str")
+  c.train.oracle = False
+  return c
+
+
 # The tiny synthetic dataset of each task (`smoke`).
 SMOKE_DATASETS = {"spotting": ("synthetic_lv", "tiny"),
-                  "recognition": ("synthetic_me", "tiny")}
+                  "recognition": ("synthetic_me", "tiny"),
+                  "str": ("synthetic_lv", "tiny")}
 
 
 def _spotting_eval(e: ml_collections.ConfigDict) -> None:
@@ -247,7 +266,8 @@ def shrink(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   applies it after switching to the tiny dataset; the real-config tests
   apply it to a real dataset's config on its builder's dummy release."""
   c.dataset.loader_threads = 1
-  blocks.get(c.method).smoke(c[c.method])
+  for name in blocks.parts(c):
+    blocks.get(name).smoke(c[name])
   c.train.batch_size = 4
   c.train.num_epochs = 3
   c.train.steps_per_epoch = 3

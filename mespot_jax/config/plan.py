@@ -139,9 +139,45 @@ def _decoder_line(config, trains: bool) -> str:
   return f"{d.name}: {what}, fitted on {on}"
 
 
+def _str_lines(config, workdir: str) -> list[str]:
+  """Spot-then-recognise: its spotter's plan, then its recogniser's."""
+  import ml_collections  # pylint: disable=g-import-not-at-top
+  s = config.str
+  spot, rec = blocks.get(s.spotter), blocks.get(s.recogniser)
+  spot_trains = getattr(spot, "TRAINS", True)
+  rec_config = ml_collections.ConfigDict(config.to_dict())
+  rec_config.train.update(s.train.to_dict())
+  classes = ", ".join(vocab.LABEL_SETS[s.label_set])
+  lines = [f"spotter   {s.spotter} ({spot.TITLE}), decoded and scored as "
+           "its spotting config",
+           f"recogniser {s.recogniser} ({rec.TITLE})"]
+  lines += _dataset_lines(config)
+  lines += _fold_lines(config, "spotting")
+  lines += ["spotter   " + x.strip() for x in
+            _train_lines(config, spot_trains)[:1]]
+  lines += [f"recogniser trained per fold on clips at the true micro "
+            f"intervals of its training subjects ({s.clip_frames} frames, "
+            f"label set {s.label_set}: {classes}); validated on its "
+            "validation subjects'"]
+  lines += ["          " + x.strip() for x in
+            _train_lines(rec_config, True)[:1]]
+  lines.append(f"decoding  {_decoder_line(config, spot_trains)}")
+  lines.append(f"          then each spotted micro interval a clip (apex: "
+               f"the spotter's highest score), classified by {s.recogniser}"
+               f" (label: argmax, calibration {s.calibration}, fitted on "
+               "the validation subjects)")
+  lines.append(f"metrics   protocols {', '.join(config.eval.protocols)}; "
+               "STR per dataset: micro spotting F1, analysis F1, STRS "
+               "(docs/STR.md); no oracle row")
+  return lines + _output_lines(config, workdir, "spotting", True)
+
+
 def describe(config, workdir: str) -> str:
   """The plan of a run of `config` in `workdir`, as printed lines."""
   block = blocks.get(config.method)
+  if block.TASK == "str":
+    return "\n".join([f"method    {config.method} (str): {block.TITLE}"]
+                     + _str_lines(config, workdir))
   trains = getattr(block, "TRAINS", True)
   title = getattr(block, "TITLE", "")
   lines = [f"method    {config.method} ({block.TASK})" +

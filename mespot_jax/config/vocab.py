@@ -16,8 +16,10 @@ SPOTTING_DATASETS = ("synthetic_lv", "samm_lv", "cas_me2", "cas_me3")
 # `cas_me3` is both: its `clips_*` builder configs hold recognition clips.
 RECOGNITION_DATASETS = ("synthetic_me", "casme_ii", "samm_me", "smic_e",
                         "ck_plus", "megc2019_composite", "cas_me3")
+# Spot-then-recognise reads long videos: the spotting datasets.
 DATASETS = {"spotting": SPOTTING_DATASETS,
-            "recognition": RECOGNITION_DATASETS}
+            "recognition": RECOGNITION_DATASETS,
+            "str": SPOTTING_DATASETS}
 # Synthetic datasets (rendered at any seed) and their default builder config.
 SYNTHETIC_DEFAULT_CONFIG = {"synthetic_lv": "casme2",
                             "synthetic_me": "default"}

@@ -91,7 +91,9 @@ def _recognition_store(config) -> ClipStore:
                                d.image_size, d.grey)
 
 
-STORES = {"spotting": _spotting_store, "recognition": _recognition_store}
+# Spot-then-recognise reads long videos; its clips are a view of them.
+STORES = {"spotting": _spotting_store, "recognition": _recognition_store,
+          "str": _spotting_store}
 
 
 def open_store(config, task: str):

@@ -55,6 +55,9 @@ LABEL_SETS = {
                     "surprise": "surprise"},
         # Synthetic clips are released with their class as the emotion.
         "synthetic_me": {e: e for e in ("negative", "positive", "surprise")},
+        # ... and so are the synthetic long videos' intervals (STR).
+        "synthetic_lv": {e: e for e in ("negative", "positive",
+                                        "surprise")},
     }),
     # SAMM 5 classes of the ConvLSTM paper (Shukla et al.).
     "samm_5class": (vocab.LABEL_SETS["samm_5class"],

@@ -23,6 +23,7 @@ METHODS: dict[str, str | type[Method]] = {
     "rethinking_of": "mespot_jax.methods.rethinking_of:RethinkingOF",
     "yu_of": "mespot_jax.methods.yu_of:YuOF",
     "partnet": "mespot_jax.methods.partnet:PartNetMethod",
+    "str": "mespot_jax.methods.spot_then_recognise:SpotThenRecognise",
 }
 
 

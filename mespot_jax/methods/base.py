@@ -8,6 +8,8 @@ the scorer (what a method module writes)
   `step_fns`, `make_sampler`, `example_input`, `val_metrics`   training
                         (none for a scorer with nothing to train,
                         `trains = False`)
+  `train`               every fold trained (default: the generic loop on
+                        `make_sampler`'s batches)
   `fold_choices`        the scorer's test-time choices from a fold's
                         training and validation subjects (the 3D-CNN's
                         skips; `CHOICES` names them for the audit)
@@ -19,6 +21,7 @@ the decoder (`mespot_jax.decoders`, chosen by `config.decoder.name`)
 the task (`methods.spotting.SpottingMethod`, `methods.recognition.
 RecognitionMethod`)
   `make_folds`, `fit` / `predict` (the decoder over the task's units),
+  `finish_fold` (a second stage: spot-then-recognise classifies there),
   `fold_row`, `evaluate`, `oracle_metrics`, `write_metrics`,
   `write_report`, `deploy_record`
 
@@ -34,6 +37,7 @@ from typing import Any, ClassVar
 import ml_collections
 
 from mespot_jax.data import folds as folds_lib
+from mespot_jax.train import loop as loop_lib
 from mespot_jax.train.steps import StepFns
 
 
@@ -98,7 +102,8 @@ class Method(abc.ABC):
     from mespot_jax.config import blocks  # pylint: disable=g-import-not-at-top
     for c in cls.__mro__:
       if getattr(c, "name", "") in blocks.NAMES:
-        return importlib.import_module(f"mespot_jax.config.blocks.{c.name}")
+        return importlib.import_module(
+            f"mespot_jax.config.blocks.{blocks.module_name(c.name)}")
     return None
 
   @classmethod
@@ -137,6 +142,14 @@ class Method(abc.ABC):
     return folds_lib.known_video_indices(store, fold)
 
   # --------------------------------------------------------------- training
+  def train(self, store, folds, workdir, writer=None):
+    """Trains every fold (`train.loop.train_folds` on `make_sampler`'s
+    batches, checkpoints under `workdir`); returns its `TrainResult`. A
+    method made of others (spot-then-recognise) trains each of them."""
+    return loop_lib.train_folds(self.config, self,
+                                loop_lib.sampler_of(self, store, folds),
+                                folds, workdir, writer)
+
   @property
   def step_fns(self) -> StepFns:
     """Model, inputs, loss and activation for the generic steps (a method
@@ -183,6 +196,13 @@ class Method(abc.ABC):
   @abc.abstractmethod
   def predict(self, store, indices, scores, fitted) -> dict:
     """{kind: [prediction rows]} of the units `indices`."""
+
+  def finish_fold(self, variables, store, out: FoldOutput) -> FoldOutput:
+    """A second stage on a fold's decoded predictions with its variables
+    (spot-then-recognise: the spotted intervals classified); none by
+    default."""
+    del variables, store
+    return out
 
   # ------------------------------------------------------------ evaluation
   @abc.abstractmethod
