@@ -54,6 +54,7 @@ def test_ablations_change_the_model_and_run(data_dir, tmp_path):
   # What is checked is which heads run, not how well: one one-step epoch.
   config.train.num_epochs = 1
   config.train.steps_per_epoch = 1
+  config.train.checkpoint_every_epochs = 1000  # after the last epoch only
   method = methods.get(config)
   store = experiment.datasets.open_store(config, "recognition")
 
@@ -81,6 +82,7 @@ def _audit_config(data_dir):
   config.dataset.data_dir = data_dir
   config.train.num_epochs = 2
   config.train.steps_per_epoch = 1
+  config.train.checkpoint_every_epochs = 1000  # after the last epoch only
   return config
 
 
@@ -109,6 +111,7 @@ def test_megc2019_config_on_the_dummy_releases(tmp_path):
   config.train.batch_size = 4
   config.train.num_epochs = 1
   config.train.steps_per_epoch = 1
+  config.train.checkpoint_every_epochs = 1000  # after the last epoch only
   config.train.num_val_subjects = 1
   config.train.val_samples = 8
   config.eval.plots = False

@@ -95,6 +95,7 @@ def _shrunk(name, data_dir):
     block.feature_cache_dir = "none"
   config.train.num_epochs = 2
   config.train.steps_per_epoch = 2
+  config.train.checkpoint_every_epochs = 1000  # after the last epoch only
   config.eval.score_batch_size = 16
   return config
 

@@ -26,6 +26,9 @@ tiny = load_config("tiny")
 @pytest.fixture(scope="module")
 def setup():
   config = tiny.get_config()
+  # The loop is the same for every formulation; the grouped depthwise conv
+  # compiles in two thirds of the CPU default's time.
+  config.yap3dcnn.model.depthwise_impl = "grouped"
   store = fake_spotting.make_store(num_subjects=4)
   folds = folds_lib.make_folds(sorted({v.subject for v in store.videos}),
                                config.train.num_val_subjects, config.seed)
