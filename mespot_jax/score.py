@@ -78,7 +78,7 @@ from mespot_jax.errors import InputError
 from mespot_jax.io_utils import atomic_write
 from mespot_jax.metrics import intervals as interval_metrics
 from mespot_jax.metrics import io as metrics_io
-from mespot_jax.spotting import postprocess
+from mespot_jax.spotting import interval_rules
 from mespot_jax.stream_scoring import ScoredVideo, score_frames
 from mespot_jax.train import inference
 
@@ -111,7 +111,7 @@ def _video_fps(path: str, fps: float | None) -> tuple[float, int]:
 
 def _runs(mask_T) -> list[list[int]]:
   """1-based inclusive [first, last] runs of True frames."""
-  return [list(r) for r in postprocess.runs_above(
+  return [list(r) for r in interval_rules.runs_above(
       np.asarray(mask_T, np.float64), 0.5)]
 
 

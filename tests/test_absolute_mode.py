@@ -18,6 +18,7 @@ from mespot_jax.config import check
 from mespot_jax.decoders import runs
 from mespot_jax.data import folds as folds_lib
 from mespot_jax.spotting import postprocess
+from mespot_jax.spotting import signals
 from tests import fake_spotting
 
 tiny = load_config("tiny")
@@ -108,7 +109,7 @@ def test_train_range_config_fits_a_range_per_fold(setup):
 
 def test_fixed_normalisation_known_answer():
   x = np.array([0.2, 0.4, 0.6])
-  np.testing.assert_allclose(postprocess.normalise(x, "fixed", 0.2, 0.6),
+  np.testing.assert_allclose(signals.normalise(x, "fixed", 0.2, 0.6),
                              [0.0, 0.5, 1.0])
   with pytest.raises(Exception, match="norm_lo"):
     postprocess.resolve_params("automated", {"normalise": "fixed"})

@@ -16,6 +16,7 @@ from mespot_jax import methods
 from mespot_jax.decoders import runs
 from mespot_jax.methods import spotting
 from mespot_jax.spotting import postprocess
+from mespot_jax.spotting import signals
 from mespot_jax.spotting import threshold
 from tests import fake_spotting
 
@@ -98,7 +99,7 @@ def test_never_means_never_in_reports_and_offline():
   p = postprocess.params_for_type("automated", None, "micro")
   # The low-pass filter overshoots the normalised box above NO_DETECTION;
   # the post-processed signal is clipped to [0, 1].
-  raw = postprocess.butter_lowpass(postprocess.normalise(
+  raw = signals.butter_lowpass(signals.normalise(
       scores[:, 0].astype(np.float64)), FPS, p["cutoff_hz"], p["order"])
   assert raw.max() > NEVER
   assert postprocess.smooth(scores[:, 0], FPS, "automated", p).max() <= 1.0

@@ -4,7 +4,9 @@ import pytest
 from scipy import signal
 
 from mespot_jax.errors import InputError
+from mespot_jax.spotting import interval_rules
 from mespot_jax.spotting import postprocess
+from mespot_jax.spotting import signals
 
 FPS = 30.0
 PLANTED = [(61, 90), (181, 230)]  # 1-based inclusive
@@ -96,7 +98,7 @@ def test_merge_happens_before_min_duration():
 
 
 def test_butterworth_keeps_constant_signal():
-  y = postprocess.butter_lowpass(np.full(500, 0.7), 200.0, 2.0, 3)
+  y = signals.butter_lowpass(np.full(500, 0.7), 200.0, 2.0, 3)
   np.testing.assert_allclose(y, 0.7, atol=1e-9)
   y = postprocess.smooth(np.full(50, 0.3), FPS, "automated",
                          {"normalise": "none"})
@@ -106,7 +108,7 @@ def test_butterworth_keeps_constant_signal():
 def test_butterworth_removes_high_frequency():
   t = np.arange(600) / 200.0
   slow, fast = np.sin(2 * np.pi * 0.5 * t), 0.5 * np.sin(2 * np.pi * 40 * t)
-  y = postprocess.butter_lowpass(slow + fast, 200.0, 2.0, 3)
+  y = signals.butter_lowpass(slow + fast, 200.0, 2.0, 3)
   np.testing.assert_allclose(y[100:-100], slow[100:-100], atol=0.02)
 
 
@@ -126,7 +128,7 @@ def test_short_video_does_not_crash():
   # A 10-frame ramp is shorter than the pad: extended by its edge values it
   # stays within its range and rising (scipy's odd extension, shortened to
   # fit, turned it into a flat -0.9).
-  y = postprocess.butter_lowpass(np.linspace(0, 1, 10), 200.0, 2.0, 4)
+  y = signals.butter_lowpass(np.linspace(0, 1, 10), 200.0, 2.0, 4)
   assert np.all((y >= 0) & (y <= 1)) and np.all(np.diff(y) > 0)
 
 
@@ -134,9 +136,9 @@ def test_savgol_window_is_odd_and_large_enough():
   # window 0.1 s at 30 fps = 3 frames < polyorder + 2 = 5: a cubic would be
   # fitted exactly by 3 points, so it must be widened to 5.
   x = np.random.default_rng(1).standard_normal(40)
-  y = postprocess.savgol(x, FPS, 0.1, 3)
+  y = signals.savgol(x, FPS, 0.1, 3)
   np.testing.assert_allclose(y, signal.savgol_filter(x, 5, 3))
-  y = postprocess.savgol(x, FPS, 0.2, 2)  # 6 frames -> 7
+  y = signals.savgol(x, FPS, 0.2, 2)  # 6 frames -> 7
   np.testing.assert_allclose(y, signal.savgol_filter(x, 7, 2))
 
 
@@ -182,7 +184,7 @@ def test_params_by_type_are_applied_per_type():
 
 
 def test_widen_short_known_answers():
-  widen = postprocess.widen_short
+  widen = interval_rules.widen_short
   # 0.5 s at 30 fps = 15 frames. A 4-frame interval grows about its centre
   # (an odd excess goes after it); a 21-frame one is left alone.
   assert widen([(21, 24), (60, 80)], FPS, 0.5, 200) == [(16, 30), (60, 80)]
@@ -235,13 +237,13 @@ def test_nan_frames_break_the_video_into_segments():
     assert np.isnan(y[60:80]).all() and np.isfinite(np.delete(
         y, np.s_[60:80])).all()
   # Min-max over the scored frames; each segment is smoothed on its own.
-  z = postprocess.normalise(x)
+  z = signals.normalise(x)
   assert np.nanmin(z) == 0 and np.nanmax(z) == 1 and np.isnan(z[60:80]).all()
   y = postprocess.smooth(x, FPS, "automated", {"cutoff_hz": 5.0})
   np.testing.assert_allclose(
-      y[:60], np.clip(postprocess.butter_lowpass(z[:60], FPS, 5.0, 3), 0, 1))
+      y[:60], np.clip(signals.butter_lowpass(z[:60], FPS, 5.0, 3), 0, 1))
   np.testing.assert_allclose(
-      y[80:], np.clip(postprocess.butter_lowpass(z[80:], FPS, 5.0, 3), 0, 1))
+      y[80:], np.clip(signals.butter_lowpass(z[80:], FPS, 5.0, 3), 0, 1))
 
 
 def test_scores_to_intervals_with_no_scored_frame_or_a_short_segment():

@@ -29,7 +29,7 @@ import numpy as np
 from mespot_jax.data import timing
 from mespot_jax.decoders import base
 from mespot_jax.decoders import spotting
-from mespot_jax.metrics.io import IntervalRow
+from mespot_jax.spotting import interval_rules
 from mespot_jax.spotting import postprocess
 
 TYPES = spotting.TYPES
@@ -51,16 +51,16 @@ def threshold_of(s_T, rule: str, value: float) -> float:
 
 def runs_above(s_T, thr: float) -> list[tuple[int, int]]:
   """(start, end) 0-based inclusive runs of frames with score > `thr`
-  (NaN frames break runs): `postprocess.runs_above`, strict, 0-based."""
-  return [(a - 1, z - 1) for a, z in postprocess.runs_above(
+  (NaN frames break runs): `interval_rules.runs_above`, strict, 0-based."""
+  return [(a - 1, z - 1) for a, z in interval_rules.runs_above(
       np.asarray(s_T, np.float64), thr, strict=True)]
 
 
 def merge_runs(runs, gap: int) -> list[tuple[int, int]]:
   """Runs (0-based inclusive, in order) joined where at most `gap` frames
   lie between one's end and the next one's start (`gap` 0: unchanged):
-  `postprocess.merge_within`."""
-  return postprocess.merge_within(runs, gap) if gap > 0 else list(runs)
+  `interval_rules.merge_within`."""
+  return interval_rules.merge_within(runs, gap) if gap > 0 else list(runs)
 
 
 def candidate_values(rule: str, curves, num: int = 41) -> np.ndarray:

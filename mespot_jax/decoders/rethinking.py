@@ -34,7 +34,6 @@ import numpy as np
 from mespot_jax.data import timing
 from mespot_jax.decoders import base
 from mespot_jax.decoders import spotting
-from mespot_jax.metrics.io import IntervalRow
 from mespot_jax.spotting import postprocess
 
 TYPES = spotting.TYPES

@@ -13,6 +13,7 @@ import numpy as np
 from mespot_jax.config import vocab
 from mespot_jax.data import video_io
 from mespot_jax.io_utils import atomic_path
+from mespot_jax.spotting import interval_rules
 from mespot_jax.spotting import postprocess
 
 TYPES = vocab.TYPES
@@ -22,7 +23,7 @@ _COLOURS_BGR = {"micro": (0, 140, 255), "macro": (255, 120, 0)}
 
 def _shade_unscored(ax, unscored_T, fps, label) -> None:
   """Grey bands over runs of frames without a score."""
-  for on, off in postprocess.runs_above(unscored_T.astype(np.float64), 0.5):
+  for on, off in interval_rules.runs_above(unscored_T.astype(np.float64), 0.5):
     ax.axvspan((on - 0.5) / fps, (off + 0.5) / fps, color="0.6", alpha=0.35,
                lw=0, label=label)
     label = None  # one legend entry

@@ -86,21 +86,20 @@ Short videos and segments: `sosfiltfilt` pads the signal by `padlen`
 samples on both sides (odd extension) and needs more samples than that; a
 shorter signal is extended by its edge values instead (scipy's "constant"
 extension, which starts the filter in its steady state), so the output stays
-near the signal's range rather than being dominated by the pad. A Savitzky-Golay window
-longer than the video is shrunk to the largest odd length that fits; when it
+near the signal's range rather than being dominated by the pad. A
+Savitzky-Golay window longer than the video is shrunk to the largest odd length that fits; when it
 can no longer exceed `polyorder` the fit would be exact anyway and the signal
 is returned unsmoothed.
 """
 import dataclasses
-import functools
-import math
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
-from scipy import signal
 
 from mespot_jax.config import vocab
 from mespot_jax.errors import InputError
+from mespot_jax.spotting import interval_rules
+from mespot_jax.spotting import signals
 
 TYPES = vocab.TYPES
 
@@ -113,7 +112,7 @@ COMMON_DEFAULTS = {
 }
 NORMALISE = ("minmax", "none", "fixed")
 
-Intervals = list[tuple[int, int]]
+Intervals = interval_rules.Intervals
 
 # The threshold of a type that is never predicted: above every min-max
 # normalised (clipped to [0, 1]) or sigmoid signal. `threshold.fit_*`
@@ -202,87 +201,12 @@ def _check_scores(scores_T: np.ndarray, fps: float) -> np.ndarray:
   return scores_T
 
 
-def normalise(scores_T: np.ndarray, mode: str = "minmax", lo=None,
-              hi=None) -> np.ndarray:
-  """Per-video min-max to [0, 1] (`"minmax"`), unchanged (`"none"`), or a
-  fixed raw range [lo, hi] mapped to [0, 1] for every video (`"fixed"`:
-  statistics fitted on training subjects, so a flat curve stays low).
-
-  The minimum and maximum are those of the scored frames; NaN frames (no
-  score) stay NaN.
-  """
-  if mode == "none":
-    return scores_T
-  if mode == "fixed":
-    span = float(hi) - float(lo)
-    return (scores_T - float(lo)) / span if span > 0 else scores_T * 0.0
-  scored = ~np.isnan(scores_T)
-  if not scored.any():
-    return scores_T
-  lo, hi = float(scores_T[scored].min()), float(scores_T[scored].max())
-  if hi - lo <= 0:
-    # nothing varies: nothing to spot
-    return np.where(scored, 0.0, np.nan).astype(scores_T.dtype)
-  return (scores_T - lo) / (hi - lo)
-
-
-def scored_segments(x_T: np.ndarray) -> list[tuple[int, int]]:
-  """Contiguous runs of non-NaN frames as 0-based `(start, stop)` slices."""
-  mask = np.concatenate([[False], ~np.isnan(np.asarray(x_T, np.float64)),
-                         [False]])
-  edges = np.flatnonzero(np.diff(mask.astype(np.int8)))
-  return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
-
-
-@functools.lru_cache(maxsize=256)
-def _butter_sos(order: int, cutoff_hz: float, fps: float) -> np.ndarray:
-  """The filter's second-order sections, designed once per (order, cutoff,
-  rate): a threshold search smooths with the same filter thousands of
-  times. Callers take a copy (scipy's filter wants a writable array)."""
-  return signal.butter(order, cutoff_hz, btype="low", fs=fps, output="sos")
-
-
-def butter_lowpass(x_T: np.ndarray, fps: float, cutoff_hz: float,
-                   order: int) -> np.ndarray:
-  """Zero-phase Butterworth low-pass that tolerates short signals."""
-  if cutoff_hz is not None and (cutoff_hz <= 0 or order < 1):
-    raise InputError(
-        f"Butterworth cutoff_hz={cutoff_hz}, order={order}; expected "
-        "cutoff_hz > 0 and order >= 1")
-  if x_T.size < 3 or cutoff_hz is None or cutoff_hz >= fps / 2:
-    return x_T
-  sos = _butter_sos(int(order), float(cutoff_hz), float(fps)).copy()
-  # scipy's own default pad length for sosfiltfilt (scipy/signal/_signaltools).
-  zeros = min(int((sos[:, 2] == 0).sum()), int((sos[:, 5] == 0).sum()))
-  padlen = 3 * (2 * len(sos) + 1 - zeros)
-  if x_T.size > padlen:
-    return signal.sosfiltfilt(sos, x_T, padlen=padlen)
-  # Too short for scipy's odd extension, which then dominates the output (a
-  # 0..1 ramp of 10 frames came out near -0.9): extend by the edge values
-  # instead, from which the filter starts in its steady state.
-  padded = np.pad(x_T, padlen, mode="edge")
-  return signal.sosfiltfilt(sos, padded, padtype=None)[padlen:-padlen]
-
-
-def savgol(x_T: np.ndarray, fps: float, window_s: float,
-           polyorder: int) -> np.ndarray:
-  """Savitzky-Golay smoothing with a window given in seconds."""
-  window = int(np.floor(window_s * fps + 0.5))
-  window = max(window, polyorder + 2)
-  if window % 2 == 0:
-    window += 1
-  if window > x_T.size:
-    window = x_T.size if x_T.size % 2 else x_T.size - 1
-  if window <= polyorder:
-    return x_T  # a polynomial of that order fits exactly: nothing to smooth
-  return signal.savgol_filter(x_T, window, polyorder)
-
-
 def _smooth_resolved(scores_T, fps, method, p):
-  x = normalise(scores_T, p["normalise"], p["norm_lo"], p["norm_hi"])
+  x = signals.normalise(scores_T, p["normalise"], p["norm_lo"],
+                        p["norm_hi"])
   smoother = get(method).smooth
   out = np.full(x.shape, np.nan)
-  for a, b in scored_segments(x):  # each segment of scored frames alone
+  for a, b in signals.scored_segments(x):  # each scored segment alone
     out[a:b] = smoother(x[a:b], fps, p)
   if p["normalise"] in ("minmax", "fixed"):
     # The filters overshoot the normalised scores near steep edges.
@@ -307,79 +231,6 @@ def smooth(scores_T: np.ndarray, fps: float, method: str = "automated",
   return _smooth_resolved(_check_scores(scores_T, fps), fps, method, p)
 
 
-def runs_above(x_T: np.ndarray, threshold: float,
-               strict: bool = False) -> Intervals:
-  """Runs of consecutive frames with `x >= threshold` (`x > threshold`
-  when `strict`) as 1-based intervals; NaN frames are never in a run. The
-  one run finder of the toolkit."""
-  x = np.asarray(x_T)
-  above = x > threshold if strict else x >= threshold
-  mask = np.concatenate([[False], above, [False]])
-  edges = np.flatnonzero(np.diff(mask.astype(np.int8)))
-  # edges alternate: 0-based start, 0-based end + 1 (= 1-based offset).
-  return [(int(s) + 1, int(e)) for s, e in zip(edges[::2], edges[1::2])]
-
-
-def merge_within(intervals: Intervals, max_gap: int) -> Intervals:
-  """Joins neighbours (in order) with at most `max_gap` frames strictly
-  between them: the one merging rule of the toolkit."""
-  out = []
-  for on, off in intervals:
-    if out and on - out[-1][1] - 1 <= max_gap:
-      out[-1] = (out[-1][0], max(off, out[-1][1]))
-    else:
-      out.append((on, off))
-  return out
-
-
-def merge_close(intervals: Intervals, fps: float,
-                merge_gap: float | None) -> Intervals:
-  """Joins neighbours whose gap (frames strictly between) < merge_gap s
-  (a whole number of frames below x is at most ceil(x) - 1)."""
-  if not merge_gap or not intervals:
-    return list(intervals)
-  return merge_within(intervals, math.ceil(merge_gap * fps) - 1)
-
-
-def filter_durations(intervals: Intervals, fps: float, min_len: float | None,
-                     max_len: float | None) -> Intervals:
-  """Drops intervals shorter than `min_len` or longer than `max_len` s."""
-  eps = 1e-9  # 0.1 s * 30 fps is 3.0000000000000004 frames
-  out = []
-  for on, off in intervals:
-    n = off - on + 1
-    if min_len is not None and n < min_len * fps - eps:
-      continue
-    if max_len is not None and n > max_len * fps + eps:
-      continue
-    out.append((on, off))
-  return out
-
-
-def widen_short(intervals: Intervals, fps: float, min_width: float | None,
-                num_frames: int) -> Intervals:
-  """Widens intervals shorter than `min_width` s about their centre.
-
-  A widened interval spans round(min_width * fps) frames (at least 1),
-  centred on the original one (an odd excess goes after it) and shifted to
-  stay within frames 1..num_frames; intervals that then overlap or touch
-  are joined.
-  """
-  if not min_width or not intervals:
-    return list(intervals)
-  width = max(1, int(np.floor(min_width * fps + 0.5)))
-  widened = []
-  for on, off in intervals:
-    n = off - on + 1
-    if n < width:
-      on = on - (width - n) // 2
-      on = min(max(on, 1), max(num_frames - width + 1, 1))
-      off = min(on + width - 1, num_frames)
-    widened.append((on, off))
-  # A gap under half a frame: the intervals overlap or touch.
-  return merge_close(sorted(widened), fps, 0.5 / fps)
-
-
 def predicts_nothing(threshold: float, normalise_mode: str = "minmax"
                      ) -> bool:
   """Whether a threshold means "never predict this type".
@@ -396,12 +247,13 @@ def _intervals_from_smoothed(x_T, fps, threshold, p) -> Intervals:
   if predicts_nothing(threshold, p["normalise"]):
     return []
   out = []
-  for a, b in scored_segments(x_T):  # nothing crosses an unscored frame
-    runs = runs_above(x_T[a:b], threshold)
-    runs = merge_close(runs, fps, p["merge_gap"])
-    runs = filter_durations(runs, fps, p["min_len"], p["max_len"])
+  rules = interval_rules
+  for a, b in signals.scored_segments(x_T):  # none crosses an unscored frame
+    runs = rules.runs_above(x_T[a:b], threshold)
+    runs = rules.merge_close(runs, fps, p["merge_gap"])
+    runs = rules.filter_durations(runs, fps, p["min_len"], p["max_len"])
     out += [(on + a, off + a)
-            for on, off in widen_short(runs, fps, p["min_width"], b - a)]
+            for on, off in rules.widen_short(runs, fps, p["min_width"], b - a)]
   return out
 
 
@@ -448,13 +300,14 @@ class PostProcessor:
 automated = PostProcessor(
     "automated", {**COMMON_DEFAULTS, "order": 3, "cutoff_hz": 2.0},
     {"micro": {"cutoff_hz": 5.0}, "macro": {"cutoff_hz": 2.0}},
-    lambda x, fps, p: butter_lowpass(x, fps, p["cutoff_hz"], p["order"]),
+    lambda x, fps, p: signals.butter_lowpass(x, fps, p["cutoff_hz"],
+                                             p["order"]),
     "Automated IoU method (sec. 4.1): normalise, Butterworth, threshold, runs")
 manual = PostProcessor(
     "manual", {**COMMON_DEFAULTS, "merge_gap": 0.2, "window_s": 0.3,
                "polyorder": 2},
     {"micro": {"window_s": 0.2}, "macro": {"window_s": 0.5}},
-    lambda x, fps, p: savgol(x, fps, p["window_s"], p["polyorder"]),
+    lambda x, fps, p: signals.savgol(x, fps, p["window_s"], p["polyorder"]),
     "Manual IoU method (Zhang et al. 2020): Savitzky-Golay, threshold, merge")
 
 POSTPROCESSORS: dict[str, PostProcessor] = {
