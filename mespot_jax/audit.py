@@ -5,8 +5,10 @@ Usage:
       [--folds=0,2] [--perturbations=shift,drop,permute] [--retrain=True]
 
 For every fold (or those of --folds), the audit makes every choice that the
-fold makes in a run: it trains the fold (early stopping, kept epoch,
-weights), makes the scorer's test-time choices (e.g. the 3D-CNN's k-th-frame
+fold makes in a run: it trains the fold as a run does (`Method.train`;
+early stopping, kept epoch, weights, per separately trained part as
+`Method.trained` says: spot-then-recognise's spotter and recogniser),
+makes the scorer's test-time choices (e.g. the 3D-CNN's k-th-frame
 skips) and fits the decoder (interval widths, thresholds, ...) into its
 record, exactly as `experiment.run` does. Then it does it all again with the fold's
 TEST subject's labels altered, once per perturbation:
@@ -19,10 +21,13 @@ TEST subject's labels altered, once per perturbation:
 A recognition method's clips (`PERTURBERS["recognition"]`): shift moves
 every held-out clip to the next class, drop unlabels them (-1: no longer
 units of the fold), permute rotates the labels among them. A k-fold fold
-perturbs every subject of its held-out group.
+perturbs every subject of its held-out group. Spot-then-recognise's
+(`PERTURBERS["str"]`): the intervals as for spotting, and their emotions
+too (shift: the next emotion of the store's; permute: rotated among the
+test subject's intervals).
 
-What the scorer declares (`Method.CHOICES`), every field of the decoder's
-record (`decoders.Record`) plus the kept epoch, a digest of the kept
+What the scorer declares (`Method.CHOICES`), every field of each decoder
+record (`decoders.Record`; the recogniser's too) plus the kept epoch, a digest of the kept
 weights and one of the validation metrics that early stopping read must be
 identical. It prints a table of the
 choices checked per fold, writes `DIR/audit.json`, and exits 1 naming the
@@ -47,7 +52,6 @@ from mespot_jax.data.frames import relabelled
 from mespot_jax.data.schema import Interval
 from mespot_jax.errors import InputError
 from mespot_jax.io_utils import atomic_write
-from mespot_jax.train import loop as loop_lib
 
 PERTURBATIONS = ("shift", "drop", "permute")
 
@@ -112,8 +116,29 @@ def perturb_clips(store, subjects, how: str):
   return store.with_labels(labels)
 
 
+def perturb_emotions(store, subjects, how: str):
+  """`perturb_subjects`, and the emotions of `subjects`' intervals altered
+  too (spot-then-recognise's labels): shift gives each the next emotion
+  of the store's, permute rotates them among the subjects' intervals."""
+  store = perturb_subjects(store, subjects, how)
+  ids = [i for i, v in enumerate(store.videos) if v.subject in set(subjects)]
+  old = [iv.emotion for i in ids for iv in store.videos[i].intervals]
+  if how == "drop" or not old:
+    return store
+  names = sorted({iv.emotion for v in store.videos for iv in v.intervals})
+  new = ([names[(names.index(e) + 1) % len(names)] for e in old]
+         if how == "shift" else old[-1:] + old[:-1])
+  videos, it = list(store.videos), iter(new)
+  for i in ids:
+    videos[i] = dataclasses.replace(videos[i], intervals=tuple(
+        dataclasses.replace(iv, emotion=next(it))
+        for iv in videos[i].intervals))
+  return relabelled(store, videos)
+
+
 # How each task's store has its held-out labels altered.
-PERTURBERS = {"spotting": perturb_subjects, "recognition": perturb_clips}
+PERTURBERS = {"spotting": perturb_subjects, "recognition": perturb_clips,
+              "str": perturb_emotions}
 
 
 def digest(tree) -> str:
@@ -125,43 +150,43 @@ def digest(tree) -> str:
   return h.hexdigest()[:16]
 
 
-def _train(config, method, store, fold, workdir):
+def _train(method, store, fold, workdir):
+  """The fold trained as a run trains it (`Method.train`): its variables
+  and what each separately trained part chose (`Method.trained`)."""
   # Never resume: a checkpoint left by an earlier audit would skip the
   # training whose outcome is under test.
   shutil.rmtree(workdir, ignore_errors=True)
-  result = loop_lib.train_folds(config, method,
-                                loop_lib.sampler_of(method, store, [fold]), [fold],
-                                workdir)
-  # What early stopping read: every validation metric of every epoch (the
-  # oracle's test-subject metric is leaky by design and left out).
-  seen = [{k: v for k, v in h.items() if k.startswith("val_")}
-          for h in result.history]
-  return result.best_variables[0], result.best_epoch[0], seen
+  result = method.train(store, [fold], workdir)
+  return result.best_variables[0], method.trained(result, 0)
 
 
-def fold_choices(config, method, store, fold, workdir, trained=None) -> dict:
+def fold_choices(method, store, fold, workdir, trained=None) -> dict:
   """Every choice the fold makes, as JSON-comparable values.
 
   Args:
-    config: the experiment config.
-    method: its `Method`.
+    method: the `Method` (it holds the experiment config).
     store: the data (labels possibly altered).
     fold: the `Fold`.
     workdir: an empty folder for this training.
-    trained: (variables, epoch) to reuse instead of training.
+    trained: `_train`'s (variables, parts) to reuse instead of training.
 
   Returns:
     {choice name: value}: "epoch", "weights", "validation" (a digest of
-    the validation metrics early stopping read; when trained here), each
-    of the scorer's `method.CHOICES`, and every field of the decoder's
-    record per kind ("thresholds[model]").
+    the validation metrics early stopping read; when trained here; per
+    separately trained part, "epoch[spotter]", ...), each of the scorer's
+    `method.CHOICES`, and every field of each decoder record per kind
+    ("thresholds[model]"; spot-then-recognise's recogniser:
+    "bias[recogniser]").
   """
   out = {}
   if trained is None:
-    variables, epoch, seen = _train(config, method, store, fold, workdir)
-    out.update(epoch=int(epoch), weights=digest(variables),
-               validation=hashlib.sha256(json.dumps(seen).encode()
-                                         ).hexdigest()[:16])
+    variables, parts = _train(method, store, fold, workdir)
+    for part, t in parts.items():
+      tag = f"[{part}]" if part else ""
+      out[f"epoch{tag}"] = t.epoch
+      out[f"weights{tag}"] = digest(t.variables)
+      out[f"validation{tag}"] = hashlib.sha256(json.dumps(
+          t.validation, default=float).encode()).hexdigest()[:16]
   else:
     variables = trained[0]
   res = experiment.evaluate_fold(method, store, fold, variables)
@@ -190,15 +215,15 @@ def audit(config, workdir: str, fold_indices=(), perturbations=PERTURBATIONS,
   rows, moved = [], []
   for fold in folds:
     base = os.path.join(workdir, f"fold_{fold.index}")
-    ref = fold_choices(config, method, store, fold,
-                       os.path.join(base, "true_labels"))
-    trained = None
-    if not retrain:
-      trained = _train(config, method, store, fold,
-                       os.path.join(base, "true_labels_weights"))
+    # --retrain=False: the one training on the true labels serves the
+    # reference too.
+    trained = None if retrain else _train(
+        method, store, fold, os.path.join(base, "true_labels"))
+    ref = fold_choices(method, store, fold,
+                       os.path.join(base, "true_labels"), trained)
     for how in perturbations:
       altered = PERTURBERS[method.task](store, fold.test_subjects, how)
-      got = fold_choices(config, method, altered, fold,
+      got = fold_choices(method, altered, fold,
                          os.path.join(base, how), trained)
       for name in sorted(got):
         same = got[name] == ref[name]
@@ -216,7 +241,7 @@ def format_table(record: dict) -> str:
   moved."""
   lines = [f"leakage audit of {record['method']}: "
            f"{'PASSED' if record['passed'] else 'FAILED'}",
-           f"{'fold':<5}{'test':<8}{'labels':<9}{'choices checked':<66}"
+           f"{'fold':<5}{'test':<8}{'labels':<9}{'choices checked':<67}"
            "moved"]
   groups = {}
   for r in record["checked"]:
@@ -225,7 +250,7 @@ def format_table(record: dict) -> str:
   for (fold, subject, how), rs in groups.items():
     names = ", ".join(r["choice"] for r in rs)
     bad = ", ".join(r["choice"] for r in rs if not r["identical"]) or "-"
-    lines.append(f"{fold:<5}{subject:<8}{how:<9}{names:<66}{bad}")
+    lines.append(f"{fold:<5}{subject:<8}{how:<9}{names:<66} {bad}")
   return "\n".join(lines)
 
 

@@ -9,7 +9,8 @@ the scorer (what a method module writes)
                         (none for a scorer with nothing to train,
                         `trains = False`)
   `train`               every fold trained (default: the generic loop on
-                        `make_sampler`'s batches)
+                        `make_sampler`'s batches); `trained` says what it
+                        chose per fold (epoch, weights, per part)
   `fold_choices`        the scorer's test-time choices from a fold's
                         training and validation subjects (the 3D-CNN's
                         skips; `CHOICES` names them for the audit)
@@ -149,6 +150,13 @@ class Method(abc.ABC):
     return loop_lib.train_folds(self.config, self,
                                 loop_lib.sampler_of(self, store, folds),
                                 folds, workdir, writer)
+
+  def trained(self, result, k: int) -> dict:
+    """What `train` chose for the k-th fold of its `result`, per separately
+    trained part: {part: `train.loop.FoldTraining`}; one part, "", for a
+    method trained as one (the leakage audit names a part's choices
+    `epoch[part]`, ...)."""
+    return {"": loop_lib.fold_training(result, k)}
 
   @property
   def step_fns(self) -> StepFns:

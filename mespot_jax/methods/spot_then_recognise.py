@@ -82,6 +82,9 @@ class SpotThenRecognise(base.Method):
     self.spotter = methods.get(part_config(config, "spotter"))
     self.recogniser = methods.get(part_config(config, "recogniser"))
     self.classes = labels_lib.classes(self.block.label_set)
+    # The scorer's choices are the spotter's (`fold_choices`); the audit
+    # compares them.
+    self.CHOICES = self.spotter.CHOICES  # pylint: disable=invalid-name
 
   # ------------------------------------------------------------ the spotter
   def make_folds(self, store) -> list:
@@ -147,7 +150,15 @@ class SpotThenRecognise(base.Method):
         [{"spotter": s, REC: r.best_variables[0]}
          for s, r in zip(spot.best_variables, recs)],
         {"spotter": spot.history, REC: [r.history for r in recs]},
-        [r.best_epoch[0] for r in recs], [r.best_val_loss[0] for r in recs])
+        [r.best_epoch[0] for r in recs], [r.best_val_loss[0] for r in recs],
+        parts={"spotter": spot, REC: recs})
+
+  def trained(self, result, k: int) -> dict:
+    """The spotter's and the k-th fold's recogniser's choices (epoch,
+    weights, validation metrics), each as its own method says them."""
+    spot, recs = result.parts["spotter"], result.parts[REC]
+    return {"spotter": self.spotter.trained(spot, k)[""],
+            REC: self.recogniser.trained(recs[k], 0)[""]}
 
   # -------------------------------------------------------- the recogniser
   def spotted_clips(self, store, rows, scores) -> ClipStore:
@@ -167,13 +178,18 @@ class SpotThenRecognise(base.Method):
     return ClipStore.from_frames(store, metas, self.block.clip_frames,
                                  self.classes, "", videos)
 
+  def decoder_clips(self, store, fold) -> ClipStore:
+    """The clips the recogniser's `label` decoder is fitted on: the true
+    micro-expression clips of the fold's validation subjects."""
+    return self.known_clips(store, fold, fold.val_subjects)
+
   def finish_fold(self, variables, store, out):
-    """The recogniser's decoder fitted on the validation subjects' true
-    clips, then every spotted micro interval of the held-out videos
-    classified: its row gets the class as `emotion` and the apex."""
+    """The recogniser's decoder fitted on `decoder_clips`, then every
+    spotted micro interval of the held-out videos classified: its row gets
+    the class as `emotion` and the apex."""
     rec, weights = self.recogniser, variables[REC]
-    val = self.known_clips(store, out.fold, out.fold.val_subjects)
-    ids = val.video_indices(out.fold.val_subjects)
+    val = self.decoder_clips(store, out.fold)
+    ids = [i for i in range(len(val.clips)) if val.labels[i] >= 0]
     fitted = rec.fit(val, out.fold, ids, rec.score(weights, val, ids, {}))
     predictions = {}
     for kind, rows in out.predictions.items():

@@ -90,6 +90,30 @@ class TrainResult:
   oracle_variables: list | None = None
   oracle_epoch: list | None = None
   timing: dict | None = None
+  parts: dict | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class FoldTraining:
+  """What training chose for one fold (the leakage audit compares it).
+
+  Attributes:
+    epoch: the epoch of the kept weights.
+    variables: the kept weights.
+    validation: per epoch, the validation metrics early stopping read
+      ({"val_<metric>": value}; the oracle's test-subject metric is leaky
+      by design and left out).
+  """
+  epoch: int
+  variables: dict
+  validation: list
+
+
+def fold_training(result: TrainResult, k: int) -> FoldTraining:
+  """The k-th fold's `FoldTraining` of `result`."""
+  return FoldTraining(int(result.best_epoch[k]), result.best_variables[k],
+                      [{n: v[k] for n, v in h.items() if n.startswith("val_")}
+                       for h in result.history])
 
 
 def sampler_of(method, store, folds):
