@@ -188,6 +188,11 @@ def measure(config, method, store, batches, k: int, steps: int, peaks,
   rows = []
   state = state_lib.init_stacked(fns.model, tx, sample_x, list(range(k)),
                                  config.seed, impl)
+  # Each fold's own state for the looped mode: fold i of the stacked
+  # initialisation (the states are donated to the step, so copied first;
+  # one initialiser compiled, not a second one for a single fold).
+  singles = [jax.tree.map(lambda a, i=i: jnp.copy(a[i:i + 1]), state)
+             for i in range(k)]
   compiled, sec, compile_s, state = _time_step(
       step, state, batches, jnp.ones((k,), bool), steps)
   flops, nbytes = _cost(compiled)
@@ -195,8 +200,6 @@ def measure(config, method, store, batches, k: int, steps: int, peaks,
                "compile_s": compile_s, "flops": flops, "bytes": nbytes})
   del state
   ones = [{key: v[:1] for key, v in x.items()} for x in batches]
-  singles = [state_lib.init_stacked(fns.model, tx, sample_x, [i],
-                                    config.seed, impl) for i in range(k)]
   one = jnp.ones((1,), bool)
   compiled, _, compile1, singles[0] = _time_step(step, singles[0], ones,
                                                  one, 1)
