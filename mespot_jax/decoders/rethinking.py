@@ -174,19 +174,18 @@ class Rethinking(spotting.ValueRuleDecoder):
   name = "rethinking"
   record_type = RethinkingRecord
 
-  def record_with(self, values) -> RethinkingRecord:
-    p = self.config.decoder.rethinking
+  def record_with(self, values) -> base.Record:
+    """The record of `config.decoder.<name>` with these tau `values`
+    (every other field of `record_type` is a number of that block)."""
+    p = self.config.decoder[self.name]
     if str(p.params) not in PARAMS:
-      raise ValueError(f"decoder.rethinking.params={p.params!r}; "
+      raise ValueError(f"decoder.{self.name}.params={p.params!r}; "
                        f"expected one of {PARAMS}")
-    return RethinkingRecord(
-        params=str(p.params), values=list(values), join_s=float(p.join_s),
-        expand_s=float(p.expand_s), small_expand_s=float(p.small_expand_s),
-        split_s=float(p.split_s), bound_ignore_s=float(p.bound_ignore_s),
-        valley_ratio=float(p.valley_ratio), valley_gap=float(p.valley_gap),
-        peak_ratio=float(p.peak_ratio), peak_inf=float(p.peak_inf),
-        nms_overlap=float(p.nms_overlap), min_len_s=float(p.min_len_s),
-        max_len_s=float(p.max_len_s), micro_max_s=float(p.micro_max_s))
+    return self.record_type(
+        params=str(p.params), values=list(values),
+        **{f.name: float(p[f.name])
+           for f in dataclasses.fields(self.record_type)
+           if f.name not in ("params", "values")})
 
   def fit(self, units, known=(), criterion=None, absolute=False):
     del known, criterion, absolute  # the oracle refits on its units alike

@@ -37,7 +37,6 @@ from mespot_jax.data import timing
 from mespot_jax.decoders import base
 from mespot_jax.decoders import rethinking as rt
 from mespot_jax.decoders import spotting
-from mespot_jax.spotting import postprocess
 
 TYPES = spotting.TYPES
 PARAMS = rt.PARAMS
@@ -96,41 +95,8 @@ class YuRecord(base.Record):
             if (z - a <= micro) == (typ == "micro")]
 
 
-class Yu(spotting.ValueRuleDecoder):
-  """Yu et al.'s interval rules (module docstring)."""
+class Yu(rt.Rethinking):
+  """Yu et al.'s interval rules (module docstring); fitted, released and
+  drawn as `rethinking`'s, with `decoder.yu`'s parameters."""
   name = "yu"
   record_type = YuRecord
-
-  def record_with(self, values) -> YuRecord:
-    p = self.config.decoder.yu
-    if str(p.params) not in PARAMS:
-      raise ValueError(f"decoder.yu.params={p.params!r}; "
-                       f"expected one of {PARAMS}")
-    return YuRecord(
-        params=str(p.params), values=list(values), join_s=float(p.join_s),
-        expand_s=float(p.expand_s), small_expand_s=float(p.small_expand_s),
-        valley_ratio=float(p.valley_ratio), valley_gap=float(p.valley_gap),
-        nms_overlap=float(p.nms_overlap), min_len_s=float(p.min_len_s),
-        max_len_s=float(p.max_len_s), follow_gap_s=float(p.follow_gap_s),
-        follow_min_s=float(p.follow_min_s),
-        micro_max_s=float(p.micro_max_s))
-
-  def fit(self, units, known=(), criterion=None, absolute=False):
-    del known, criterion, absolute  # the oracle refits on its units alike
-    scored = [t in self.scorer.types for t in TYPES]
-    rec = self.record_with([1.0 if s else None for s in scored])
-    if rec.params == "released":
-      return rec
-    values = [
-        spotting.fit_value(
-            units, k, typ, TAU_GRID,
-            lambda c, tau, fps, t=typ: rec.intervals(c, t, tau, fps),
-            float(self.config.eval.iou_threshold)) if scored[k] else None
-        for k, typ in enumerate(TYPES)]
-    return dataclasses.replace(rec, values=values)
-
-  def signal(self, scores_T2, fps, record):
-    del fps
-    return np.asarray(scores_T2, np.float64), [
-        float(v) if v is not None else postprocess.NO_DETECTION
-        for v in record.values]

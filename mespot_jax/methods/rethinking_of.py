@@ -210,4 +210,4 @@ class RethinkingOF(ff.TrainingFreeSpotter):
 
   def video_choices(self, choices, fps) -> dict:
     del choices
-    return {"rethinking_of": {"window_frames": list(self.frames(fps))}}
+    return {self.name: {"window_frames": list(self.frames(fps))}}

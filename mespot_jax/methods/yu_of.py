@@ -90,13 +90,16 @@ def evidence(mag_TR, names, fps, b) -> np.ndarray:
   return out
 
 
-class YuOF(ff.TrainingFreeSpotter):
-  """Yu et al.'s spotter (registered as `yu_of`)."""
+class YuOF(ro.RethinkingOF):
+  """Yu et al.'s spotter (registered as `yu_of`): Zhao et al.'s windows,
+  reach, faceless frames, streaming context and choices (inherited), on a
+  release's subset of their ROIs at its face scale."""
   name = "yu_of"
-  stream_rois = True
 
   def __init__(self, config):
-    super().__init__(config)
+    # Not RethinkingOF's check (every ROI of its layout): this release's.
+    # pylint: disable-next=non-parent-init-called
+    ff.TrainingFreeSpotter.__init__(self, config)
     b = self.block
     unknown = [n for n in self.rois() if n not in LAYOUT]
     if unknown or not self.rois():
@@ -118,19 +121,6 @@ class YuOF(ff.TrainingFreeSpotter):
     return {n: float(p["mouth_whole"] if n == "mouth_whole"
                      else p[LAYOUT[n][0]]) for n in self.rois()}
 
-  def frames(self, fps) -> tuple:
-    return (ff.frames_of(self.block.window_s, fps),
-            max(ff.frames_of(self.block.step_s, fps), 1))
-
-  def reach_s(self) -> dict:
-    """A frame is compared with a reference up to a window before it."""
-    return {t: float(self.block.window_s) for t in TYPES}
-
-  def invalid_frames(self, face_found_T, fps, choices) -> np.ndarray:
-    """No score where the frame has no face."""
-    del fps, choices
-    return np.repeat(~np.asarray(face_found_T, bool)[:, None], 2, 1)
-
   def feature_params(self, fps) -> dict:
     b = self.block
     return dict(self.flow_params(), reference=str(b.reference),
@@ -141,17 +131,6 @@ class YuOF(ff.TrainingFreeSpotter):
                 flow_gap=b.flow_gap.to_dict(),
                 peak_relative_inf=float(b.peak_relative_inf),
                 ext_gap=float(b.ext_gap), layout=repr(ro.LAYOUT))
-
-  def stream_context(self, fps) -> ff.StreamContext:
-    """Fixed reference: frame i's score is the largest over the windows
-    holding it, each read whole (its low-pass and EMD), windows starting
-    at multiples of the step (the last one ends at the video's end): the
-    window - 1 frames before i from a window start, and a window after.
-    Sliding: the filters run over the whole video's curve."""
-    window, step = self.frames(fps)
-    if str(self.block.reference) == "sliding":
-      return ff.StreamContext(whole=True)
-    return ff.StreamContext(history=window - 1, future=window, period=step)
 
   def curves_of_grey(self, grey, boxes, fps) -> np.ndarray:
     """(T, 2) evidence curves of a video's grey frames and its median ROI
@@ -180,10 +159,6 @@ class YuOF(ff.TrainingFreeSpotter):
         curve[dst[sel]] = np.fmax(curve[dst[sel]],
                                   evidence(mags[sel], names, fps, b))
     return np.repeat(curve[:, None], 2, 1).astype(np.float32)
-
-  def video_choices(self, choices, fps) -> dict:
-    del choices
-    return {"yu_of": {"window_frames": list(self.frames(fps))}}
 
 
 __all__ = ["YuOF", "block", "default_config"]
