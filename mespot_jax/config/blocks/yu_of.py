@@ -12,6 +12,7 @@ of, pixel thresholds, the low-pass cut-off) and the decoder's
 import ml_collections
 
 from mespot_jax.config import vocab
+from mespot_jax.config.blocks import rethinking_of
 
 TITLE = "Optical-flow features (Yu et al., MEGC2022 first), training-free"
 TASK = "spotting"
@@ -100,10 +101,8 @@ def default_config() -> ml_collections.ConfigDict:
   return b
 
 
-def smoke(block: ml_collections.ConfigDict) -> None:
-  """Shrinks the block in place for a config's `:smoke` variant: windows
-  of 2 s (the tiny videos are a few seconds long)."""
-  block.window_s, block.step_s = 2.0, 1.0
+# The `:smoke` windows of 2 s are Zhao et al.'s block's.
+smoke = rethinking_of.smoke
 
 
 DECODER = "yu"
