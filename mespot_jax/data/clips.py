@@ -200,13 +200,15 @@ class ClipSource:
 
   @classmethod
   def prepare(cls, name: str, data_dir: str, config=None,
-              **builder_kwargs) -> "ClipSource":
+              label_set: str = "", **builder_kwargs) -> "ClipSource":
     """Builds the dataset if it is not built yet, then opens it.
 
     Args:
       name: builder name.
       data_dir: TFDS data folder.
       config: builder config name, or a `BuilderConfig` object.
+      label_set: the label set (default: the one the dataset was built
+        with).
       **builder_kwargs: passed to the builder (e.g. `workers=2`); a
         `download_config` entry goes to `download_and_prepare`.
 
@@ -214,7 +216,8 @@ class ClipSource:
       The source.
     """
     return cls(tfds_utils.build_if_needed(make_builder, name, data_dir,
-                                          config, **builder_kwargs))
+                                          config, **builder_kwargs),
+               label_set)
 
   def __len__(self) -> int:
     return len(self.clips)

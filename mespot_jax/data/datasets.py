@@ -48,20 +48,21 @@ def builder_config(config):
     raise InputError(f"dataset.config={d.config!r}: {e}") from None
 
 
-def _open(source_cls, config):
-  """Opens the configured dataset with `source_cls`, building it first
-  when allowed (`dataset.prepare`)."""
+def _open(source_cls, config, **open_kwargs):
+  """Opens the configured dataset with `source_cls` (`open_kwargs` to its
+  `open` / `prepare`), building it first when allowed
+  (`dataset.prepare`)."""
   d = config.dataset
   data_dir = default_data_dir(config)
   cfg = builder_config(config)
   if not d.prepare:
-    return source_cls.open(d.name, data_dir, cfg)
+    return source_cls.open(d.name, data_dir, cfg, **open_kwargs)
   kwargs = {}
   if d.manual_dir:
     import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
     kwargs["download_config"] = tfds.download.DownloadConfig(
         manual_dir=os.path.expanduser(d.manual_dir))
-  return source_cls.prepare(d.name, data_dir, cfg, **kwargs)
+  return source_cls.prepare(d.name, data_dir, cfg, **open_kwargs, **kwargs)
 
 
 def open_spotting(config) -> SpottingSource:
@@ -72,11 +73,8 @@ def open_spotting(config) -> SpottingSource:
 def open_recognition(config) -> ClipSource:
   """Opens the configured recognition dataset (built first when allowed),
   its emotions mapped by `dataset.label_set` ("": the build's)."""
-  src = _open(ClipSource, config)
-  label_set = config.dataset.get("label_set", "")
-  if label_set and label_set != src.label_set:
-    return ClipSource(src.builder, label_set)
-  return src
+  return _open(ClipSource, config,
+               label_set=config.dataset.get("label_set", ""))
 
 
 def _spotting_store(config) -> FrameStore:
