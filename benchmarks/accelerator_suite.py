@@ -189,9 +189,9 @@ def measure(config, method, store, batches, k: int, steps: int, peaks,
   state = state_lib.init_stacked(fns.model, tx, sample_x, list(range(k)),
                                  config.seed, impl)
   # Each fold's own state for the looped mode: fold i of the stacked
-  # initialisation (the states are donated to the step, so copied first;
-  # one initialiser compiled, not a second one for a single fold).
-  singles = [jax.tree.map(lambda a, i=i: jnp.copy(a[i:i + 1]), state)
+  # initialisation, sliced (a new buffer) before the step donates the
+  # stack; one initialiser compiled, not a second one for a single fold.
+  singles = [jax.tree.map(lambda a, i=i: a[i:i + 1], state)
              for i in range(k)]
   compiled, sec, compile_s, state = _time_step(
       step, state, batches, jnp.ones((k,), bool), steps)
